@@ -1,0 +1,35 @@
+# Two commands do all set-up: `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PHANTOM := data/01_raw/phantom
+DEMO_PIPELINES := ingest
+
+export KEDRO_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo test benchmarks clean-data
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(PHANTOM)/phantom.json: | $(INSTALLED)
+	$(BIN)/cell-dino phantom $(PHANTOM) --preset demo --seed 0
+
+demo: $(INSTALLED) $(PHANTOM)/phantom.json
+	for p in $(DEMO_PIPELINES); do $(BIN)/kedro run --pipeline $$p || exit 1; done
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+benchmarks: $(INSTALLED)
+	$(BIN)/python benchmarks/ingest.py
+
+clean-data:
+	rm -rf data/01_raw data/02_intermediate data/03_primary data/08_reporting data/test

@@ -1,0 +1,1 @@
+"""Data contracts, readers, data-set adapters and the synthetic phantom screen."""

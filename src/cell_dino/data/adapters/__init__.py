@@ -1,0 +1,28 @@
+"""Adapters from real data-set layouts to the FOV manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from cell_dino.data.adapters.bbbc021 import read_bbbc021
+from cell_dino.data.adapters.hpa import read_hpa
+from cell_dino.data.adapters.loaddata import read_loaddata
+
+AdapterName = Literal["bbbc021", "hpa", "loaddata"]
+
+ADAPTERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "bbbc021": read_bbbc021,
+    "hpa": read_hpa,
+    "loaddata": read_loaddata,
+}
+
+
+def read_manifest(adapter: AdapterName, root: str | Path, options: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Read a data set with the named adapter into an (unvalidated) FOV manifest."""
+    if adapter not in ADAPTERS:
+        raise ValueError(f"unknown adapter {adapter!r}; choose one of {sorted(ADAPTERS)}")
+    return ADAPTERS[adapter](Path(root), **(options or {}))

@@ -1,0 +1,42 @@
+"""A generic CellProfiler LoadData CSV: ``FileName_<Ch>``, ``PathName_<Ch>`` and ``Metadata_*`` columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cell_dino.data import manifest as mf
+from cell_dino.data.errors import ManifestError
+from cell_dino.data.tables import read_csv_any_newline
+
+KEY_PARTS = (mf.PLATE, mf.WELL, mf.SITE)
+
+
+def fov_keys(table: pd.DataFrame) -> pd.Series:
+    """``Metadata_FOV`` if given, else ``plate/well/site`` from the columns present, else the row."""
+    if mf.FOV_KEY in table.columns:
+        return table[mf.FOV_KEY].astype(str)
+    parts = [c for c in KEY_PARTS if c in table.columns]
+    if not parts:
+        return pd.Series([f"row{i}" for i in range(len(table))], index=table.index)
+    return table[parts].astype(str).agg("/".join, axis=1)
+
+
+def read_loaddata(root: Path, table: str = "load_data.csv") -> pd.DataFrame:
+    """Read a LoadData CSV (``root/table``); relative ``PathName_*`` are taken from ``root``."""
+    table_path = root / table
+    loaddata = read_csv_any_newline(table_path)
+    channels = mf.channels_of(loaddata)
+    if not len(channels.names):
+        raise ManifestError(f"{table_path}: no FileName_<Channel> columns")
+    manifest = loaddata[mf.metadata_columns(loaddata)].copy()
+    manifest[mf.FOV_KEY] = fov_keys(loaddata)
+    if mf.TREATMENT not in manifest and {mf.COMPOUND, mf.CONCENTRATION} <= set(manifest):
+        manifest[mf.TREATMENT] = mf.treatment_labels(manifest[mf.COMPOUND], manifest[mf.CONCENTRATION])
+    for channel in channels:
+        if mf.path_column(channel) not in loaddata:
+            raise ManifestError(f"{table_path}: {mf.file_column(channel)} has no {mf.path_column(channel)}")
+        manifest[mf.file_column(channel)] = loaddata[mf.file_column(channel)]
+        manifest[mf.path_column(channel)] = [str(root / p) for p in loaddata[mf.path_column(channel)].astype(str)]
+    return manifest

@@ -1,0 +1,95 @@
+"""The preprocessed FOV store: a zarr group with ``images`` (``N x C x H x W``, one chunk per FOV
+and channel), the FOV keys, each plate's illumination function (subsampled, for QC) and attributes
+carrying the channel spec and the per-channel normalisation statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import zarr
+
+from cell_dino import __version__
+from cell_dino.atomic import atomic_path
+from cell_dino.data.channels import ChannelSpec
+from cell_dino.data.errors import DataError
+
+
+class FovStream(Protocol):
+    """What the store writer consumes: items, then a summary and QC arrays."""
+
+    channels: ChannelSpec
+    illumination_functions: dict[str, np.ndarray]
+
+    @property
+    def capacity(self) -> int: ...
+
+    def __iter__(self) -> Iterator[tuple[str, np.ndarray]]: ...
+
+    def summary(self) -> dict: ...
+
+
+def _write_items(group: zarr.Group, items: Iterable[tuple[str, np.ndarray]], capacity: int) -> list[str]:
+    keys: list[str] = []
+    images = None
+    for key, image in items:
+        if images is None:
+            images = group.create_array(
+                "images", shape=(capacity, *image.shape), chunks=(1, 1, *image.shape[1:]), dtype="float32"
+            )
+        images[len(keys)] = image
+        keys.append(key)
+    if images is not None:
+        images.resize((len(keys), *images.shape[1:]))
+    return keys
+
+
+def write_fov_store(path: str | Path, stream: FovStream) -> Path:
+    """Consume ``stream`` into a new store at ``path``, atomically (temp folder, then rename)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        group = zarr.open_group(tmp, mode="w")
+        keys = _write_items(group, stream, stream.capacity)
+        summary = stream.summary()
+        if not keys:
+            reasons = [f"{s['fov']}: {s['reason']}" for s in summary["skipped"][:5]]
+            raise DataError(f"no field of view could be stored in {path}; first problems: {reasons}")
+        plates = sorted(stream.illumination_functions)
+        if plates:
+            group.create_array("illumination", data=np.stack([stream.illumination_functions[p] for p in plates]))
+        group.attrs.update({**summary, "fov_keys": keys, "illumination_plates": plates, "version": __version__})
+    return path
+
+
+class FovStore:
+    """Read access to a store; items load one at a time."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: no FOV store here (run the ingest pipeline)")
+        self.group = zarr.open_group(self.path, mode="r")
+        self.images = self.group["images"]
+        self.attrs = dict(self.group.attrs)
+        self.channels = ChannelSpec.of(self.attrs["channels"])
+        self.keys: list[str] = list(self.attrs["fov_keys"])
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.images[index]
+
+    @property
+    def stats(self) -> dict:
+        return self.attrs["stats"]
+
+    def illumination(self) -> dict[str, np.ndarray]:
+        """Each plate's illumination function (subsampled), by plate."""
+        if "illumination" not in self.group:
+            return {}
+        functions = self.group["illumination"][:]
+        return dict(zip(self.attrs["illumination_plates"], functions))

@@ -1,0 +1,114 @@
+"""The FOV manifest: one row per field of view, ``Metadata_*`` columns plus LoadData file columns.
+
+Column names follow CellProfiler / pycytominer: ``Metadata_Plate, Metadata_Well, ...`` and, per
+channel, ``FileName_<Channel>`` and ``PathName_<Channel>``. ``Metadata_FOV`` is a unique key that
+every adapter builds. Columns a data set lacks are absent, never invented.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from cell_dino.data.channels import ChannelSpec
+from cell_dino.data.errors import ManifestError
+
+FOV_KEY = "Metadata_FOV"
+PLATE = "Metadata_Plate"
+WELL = "Metadata_Well"
+SITE = "Metadata_Site"
+BATCH = "Metadata_Batch"
+COMPOUND = "Metadata_Compound"
+CONCENTRATION = "Metadata_Concentration"
+TREATMENT = "Metadata_Treatment"
+MOA = "Metadata_MoA"
+CONTROL = "Metadata_Control"
+
+MissingLabelPolicy = Literal["raise", "drop", "keep"]
+
+
+def file_column(channel: str) -> str:
+    return f"FileName_{channel}"
+
+
+def path_column(channel: str) -> str:
+    return f"PathName_{channel}"
+
+
+def metadata_columns(table: pd.DataFrame) -> list[str]:
+    """The ``Metadata_*`` columns of a table, in table order."""
+    return [c for c in table.columns if c.startswith("Metadata_")]
+
+
+def channels_of(table: pd.DataFrame) -> ChannelSpec:
+    """The channel spec implied by the ``FileName_<Channel>`` columns, in column order."""
+    return ChannelSpec.of(c.removeprefix("FileName_") for c in table.columns if c.startswith("FileName_"))
+
+
+def image_paths(row: pd.Series, channels: ChannelSpec) -> list[Path]:
+    """The image file of each channel of one manifest row."""
+    return [Path(row[path_column(c)]) / row[file_column(c)] for c in channels]
+
+
+def validate_manifest(
+    manifest: pd.DataFrame,
+    channels: ChannelSpec,
+    required_metadata: list[str],
+    source: str,
+) -> pd.DataFrame:
+    """Check the manifest against the contract; return it with a fresh index.
+
+    Raises :class:`ManifestError` naming ``source`` and the rows or columns at fault for: an
+    empty data set, absent file or metadata columns, empty file names, duplicate FOV keys.
+    """
+    if manifest.empty:
+        raise ManifestError(f"{source}: the data set is empty (no fields of view)")
+    needed = [FOV_KEY, *required_metadata]
+    needed += [col for c in channels for col in (file_column(c), path_column(c))]
+    absent = [c for c in needed if c not in manifest.columns]
+    if absent:
+        raise ManifestError(
+            f"{source}: required column(s) absent: {absent} (channels {list(channels.names)})"
+        )
+    for channel in channels:
+        names = manifest[file_column(channel)]
+        blank = names.isna() | (names.astype(str).str.strip() == "")
+        if blank.any():
+            rows = manifest.index[blank].tolist()[:5]
+            raise ManifestError(f"{source}: empty {file_column(channel)} in row(s) {rows}")
+    duplicated = manifest[FOV_KEY].duplicated(keep=False)
+    if duplicated.any():
+        keys = manifest.loc[duplicated, FOV_KEY].unique().tolist()[:5]
+        rows = manifest.index[duplicated].tolist()[:10]
+        raise ManifestError(f"{source}: duplicate FOV keys {keys} in rows {rows}")
+    return manifest.reset_index(drop=True)
+
+
+def apply_missing_label_policy(
+    manifest: pd.DataFrame, column: str, policy: MissingLabelPolicy, source: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Handle rows whose label ``column`` (e.g. the MoA) is missing.
+
+    ``raise`` names the unlabelled treatments, ``drop`` removes their rows, ``keep`` leaves them.
+    Returns the manifest and the sorted list of unlabelled treatments.
+    """
+    if column not in manifest.columns:
+        return manifest, []
+    missing = manifest[column].isna()
+    group = TREATMENT if TREATMENT in manifest.columns else FOV_KEY
+    unlabelled = sorted(manifest.loc[missing, group].astype(str).unique())
+    if unlabelled and policy == "raise":
+        raise ManifestError(
+            f"{source}: {len(unlabelled)} treatment(s) with no {column}: {unlabelled[:10]}"
+            " (set missing_label: drop or keep to accept them)"
+        )
+    if policy == "drop":
+        manifest = manifest.loc[~missing].reset_index(drop=True)
+    return manifest, unlabelled
+
+
+def treatment_labels(compound: pd.Series, concentration: pd.Series) -> pd.Series:
+    """``<compound>@<concentration>`` labels, e.g. ``taxol@0.3``."""
+    return compound.astype(str) + "@" + concentration.map("{:g}".format)

@@ -1,0 +1,1 @@
+"""Image processing: illumination correction, normalisation, preprocessing streams."""

@@ -1,0 +1,11 @@
+"""Kedro project settings."""
+
+from kedro.config import OmegaConfigLoader
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # An environment overrides single keys of a parameter block rather than replacing the block.
+    "merge_strategy": {"parameters": "soft", "globals": "soft"},
+}
