@@ -21,7 +21,12 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
 from cell_dino.data.readers import read_fov
-from cell_dino.imaging.illumination import IlluminationAccumulator, correct_illumination, illumination_function
+from cell_dino.imaging.illumination import (
+    IlluminationAccumulator,
+    Smoothing,
+    correct_illumination,
+    illumination_function,
+)
 from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,8 @@ class PreprocessConfig:
     """How raw fields become stored fields."""
 
     illumination: bool = True
+    smoothing: Smoothing = "polynomial"
+    polynomial_degree: int = 2
     smoothing_sigma: float = 50.0
     clip_percentile: float = 99.0
     downscale: int = 1
@@ -104,7 +111,9 @@ class PreprocessedFovs:
                 accumulator.add(image)
         if accumulator.count == 0:
             return None, failed
-        function = illumination_function(accumulator.mean(), self.config.smoothing_sigma)
+        function = illumination_function(
+            accumulator.mean(), self.config.smoothing, self.config.smoothing_sigma, self.config.polynomial_degree
+        )
         self.illumination_functions[plate] = function[:, ::QC_FUNCTION_STRIDE, ::QC_FUNCTION_STRIDE].copy()
         return function, failed
 

@@ -27,9 +27,9 @@ def read_loaddata(root: Path, table: str = "load_data.csv") -> pd.DataFrame:
     """Read a LoadData CSV (``root/table``); relative ``PathName_*`` are taken from ``root``."""
     table_path = root / table
     loaddata = read_csv_any_newline(table_path)
-    channels = mf.channels_of(loaddata)
-    if not len(channels.names):
+    if not any(c.startswith("FileName_") for c in loaddata.columns):
         raise ManifestError(f"{table_path}: no FileName_<Channel> columns")
+    channels = mf.channels_of(loaddata)
     manifest = loaddata[mf.metadata_columns(loaddata)].copy()
     manifest[mf.FOV_KEY] = fov_keys(loaddata)
     if mf.TREATMENT not in manifest and {mf.COMPOUND, mf.CONCENTRATION} <= set(manifest):

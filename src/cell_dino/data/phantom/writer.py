@@ -98,7 +98,7 @@ def _write_screen(root: Path, preset: PhantomPreset, seed: int) -> dict:
     design.to_parquet(root / "ground_truth" / "fields.parquet")
     (root / "ground_truth" / "illumination").mkdir()
     for batch, batch_optic in optics.items():
-        tifffile.imwrite(root / "ground_truth" / "illumination" / f"Week{batch}.tif", batch_optic.illumination.astype(np.float32))
+        tifffile.imwrite(root / "ground_truth" / "illumination" / f"Week{batch}.tif", batch_optic.illumination.astype(np.float32), photometric="minisblack")
     return {"n_fovs": len(design), "n_cells": int(sum(len(t) for t in cell_tables)), "n_compounds": len(compounds)}
 
 

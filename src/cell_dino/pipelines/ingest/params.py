@@ -30,6 +30,8 @@ class PreprocessParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     illumination: bool = True
+    smoothing: Literal["polynomial", "gaussian"] = "polynomial"
+    polynomial_degree: int = Field(2, ge=0, le=6)
     smoothing_sigma: float = Field(50.0, gt=0)
     clip_percentile: float = Field(99.0, gt=0, le=100)
     downscale: int = Field(1, ge=1)
