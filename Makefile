@@ -9,7 +9,7 @@ DEMO_PIPELINES := ingest
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test benchmarks clean-data
+.PHONY: install demo test viz benchmarks clean-data
 
 install: $(INSTALLED)
 
@@ -27,6 +27,9 @@ demo: $(INSTALLED) $(PHANTOM)/phantom.json
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+
+viz: $(INSTALLED)
+	$(BIN)/kedro viz run
 
 benchmarks: $(INSTALLED)
 	$(BIN)/python benchmarks/ingest.py
