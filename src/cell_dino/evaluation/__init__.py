@@ -1,0 +1,1 @@
+"""Evaluation protocols: segmentation accuracy, MoA matching, retrieval, classifiers."""
