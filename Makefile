@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PHANTOM := data/01_raw/phantom
-DEMO_PIPELINES := ingest
+DEMO_PIPELINES := ingest segment
 
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset
@@ -14,7 +14,7 @@ class FovStoreDataset(AbstractDataset[FovStream, FovStore]):
     """Saves a streaming :class:`FovStream` atomically; loads a lazy :class:`FovStore`."""
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filepath = PurePosixPath(filepath)
+        self._filepath = Path(filepath)
         self.metadata = metadata
 
     def _load(self) -> FovStore:

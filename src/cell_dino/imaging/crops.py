@@ -12,7 +12,7 @@ CropMode = Literal["masked", "context"]
 
 
 def cell_geometry(nuclei: np.ndarray, cells: np.ndarray) -> pd.DataFrame:
-    """One row per cell: label, centroid, bounding box, cell and nucleus areas."""
+    """One row per cell: label, centroid, bounding box, areas, whether it touches the border."""
     props = regionprops_table(cells, properties=("label", "centroid", "bbox", "area"))
     table = pd.DataFrame(
         {
@@ -23,6 +23,10 @@ def cell_geometry(nuclei: np.ndarray, cells: np.ndarray) -> pd.DataFrame:
     )  # fmt: skip
     nucleus_area = np.bincount(nuclei.ravel(), minlength=cells.max() + 1)
     table["nucleus_area"] = nucleus_area[table["label"].to_numpy()]
+    height, width = cells.shape
+    table["touches_border"] = (
+        (table["bbox_y0"] == 0) | (table["bbox_x0"] == 0) | (table["bbox_y1"] == height) | (table["bbox_x1"] == width)
+    )
     return table
 
 

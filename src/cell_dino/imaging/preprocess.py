@@ -38,6 +38,8 @@ QC_FUNCTION_STRIDE = 8
 class PreprocessConfig:
     """How raw fields become stored fields."""
 
+    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+
     illumination: bool = True
     smoothing: Smoothing = "polynomial"
     polynomial_degree: int = 2
@@ -46,6 +48,12 @@ class PreprocessConfig:
     downscale: int = 1
     clip_max: float | None = None
     on_error: Literal["raise", "skip"] = "raise"
+
+    def __post_init__(self) -> None:
+        if self.smoothing_sigma <= 0 or not 0 < self.clip_percentile <= 100 or self.polynomial_degree < 0:
+            raise ValueError("preprocess: smoothing_sigma > 0, 0 < clip_percentile <= 100, polynomial_degree >= 0")
+        if self.downscale < 1 or (self.clip_max is not None and self.clip_max <= 0):
+            raise ValueError(f"preprocess: downscale must be >= 1 ({self.downscale}), clip_max > 0 ({self.clip_max})")
 
 
 @dataclass

@@ -20,6 +20,8 @@ Threshold = Literal["otsu", "local"]
 class NucleiConfig:
     """Primary objects on the DNA channel."""
 
+    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+
     threshold: Threshold = "otsu"
     threshold_scale: float = 1.0  # CellProfiler's threshold correction factor
     local_block_size: int = 51  # odd, pixels (threshold: local)
@@ -35,6 +37,8 @@ class NucleiConfig:
 class CellConfig:
     """Secondary objects grown from the nuclei over the foreground of cytoplasm channels."""
 
+    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+
     channels: tuple[str, ...] = ("Actin", "Tubulin")
     threshold: Threshold = "otsu"
     threshold_scale: float = 1.0
@@ -44,7 +48,6 @@ class CellConfig:
     compactness: float = 0.001  # >0 regularises boundaries towards distance (CellProfiler's propagation lambda)
     min_area: int = 40
     max_area: int = 20000
-    drop_border: bool = True
 
 
 def _threshold(image: np.ndarray, kind: Threshold, block_size: int) -> np.ndarray | float:
@@ -99,8 +102,8 @@ def cytoplasm_image(field: np.ndarray, channel_index: list[int]) -> np.ndarray:
 def segment_cells(cytoplasm: np.ndarray, nuclei: np.ndarray, config: CellConfig) -> tuple[np.ndarray, np.ndarray]:
     """Cells grown from ``nuclei`` on ``cytoplasm``; returns ``(nuclei, cells)`` with shared ids.
 
-    Every cell has exactly one nucleus and keeps its id; objects dropped here (border, size)
-    are dropped from both images, which are then relabelled 1..n together.
+    Every cell has exactly one nucleus and keeps its id; cells out of the size range are
+    dropped from both images, which are then relabelled 1..n together.
     """
     if nuclei.max() == 0 or _is_blank(cytoplasm):
         return np.zeros_like(nuclei), np.zeros_like(nuclei)
@@ -112,10 +115,25 @@ def segment_cells(cytoplasm: np.ndarray, nuclei: np.ndarray, config: CellConfig)
     cells = np.where(nuclei > 0, nuclei, cells).astype(np.int32)
     areas = np.bincount(cells.ravel(), minlength=nuclei.max() + 1)
     keep = (areas >= config.min_area) & (areas <= config.max_area)
-    if config.drop_border:
-        edge = np.concatenate([cells[0], cells[-1], cells[:, 0], cells[:, -1]])
-        keep[np.unique(edge)] = False
     keep[0] = False
     relabel = np.zeros(keep.size, np.int32)
     relabel[keep] = np.arange(1, keep.sum() + 1)
     return relabel[nuclei], relabel[cells]
+
+
+def pair_objects(nuclei: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Give independently segmented nuclei and cells shared ids: each cell keeps the nucleus it
+    overlaps most; cells without a nucleus and nuclei outside every cell are dropped."""
+    n_nuclei, n_cells = int(nuclei.max()) + 1, int(cells.max()) + 1
+    overlap = np.bincount(cells.ravel() * n_nuclei + nuclei.ravel(), minlength=n_cells * n_nuclei)
+    overlap = overlap.reshape(n_cells, n_nuclei)[:, 1:]
+    best = overlap.argmax(axis=1) + 1
+    has_nucleus = overlap.max(axis=1) > 0
+    has_nucleus[0] = False
+    cell_ids = np.zeros(n_cells, np.int32)
+    cell_ids[has_nucleus] = np.arange(1, has_nucleus.sum() + 1)
+    nucleus_ids = np.zeros(n_nuclei, np.int32)
+    nucleus_ids[best[has_nucleus]] = cell_ids[has_nucleus]
+    paired_cells = cell_ids[cells]
+    paired_nuclei = np.where(paired_cells == nucleus_ids[nuclei], nucleus_ids[nuclei], 0)
+    return paired_nuclei, paired_cells

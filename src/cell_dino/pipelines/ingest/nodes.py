@@ -34,7 +34,7 @@ def build_fov_manifest(params: IngestParams) -> pd.DataFrame:
 
 def preprocess_fovs(manifest: pd.DataFrame, params: IngestParams) -> PreprocessedFovs:
     """A lazy stream of corrected fields; the FOV store dataset consumes it as it writes."""
-    return PreprocessedFovs(manifest, mf.channels_of(manifest), params.preprocess.to_config())
+    return PreprocessedFovs(manifest, mf.channels_of(manifest), params.preprocess)
 
 
 def tabulate_fovs(manifest: pd.DataFrame, fov_store: FovStore) -> pd.DataFrame:

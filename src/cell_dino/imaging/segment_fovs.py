@@ -1,0 +1,154 @@
+"""Segment the fields of an FOV store and cut single-cell crops, in parallel worker processes.
+
+Work is split into shards of consecutive fields; the caller writes each shard as it completes,
+so memory holds one shard whatever the number of fields, and a re-run can skip finished shards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from cell_dino.data.channels import ChannelSpec
+from cell_dino.data.fov_store import FovStore
+from cell_dino.imaging.cellpose_backend import require_cellpose, segment_with_cellpose
+from cell_dino.imaging.crops import CropMode, cell_geometry, crop_cells
+from cell_dino.imaging.segmentation import (
+    CellConfig,
+    NucleiConfig,
+    cytoplasm_image,
+    pair_objects,
+    segment_cells,
+    segment_nuclei,
+)
+
+FovStatus = Literal["ok", "empty", "blank", "nonfinite"]
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """How fields become masks and single-cell crops."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+
+    nuclei: NucleiConfig = field(default_factory=NucleiConfig)
+    cells: CellConfig = field(default_factory=CellConfig)
+    nuclei_channel: str = "DNA"
+    backend: Literal["classical", "cellpose"] = "classical"
+    cellpose_diameter: float | None = None
+    crop_size: int = 64
+    crop_mode: CropMode = "masked"
+    drop_border: bool = True
+
+    def check(self, channels: ChannelSpec) -> None:
+        """Fail before any work on channels the data lacks or a missing backend."""
+        for name in (self.nuclei_channel, *self.cells.channels):
+            if name not in channels.names:
+                raise ValueError(f"segment: channel {name!r} not in the data's channels {list(channels.names)}")
+        if self.crop_size < 8:
+            raise ValueError(f"segment.crop_size must be at least 8, got {self.crop_size}")
+        if self.backend == "cellpose":
+            require_cellpose()
+
+
+@dataclass
+class FovSegmentation:
+    """One field's result: masks, the geometry of its cropped cells, their crops, a status."""
+
+    fov_index: int
+    nuclei: np.ndarray
+    cells: np.ndarray
+    geometry: pd.DataFrame
+    crops: np.ndarray
+    status: FovStatus
+
+
+def segment_field(field: np.ndarray, channels: ChannelSpec, config: SegmentConfig) -> tuple[np.ndarray, np.ndarray, FovStatus]:
+    """Nuclei and cell label images of one ``C x H x W`` field, and a status."""
+    status: FovStatus = "ok"
+    if not np.all(np.isfinite(field)):
+        field, status = np.nan_to_num(field, nan=0.0, posinf=0.0, neginf=0.0), "nonfinite"
+    dna = field[channels.names.index(config.nuclei_channel)]
+    cytoplasm = cytoplasm_image(field, [channels.names.index(c) for c in config.cells.channels])
+    if float(np.ptp(dna)) == 0.0:
+        empty = np.zeros(dna.shape, np.int32)
+        return empty, empty, "blank"
+    if config.backend == "cellpose":
+        nuclei, cells = pair_objects(*segment_with_cellpose(dna, cytoplasm, config.cellpose_diameter, use_gpu=False))
+    else:
+        nuclei, cells = segment_cells(cytoplasm, segment_nuclei(dna, config.nuclei), config.cells)
+    if cells.max() == 0 and status == "ok":
+        status = "empty"
+    return nuclei, cells, status
+
+
+@cache
+def _open_store(path: str) -> FovStore:
+    return FovStore(path)
+
+
+def process_fov(store_path: str, index: int, config: SegmentConfig) -> FovSegmentation:
+    """Worker entry point: read one field, segment it, crop its cells."""
+    store = _open_store(store_path)
+    field_image = store[index]
+    nuclei, cells, status = segment_field(field_image, store.channels, config)
+    geometry = cell_geometry(nuclei, cells)
+    if config.drop_border:
+        geometry = geometry[~geometry["touches_border"]].reset_index(drop=True)
+    crops = crop_cells(np.nan_to_num(field_image), cells, geometry, config.crop_size, config.crop_mode)
+    return FovSegmentation(index, nuclei.astype(np.uint16), cells.astype(np.uint16), geometry, crops, status)
+
+
+@dataclass
+class SegmentationJob:
+    """A lazy job over all fields of an FOV store; :meth:`shards` runs it shard by shard."""
+
+    fov_store: FovStore
+    fov_table: pd.DataFrame
+    config: SegmentConfig
+    workers: int = 1
+    shard_size: int = 32
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.config.check(self.fov_store.channels)
+        if list(self.fov_table["Metadata_FOV"]) != self.fov_store.keys:
+            raise ValueError("segment: the FOV table does not list the FOV store's fields in store order")
+
+    @property
+    def n_shards(self) -> int:
+        return -(-len(self.fov_store) // self.shard_size)
+
+    def shard_indices(self, shard: int) -> range:
+        return range(shard * self.shard_size, min((shard + 1) * self.shard_size, len(self.fov_store)))
+
+    def shards(self, skip: set[int]) -> Iterator[tuple[int, list[FovSegmentation]]]:
+        """Yield ``(shard, results)`` for every shard not in ``skip``, in order."""
+        start = time.perf_counter()
+        todo = [s for s in range(self.n_shards) if s not in skip]
+        path = str(Path(self.fov_store.path))
+        progress = tqdm(total=sum(len(self.shard_indices(s)) for s in todo), desc="segment", unit="FOV", disable=None)
+        pool = ProcessPoolExecutor(self.workers) if self.workers > 1 else None
+        try:
+            for shard in todo:
+                indices = list(self.shard_indices(shard))
+                if pool is None:
+                    results = [process_fov(path, i, self.config) for i in indices]
+                else:
+                    results = list(pool.map(process_fov, [path] * len(indices), indices, [self.config] * len(indices)))
+                progress.update(len(indices))
+                yield shard, results
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            progress.close()
+            self.seconds = time.perf_counter() - start
