@@ -17,6 +17,8 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# stardist only for its bundled real annotated nuclei image (a segmentation test); no deps needed
+	$(BIN)/python -m pip install --quiet --no-deps stardist==0.9.2
 	touch $@
 
 $(PHANTOM)/phantom.json: | $(INSTALLED)
@@ -33,6 +35,7 @@ viz: $(INSTALLED)
 
 benchmarks: $(INSTALLED)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/segment.py
 
 clean-data:
 	rm -rf data/01_raw data/02_intermediate data/03_primary data/08_reporting data/test

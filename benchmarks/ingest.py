@@ -9,7 +9,6 @@ the number of plates: the ratio ``peak_rss_mb`` large / small is the figure to w
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import platform
 import subprocess
@@ -23,15 +22,9 @@ import numpy as np
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.fov_store import FovStore, write_fov_store
-from cell_dino.data.phantom import PRESETS, generate_phantom
-from cell_dino.data.phantom.presets import PhantomPreset
 from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
 from cell_dino.reporting import peak_rss_mb
-
-
-def preset_with_plates(plates: int) -> PhantomPreset:
-    """The demo screen in one batch of ``plates`` plates: every plate holds every treatment."""
-    return dataclasses.replace(PRESETS["demo"], batches=1, plates_per_batch=plates, concentrations=(1.0,))
+from phantoms import phantom_with_plates
 
 
 def measure(root: Path, out: Path) -> dict:
@@ -46,14 +39,6 @@ def measure(root: Path, out: Path) -> dict:
             "field_shape": list(store.images.shape[2:])}  # fmt: skip
 
 
-def make_phantom(plates: int, workdir: Path) -> Path:
-    from cell_dino.data.phantom import presets
-
-    name = f"bench{plates}"
-    presets.PRESETS[name] = preset_with_plates(plates)
-    return generate_phantom(workdir / name, name, seed=0)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plates", type=int, nargs=2, default=(2, 20))
@@ -65,7 +50,7 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory() as workdir:
         for plates in args.plates:
-            root = make_phantom(plates, Path(workdir))
+            root = phantom_with_plates(plates, Path(workdir))
             cmd = [sys.executable, __file__, "--measure", str(root)]
             runs.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
     small, large = runs

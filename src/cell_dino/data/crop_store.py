@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import zarr
 
 from cell_dino import __version__
@@ -61,35 +63,49 @@ def _prepare_parts(parts: Path, signature: str) -> set[int]:
     return set()
 
 
+def _cells_of_shard(folder: Path, metadata: pd.DataFrame, first_crop: int) -> pd.DataFrame:
+    cells = pd.read_parquet(folder / "cells.parquet")
+    cells = metadata.iloc[cells["fov_index"].to_numpy()].reset_index(drop=True).join(cells)
+    cells.insert(0, "Metadata_Cell", cells["Metadata_FOV"] + "/c" + cells["label"].astype(str))
+    cells["crop_index"] = np.arange(first_crop, first_crop + len(cells))
+    return cells
+
+
 def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
+    """Copy the shards into the store; crops, masks and the cell table all stream shard by shard."""
     group = zarr.open_group(tmp, mode="w")
     store = job.fov_store
-    size, n_channels = job.config.crop_size, len(store.channels)
+    size, n_channels, field_shape = job.config.crop_size, len(store.channels), store.images.shape[2:]
     crops = group.create_array("crops", shape=(0, n_channels, size, size), chunks=(CROP_CHUNK, n_channels, size, size), dtype="float32")
-    masks = group.create_array("masks", shape=(len(store), 2, *store.images.shape[2:]), chunks=(1, 2, *store.images.shape[2:]), dtype="uint16")
-    cell_tables, fov_tables = [], []
+    masks = group.create_array("masks", shape=(len(store), 2, *field_shape), chunks=(1, 2, *field_shape), dtype="uint16")
+    metadata = job.fov_table.drop(columns=["store_index", "height", "width"], errors="ignore")
+    writer: pq.ParquetWriter | None = None
+    status, counts = [], []
     for shard in range(job.n_shards):
         folder = parts / f"shard-{shard:05d}"
         shard_crops = np.load(folder / "crops.npy")
+        start = crops.shape[0]
         if shard_crops.size:
-            start = crops.shape[0]
             crops.resize((start + len(shard_crops), *crops.shape[1:]))
             crops[start:] = shard_crops
         indices = job.shard_indices(shard)
         masks[indices.start : indices.stop] = np.load(folder / "masks.npy")
-        cell_tables.append(pd.read_parquet(folder / "cells.parquet"))
-        fov_tables.append(pd.read_parquet(folder / "fovs.parquet"))
-    metadata = job.fov_table.drop(columns=["store_index", "height", "width"], errors="ignore")
-    cells = pd.concat(cell_tables, ignore_index=True)
-    cells = metadata.iloc[cells["fov_index"].to_numpy()].reset_index(drop=True).join(cells)
-    cells.insert(0, "Metadata_Cell", cells["Metadata_FOV"] + "/c" + cells["label"].astype(str))
-    cells["crop_index"] = np.arange(len(cells))
-    cells.to_parquet(tmp / TABLE)
-    fovs = pd.concat(fov_tables, ignore_index=True)
+        fovs = pd.read_parquet(folder / "fovs.parquet")
+        status += fovs["status"].tolist()
+        counts += fovs["n_cells"].tolist()
+        cells = _cells_of_shard(folder, metadata, start)
+        if len(cells):
+            table = pa.Table.from_pandas(cells, preserve_index=False)
+            writer = writer or pq.ParquetWriter(tmp / TABLE, table.schema)
+            writer.write_table(table)
+    if writer is None:
+        _cells_of_shard(parts / "shard-00000", metadata, 0).to_parquet(tmp / TABLE)
+    else:
+        writer.close()
     attrs = {
         "channels": list(store.channels.names), "stats": store.stats, "crop_size": size, "crop_mode": job.config.crop_mode,
         "config": json.loads(json.dumps(asdict(job.config), default=str)), "fov_keys": store.keys,
-        "fov_status": fovs["status"].tolist(), "cells_per_fov": fovs["n_cells"].tolist(), "version": __version__,
+        "fov_status": status, "cells_per_fov": counts, "version": __version__,
     }  # fmt: skip
     group.attrs.update(attrs)
     return attrs

@@ -31,6 +31,7 @@ class NucleiConfig:
     h: float = 1.5  # distance-map prominence of a seed (declump: h_maxima)
     min_area: int = 15
     max_area: int = 5000
+    min_contrast: float = 5.0  # foreground minus background, in robust SDs of the background
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,24 @@ def _is_blank(image: np.ndarray) -> bool:
     return not np.all(np.isfinite(image)) or float(np.ptp(image)) == 0.0
 
 
+def _has_contrast(image: np.ndarray, mask: np.ndarray, min_contrast: float) -> bool:
+    """Is the foreground brighter than the background by ``min_contrast`` robust SDs of it?"""
+    if mask.all() or not mask.any():
+        return False
+    background = image[~mask]
+    spread = 1.4826 * np.median(np.abs(background - np.median(background)))
+    return float(np.median(image[mask]) - np.median(background)) > min_contrast * max(spread, 1e-6)
+
+
 def segment_nuclei(dna: np.ndarray, config: NucleiConfig) -> np.ndarray:
-    """Label image of nuclei. Blank, saturated or non-finite fields give no nuclei."""
+    """Label image of nuclei. Blank, saturated, non-finite or contrast-free fields give none."""
+    empty = np.zeros(dna.shape, np.int32)
     if _is_blank(dna):
-        return np.zeros(dna.shape, np.int32)
+        return empty
     smooth = filters.gaussian(dna.astype(np.float32), config.smoothing_sigma, preserve_range=True)
     mask = smooth > config.threshold_scale * _threshold(smooth, config.threshold, config.local_block_size)
+    if not _has_contrast(dna, mask, config.min_contrast):
+        return empty
     mask = morphology.remove_small_objects(ndimage.binary_fill_holes(mask), max_size=config.min_area - 1)
     if config.declump == "none":
         return _size_filter(measure.label(mask).astype(np.int32), config.min_area, config.max_area)
