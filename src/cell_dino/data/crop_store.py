@@ -83,13 +83,15 @@ def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
     status, counts = [], []
     for shard in range(job.n_shards):
         folder = parts / f"shard-{shard:05d}"
-        shard_crops = np.load(folder / "crops.npy")
+        shard_crops = np.load(folder / "crops.npy", mmap_mode="r")
         start = crops.shape[0]
         if shard_crops.size:
             crops.resize((start + len(shard_crops), *crops.shape[1:]))
-            crops[start:] = shard_crops
+            for block in range(0, len(shard_crops), CROP_CHUNK):
+                stop = min(block + CROP_CHUNK, len(shard_crops))
+                crops[start + block : start + stop] = shard_crops[block:stop]
         indices = job.shard_indices(shard)
-        masks[indices.start : indices.stop] = np.load(folder / "masks.npy")
+        masks[indices.start : indices.stop] = np.load(folder / "masks.npy", mmap_mode="r")
         fovs = pd.read_parquet(folder / "fovs.parquet")
         status += fovs["status"].tolist()
         counts += fovs["n_cells"].tolist()
