@@ -39,7 +39,10 @@ def find_table(root: Path, name: str) -> Path:
     for candidate in (root / name, root / f"{name}.gz"):
         if candidate.is_file():
             return candidate
-    raise ManifestError(f"{root / name}: BBBC021 table not found (nor {name}.gz)")
+    raise ManifestError(
+        f"{root / name}: BBBC021 table not found (nor {name}.gz); "
+        f"to make a synthetic screen there: cell-dino phantom {root} --preset test|demo"
+    )
 
 
 def join_moa(images: pd.DataFrame, moa: pd.DataFrame, source: Path) -> pd.Series:
