@@ -1,0 +1,42 @@
+"""The backbone factory: timm vision transformers with any number of input channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import timm
+import torch.nn as nn
+
+Architecture = Literal["vit_tiny", "vit_small", "vit_base"]
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    """A timm ViT: size, patch, input channels; ``img_size`` only sets the position-embedding grid
+    (``dynamic_img_size`` interpolates it for every crop size)."""
+
+    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+
+    arch: Architecture = "vit_small"
+    patch_size: int = 16
+    img_size: int = 224
+    drop_path_rate: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.patch_size < 1 or self.img_size % self.patch_size:
+            raise ValueError(f"backbone.img_size {self.img_size} must be a multiple of backbone.patch_size {self.patch_size}")
+
+
+def create_backbone(config: BackboneConfig, in_chans: int) -> nn.Module:
+    """A randomly initialised ViT whose ``forward`` returns the CLS token after the final norm."""
+    return timm.create_model(
+        f"{config.arch}_patch16_224",
+        pretrained=False,
+        num_classes=0,
+        in_chans=in_chans,
+        patch_size=config.patch_size,
+        img_size=config.img_size,
+        dynamic_img_size=True,
+        drop_path_rate=config.drop_path_rate,
+    )

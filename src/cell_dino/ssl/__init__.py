@@ -1,0 +1,1 @@
+"""Self-supervised learning: DINO loss, schedules, EMA teacher, augmentations, samplers, trainer."""

@@ -1,0 +1,43 @@
+"""The DINO loss: cross-entropy between the centred, sharpened teacher distribution on the global
+crops and the student distribution on every other crop; the centre follows an EMA of the teacher
+outputs, all-reduced across processes."""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DINOLoss(nn.Module):
+    def __init__(self, out_dim: int, n_global: int = 2, student_temp: float = 0.1, center_momentum: float = 0.9) -> None:
+        super().__init__()
+        self.n_global = n_global
+        self.student_temp = student_temp
+        self.center_momentum = center_momentum
+        self.register_buffer("center", torch.zeros(1, out_dim))
+
+    def forward(self, student_out: torch.Tensor, teacher_out: torch.Tensor, teacher_temp: float) -> torch.Tensor:
+        """``student_out``: all crops (global first) x batch, ``teacher_out``: global crops x batch."""
+        n_crops = student_out.shape[0] // (teacher_out.shape[0] // self.n_global)
+        student_logp = F.log_softmax(student_out.float() / self.student_temp, dim=-1).chunk(n_crops)
+        teacher_p = F.softmax((teacher_out.float() - self.center) / teacher_temp, dim=-1).detach().chunk(self.n_global)
+        total, pairs = student_out.new_zeros(()), 0
+        for t, p in enumerate(teacher_p):
+            for s, logp in enumerate(student_logp):
+                if s == t:
+                    continue
+                total = total + torch.sum(-p * logp, dim=-1).mean()
+                pairs += 1
+        self.update_center(teacher_out)
+        return total / pairs
+
+    @torch.no_grad()
+    def update_center(self, teacher_out: torch.Tensor) -> None:
+        batch_center = teacher_out.float().sum(dim=0, keepdim=True)
+        count = torch.tensor(float(teacher_out.shape[0]), device=teacher_out.device)
+        if dist.is_available() and dist.is_initialized():
+            dist.all_reduce(batch_center)
+            dist.all_reduce(count)
+        self.center.mul_(self.center_momentum).add_(batch_center / count, alpha=1 - self.center_momentum)
