@@ -147,5 +147,10 @@ class CropStore:
     def __getitem__(self, index: int) -> np.ndarray:
         return self.crops[index]
 
+    @property
+    def stats(self) -> dict:
+        """Per-channel statistics of the fields the crops were cut from."""
+        return self.attrs["stats"]
+
     def table(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / TABLE)

@@ -1,0 +1,1 @@
+"""Features from trained teachers: embeddings, attention maps, patch tokens."""

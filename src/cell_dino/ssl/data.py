@@ -1,0 +1,58 @@
+"""Training items from an image store (single-cell crops or whole fields) and their sampler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from cell_dino.ssl.weak_labels import WeakLabelIndex
+
+
+class StoreImages(Dataset):
+    """``(image, partner)`` float tensors; the partner is the image itself (DINO) or another image
+    with the same weak label (WS-DINO), drawn reproducibly from (seed, epoch, index)."""
+
+    def __init__(self, images, weak_labels: WeakLabelIndex | None = None, seed: int = 0) -> None:
+        self.images = images
+        self.weak_labels = weak_labels
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def _load(self, index: int) -> torch.Tensor:
+        return torch.from_numpy(np.nan_to_num(np.asarray(self.images[index], dtype=np.float32)))
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image = self._load(index)
+        if self.weak_labels is None:
+            return image, image
+        partner = self.weak_labels.partner(index, np.random.default_rng([self.seed, self.epoch, index]))
+        return image, image if partner == index else self._load(partner)
+
+
+class EpochSampler(Sampler[int]):
+    """A reproducible per-epoch order, optionally weighted (with replacement), split across ranks."""
+
+    def __init__(self, n: int, seed: int, rank: int = 0, world_size: int = 1, weights: np.ndarray | None = None) -> None:
+        self.n, self.seed, self.rank, self.world_size = n, seed, rank, world_size
+        self.weights = None if weights is None else weights / weights.sum()
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n // self.world_size
+
+    def __iter__(self) -> Iterator[int]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = rng.permutation(self.n) if self.weights is None else rng.choice(self.n, self.n, p=self.weights)
+        return iter(order[self.rank : len(self) * self.world_size : self.world_size].tolist())

@@ -1,0 +1,49 @@
+"""WS-DINO weak labels: partner images sharing a label, an inverse-frequency sampler, a leak guard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def check_label_leak(table: pd.DataFrame, weak: str, evaluation: str, allow: bool) -> None:
+    """Refuse a weak label that is the evaluation label or in one-to-one correspondence with it."""
+    for column in (weak, evaluation):
+        if column not in table.columns:
+            raise ValueError(f"weak-label check: column {column!r} absent; columns: {list(table.columns)}")
+    pairs = table[[weak, evaluation]].dropna().drop_duplicates()
+    one_to_one = pairs[weak].is_unique and pairs[evaluation].is_unique
+    if (weak == evaluation or one_to_one) and not allow:
+        raise ValueError(
+            f"weak label {weak!r} determines the evaluation label {evaluation!r} one to one: training on it would "
+            "leak the answer into the features. Choose another weak label (e.g. Metadata_Compound) or set "
+            "allow_label_leak: true"
+        )
+
+
+class WeakLabelIndex:
+    """Which items share each item's weak label."""
+
+    def __init__(self, labels: pd.Series) -> None:
+        codes, uniques = pd.factorize(labels.astype(str))
+        self.codes = codes
+        self.n_labels = len(uniques)
+        self.members = [np.flatnonzero(codes == k) for k in range(self.n_labels)]
+        self.counts = np.bincount(codes, minlength=self.n_labels)
+
+    @property
+    def singletons(self) -> int:
+        """Items alone with their label: their partner is themselves."""
+        return int((self.counts[self.codes] == 1).sum())
+
+    def partner(self, index: int, rng: np.random.Generator) -> int:
+        """A random other item with the same label (the item itself when it is alone)."""
+        members = self.members[self.codes[index]]
+        if len(members) == 1:
+            return index
+        others = members[members != index]
+        return int(others[rng.integers(len(others))])
+
+    def balanced_weights(self) -> np.ndarray:
+        """Inverse label frequency per item: every label is drawn equally often."""
+        return 1.0 / self.counts[self.codes]
