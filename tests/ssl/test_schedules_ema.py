@@ -28,3 +28,14 @@ def test_ema_update_formula() -> None:
     update_teacher(student, teacher, 0.9)
     for b, s, t in zip(before, student.parameters(), teacher.parameters()):
         torch.testing.assert_close(t, 0.9 * b + 0.1 * s.detach())
+
+
+def test_gradients_are_clipped_per_parameter() -> None:
+    from cell_dino.ssl.trainer import clip_gradients
+
+    model = nn.Linear(2, 2)
+    model.weight.grad = torch.full((2, 2), 10.0)  # norm 20
+    model.bias.grad = torch.tensor([0.3, 0.4])  # norm 0.5
+    clip_gradients(model, 3.0)
+    assert torch.isclose(model.weight.grad.norm(), torch.tensor(3.0), atol=1e-4)
+    torch.testing.assert_close(model.bias.grad, torch.tensor([0.3, 0.4]))

@@ -138,6 +138,14 @@ def parameter_groups(model: nn.Module) -> list[dict[str, Any]]:
     return [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+@torch.no_grad()
+def clip_gradients(model: nn.Module, clip: float) -> None:
+    """DINO's clipping: each parameter's gradient norm to at most ``clip``, separately."""
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad.mul_(torch.clamp(clip / (p.grad.norm() + 1e-6), max=1.0))
+
+
 @dataclass
 class Schedules:
     lr: np.ndarray
@@ -198,6 +206,7 @@ def train(
     rt = config.runtime
     context = init_distributed(pick_device(rt.device))
     device = pick_device(rt.device, context.local_rank)
+    torch.manual_seed(rt.seed)  # the same initial weights on every rank and every run
     student, teacher = build_models(config, len(data.channels))
     student, teacher = student.to(device), teacher.to(device)
     loss_fn = DINOLoss(config.dino.out_dim, config.augment.global_crops.number, config.dino.student_temp, config.dino.center_momentum).to(device)
@@ -231,7 +240,6 @@ def train(
     model = DistributedDataParallel(student) if context.enabled else student
     step_fn = torch.compile(model) if rt.compile else model
     meta = _meta(config, data, context)
-    last = existing[-1] if existing else None
     for epoch in range(start_epoch, config.optim.epochs):
         sampler.set_epoch(epoch)
         dataset.set_epoch(epoch)
@@ -258,7 +266,7 @@ def train(
                 raise FloatingPointError(f"loss is {loss.item()} at epoch {epoch}, step {step}: lower optim.lr or check the data")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            nn.utils.clip_grad_norm_(student.parameters(), config.optim.clip_grad)
+            clip_gradients(student, config.optim.clip_grad)
             if epoch < config.optim.freeze_last_layer:
                 for p in student.head.last_layer.parameters():
                     p.grad = None
@@ -280,11 +288,13 @@ def train(
         if context.is_main and ((epoch + 1) % rt.checkpoint_every == 0 or epoch + 1 == config.optim.epochs):
             state = {"student": student.state_dict(), "teacher": teacher.state_dict(), "optimizer": optimizer.state_dict(),
                      "center": loss_fn.center, "epoch": epoch, "step": step, "history": history, "meta": meta}  # fmt: skip
-            last = save_checkpoint(state, run_dir)
+            save_checkpoint(state, run_dir)
         barrier(context)
-    if last is None:
+    barrier(context)
+    written = checkpoints_in(run_dir)
+    if not written:
         raise RuntimeError(f"no checkpoint in {run_dir}: optim.epochs is {config.optim.epochs}")
-    return last
+    return written[-1]
 
 
 def _meta(config: TrainConfig, data: TrainingData, context: DistributedContext) -> dict[str, Any]:

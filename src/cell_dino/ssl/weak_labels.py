@@ -11,9 +11,9 @@ def check_label_leak(table: pd.DataFrame, weak: str, evaluation: str, allow: boo
     for column in (weak, evaluation):
         if column not in table.columns:
             raise ValueError(f"weak-label check: column {column!r} absent; columns: {list(table.columns)}")
-    pairs = table[[weak, evaluation]].dropna().drop_duplicates()
-    one_to_one = pairs[weak].is_unique and pairs[evaluation].is_unique
-    if (weak == evaluation or one_to_one) and not allow:
+    pairs = table[[weak, evaluation]].dropna().drop_duplicates() if weak != evaluation else None
+    one_to_one = pairs is None or (pairs[weak].is_unique and pairs[evaluation].is_unique)
+    if one_to_one and not allow:
         raise ValueError(
             f"weak label {weak!r} determines the evaluation label {evaluation!r} one to one: training on it would "
             "leak the answer into the features. Choose another weak label (e.g. Metadata_Compound) or set "

@@ -1,0 +1,59 @@
+"""``kedro run -e test --pipeline train_dino`` / ``train_wsdino`` after ingest and segment, and bad configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from cell_dino.ssl.checkpoint import checkpoints_in
+from tests.pipelines.conftest import run_pipeline
+
+
+@pytest.fixture()
+def segmented(project: Path) -> Path:
+    run_pipeline(project, "ingest")
+    run_pipeline(project, "segment")
+    return project
+
+
+def test_train_dino_and_wsdino_write_checkpoints_with_channel_spec(segmented: Path) -> None:
+    run_pipeline(segmented, "train_dino")
+    run_pipeline(segmented, "train_wsdino")
+    for name, unit in (("dino", "cell"), ("wsdino", "fov")):
+        paths = checkpoints_in(segmented / f"data/test/06_models/{name}")
+        assert [p.name for p in paths] == ["checkpoint-epoch0000.pt", "checkpoint-epoch0001.pt"]
+        state = torch.load(paths[-1], weights_only=True)
+        assert state["meta"]["channels"] == ["DNA", "Tubulin", "Actin"] and state["meta"]["unit"] == unit
+        assert len(state["meta"]["stats"]["mean"]) == 3 and state["meta"]["patch_size"] == 8
+        metrics = pd.read_parquet(segmented / f"data/test/08_reporting/train_{name}_metrics.parquet")
+        assert metrics["epoch"].tolist() == [0, 1] and (metrics["teacher_entropy"] > 0).all()
+    report = json.loads((segmented / "data/test/08_reporting/train_wsdino.json").read_text())
+    assert report["weak_label"] == "Metadata_Compound" and report["n_weak_labels"] == 10
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "params", "message"),
+    [
+        ("train_dino", {"train_dino": {"train": {"augment": {"local_crops": {"size": 12}}}}}, "local_crops.size 12 is not a multiple"),
+        ("train_wsdino", {"train_wsdino": {"weak_label": "Metadata_Gene"}}, "weak_label 'Metadata_Gene' is not a column"),
+        ("train_wsdino", {"train_wsdino": {"weak_label": "Metadata_MoA"}}, "determines the evaluation label"),
+    ],
+)
+def test_bad_configuration_fails_before_training(segmented: Path, pipeline: str, params: dict, message: str) -> None:
+    with pytest.raises(Exception, match=message):
+        run_pipeline(segmented, pipeline, params=params)
+    assert not list((segmented / "data/test/06_models").glob("*/*.pt"))
+
+
+def test_resuming_against_data_with_other_channels_names_both_lists(segmented: Path) -> None:
+    run_pipeline(segmented, "train_dino")
+    checkpoint = checkpoints_in(segmented / "data/test/06_models/dino")[-1]
+    state = torch.load(checkpoint, weights_only=True)
+    state["meta"]["channels"] = ["DNA", "Actin", "Tubulin"]
+    torch.save(state, checkpoint)
+    with pytest.raises(Exception, match=r"expected \['DNA', 'Actin', 'Tubulin'\], got \['DNA', 'Tubulin', 'Actin'\]"):
+        run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 3}}}})

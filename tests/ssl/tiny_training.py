@@ -1,0 +1,52 @@
+"""A tiny deterministic training run, as a script: for the resume and distributed tests.
+
+    python tiny_training.py RUN_DIR [--kill-at STEP] [--dump-teacher]   (also under torchrun)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cell_dino.data.channels import ChannelSpec
+from cell_dino.models.backbone import BackboneConfig
+from cell_dino.ssl.augment import AugmentConfig, CropSpec
+from cell_dino.ssl.trainer import DINOConfig, OptimConfig, RuntimeConfig, TrainConfig, TrainingData, train
+
+CONFIG = TrainConfig(
+    backbone=BackboneConfig("vit_tiny", 8, 16, 0.1),
+    dino=DINOConfig(out_dim=128, hidden_dim=64, bottleneck_dim=32),
+    optim=OptimConfig(epochs=3, batch_size=4, warmup_epochs=1),
+    augment=AugmentConfig(global_crops=CropSpec(2, 16, (0.5, 1.0)), local_crops=CropSpec(2, 8, (0.2, 0.5))),
+    runtime=RuntimeConfig(device="cpu", precision="fp32", seed=3),
+)
+IMAGES = np.random.default_rng(0).gamma(2.0, 100.0, (16, 3, 20, 20)).astype(np.float32)
+DATA = TrainingData(IMAGES, ChannelSpec(("DNA", "Tubulin", "Actin")), {"mean": [0.0] * 3, "std": [1.0] * 3}, meta={"unit": "cell", "n_items": 16})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--kill-at", type=int)
+    parser.add_argument("--dump-teacher", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    def on_step(step: int, teacher: torch.nn.Module) -> None:
+        if step == args.kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    train(DATA, CONFIG, args.run_dir, on_step=on_step)
+    if args.dump_teacher:
+        state = {k: v for k, v in torch.load(sorted(args.run_dir.glob("*.pt"))[-1], weights_only=True).items() if k != "optimizer"}
+        rank = int(os.environ.get("RANK", "0"))
+        torch.save({"center": state["center"], "world_size": state["meta"]["world_size"]}, args.run_dir / f"rank{rank}.pt")
+
+
+if __name__ == "__main__":
+    main()
