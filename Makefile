@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PHANTOM := data/01_raw/phantom
-DEMO_PIPELINES := ingest segment
+DEMO_PIPELINES := ingest segment train_dino train_wsdino
 
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
@@ -36,6 +36,8 @@ viz: $(INSTALLED)
 benchmarks: $(INSTALLED)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/segment.py
+	$(BIN)/python -m pip install --quiet "lightly>=1.5"
+	$(BIN)/python benchmarks/train_step.py
 
 clean-data:
 	rm -rf data/01_raw data/02_intermediate data/03_primary data/08_reporting data/test

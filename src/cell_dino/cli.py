@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
+import yaml
 
 from cell_dino.data.phantom import PRESETS, generate_phantom
 
@@ -26,4 +28,36 @@ def phantom(out: Path, preset: str, seed: int, overwrite: bool) -> None:
     generate_phantom(out, preset, seed, overwrite=overwrite)
 
 
+def parse_params(text: str) -> dict[str, Any]:
+    """``a.b=1,c=x`` (as ``kedro run --params``) -> ``{"a": {"b": 1}, "c": "x"}``."""
+    params: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        if "=" not in item:
+            raise click.BadParameter(f"expected key=value, got {item!r}", param_hint="--params")
+        key, value = item.split("=", 1)
+        *parents, leaf = key.strip().split(".")
+        target = params
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = yaml.safe_load(value)
+    return params
+
+
+@cli.command()
+@click.option("--pipeline", "pipeline_name", type=click.Choice(["train_dino", "train_wsdino"]), default="train_dino", show_default=True)
+@click.option("--env", "-e", default=None, help="Kedro configuration environment (e.g. test, bbbc021)")
+@click.option("--params", default="", help="runtime parameters, as kedro run --params (a.b=1,c=x)")
+def train(pipeline_name: str, env: str | None, params: str) -> None:
+    """Train with the project's configuration; run it under torchrun for several GPUs or nodes:
+
+    torchrun --nproc_per_node 4 -m cell_dino.cli train --pipeline train_dino
+    """
+    from cell_dino.pipelines.distributed_training import run_training
+
+    run_training(pipeline_name, env, parse_params(params), Path.cwd())
+
+
 main = cli
+
+if __name__ == "__main__":
+    cli()

@@ -57,3 +57,18 @@ def test_resuming_against_data_with_other_channels_names_both_lists(segmented: P
     torch.save(state, checkpoint)
     with pytest.raises(Exception, match=r"expected \['DNA', 'Actin', 'Tubulin'\], got \['DNA', 'Tubulin', 'Actin'\]"):
         run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 3}}}})
+
+
+def test_cell_dino_train_entry_point_runs_the_training_node_and_its_reports(segmented: Path) -> None:
+    """The entry point torchrun starts: same catalog and parameters as kedro run."""
+    from click.testing import CliRunner
+
+    from cell_dino.cli import cli, parse_params
+
+    assert parse_params("train_dino.train.optim.epochs=1, train_dino.unit=cell") == {
+        "train_dino": {"train": {"optim": {"epochs": 1}}, "unit": "cell"}
+    }
+    result = CliRunner().invoke(cli, ["train", "--pipeline", "train_dino", "-e", "test", "--params", "train_dino.train.optim.epochs=1"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert [p.name for p in checkpoints_in(segmented / "data/test/06_models/dino")] == ["checkpoint-epoch0000.pt"]
+    assert json.loads((segmented / "data/test/08_reporting/train_dino.json").read_text())["epochs"] == 1

@@ -1,0 +1,32 @@
+"""Initialising N-channel backbones from RGB DINO weights (a local checkpoint file)."""
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cell_dino.models.backbone import BackboneConfig, create_backbone
+from cell_dino.models.pretrained import inflate_patch_embedding, load_rgb_weights
+
+CONFIG = BackboneConfig("vit_tiny", 8, 32, 0.0)
+
+
+def test_inflated_filters_respond_to_a_uniform_stack_as_rgb_filters_to_grey() -> None:
+    rgb = torch.randn(4, 3, 8, 8)
+    inflated = inflate_patch_embedding(rgb, 5)
+    grey = torch.rand(1, 1, 16, 16)
+    torch.testing.assert_close(F.conv2d(grey.expand(1, 5, 16, 16), inflated), F.conv2d(grey.expand(1, 3, 16, 16), rgb), rtol=1e-4, atol=1e-5)
+
+
+def test_rgb_dino_checkpoint_loads_into_a_five_channel_backbone(tmp_path: Path) -> None:
+    rgb = create_backbone(BackboneConfig("vit_tiny", 8, 64, 0.0), 3)
+    state = {"teacher": {f"module.backbone.{k}": v for k, v in rgb.state_dict().items()} | {"module.head.mlp.0.weight": torch.ones(1)}}
+    torch.save(state, tmp_path / "dino_deitsmall8.pth")
+    five = create_backbone(CONFIG, 5)
+    load_rgb_weights(five, str(tmp_path / "dino_deitsmall8.pth"))
+    torch.testing.assert_close(five.patch_embed.proj.weight, inflate_patch_embedding(rgb.patch_embed.proj.weight, 5))
+    torch.testing.assert_close(five.blocks[3].mlp.fc1.weight, rgb.blocks[3].mlp.fc1.weight)
+    assert five.pos_embed.shape[1] == 1 + 4 * 4  # resampled from the 8 x 8 grid of 64 px to 4 x 4
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_rgb_weights(five, str(tmp_path / "absent.pth"))
