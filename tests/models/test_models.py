@@ -14,6 +14,7 @@ def test_backbone_takes_n_channels_and_any_crop_size() -> None:
     assert backbone.patch_embed.proj.weight.shape[1] == 5
     assert backbone(torch.randn(2, 5, 32, 32)).shape == (2, 192)
     assert backbone(torch.randn(2, 5, 16, 16)).shape == (2, 192)
+    assert len(create_backbone(BackboneConfig("vit_tiny", 8, 32, 0.0, depth=4), 3).blocks) == 4
     with pytest.raises(ValueError, match="multiple of backbone.patch_size"):
         BackboneConfig(patch_size=16, img_size=200)
 

@@ -22,6 +22,7 @@ class BackboneConfig:
     patch_size: int = 16
     img_size: int = 224
     drop_path_rate: float = 0.1
+    depth: int | None = None  # None: the architecture's own (12); fewer blocks for quick CPU runs
 
     def __post_init__(self) -> None:
         if self.patch_size < 1 or self.img_size % self.patch_size:
@@ -39,4 +40,5 @@ def create_backbone(config: BackboneConfig, in_chans: int) -> nn.Module:
         img_size=config.img_size,
         dynamic_img_size=True,
         drop_path_rate=config.drop_path_rate,
+        **({} if config.depth is None else {"depth": config.depth}),
     )
