@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PHANTOM := data/01_raw/phantom
-DEMO_PIPELINES := ingest segment train_dino train_wsdino
+DEMO_PIPELINES := ingest segment train_dino train_wsdino embed integrate evaluate
 
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
@@ -25,7 +25,7 @@ $(PHANTOM)/phantom.json: | $(INSTALLED)
 	$(BIN)/cell-dino phantom $(PHANTOM) --preset demo --seed 0
 
 demo: $(INSTALLED) $(PHANTOM)/phantom.json
-	for p in $(DEMO_PIPELINES); do $(BIN)/kedro run --pipeline $$p || exit 1; done
+	for p in $(DEMO_PIPELINES); do $(BIN)/kedro run --pipelines $$p || exit 1; done
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
@@ -38,6 +38,8 @@ benchmarks: $(INSTALLED)
 	$(BIN)/python benchmarks/segment.py
 	$(BIN)/python -m pip install --quiet "lightly>=1.5"
 	$(BIN)/python benchmarks/train_step.py
+	$(BIN)/python benchmarks/embed.py
+	$(BIN)/python benchmarks/evaluate.py
 
 clean-data:
-	rm -rf data/01_raw data/02_intermediate data/03_primary data/08_reporting data/test
+	rm -rf data/0[1-8]_* data/test

@@ -21,4 +21,4 @@ class CheckpointsDataset(StoreDataset):
     marker = "."
 
     def _exists(self) -> bool:
-        return bool(list(self._filepath.glob("checkpoint-epoch*.pt")))
+        return bool(list(self._filepath.glob("checkpoint-epoch*.pt")) or list(self._filepath.glob("channel-*/checkpoint-epoch*.pt")))

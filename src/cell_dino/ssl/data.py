@@ -11,6 +11,17 @@ from torch.utils.data import Dataset, Sampler
 from cell_dino.ssl.weak_labels import WeakLabelIndex
 
 
+class ChannelImages:
+    """One channel of an ``N x C x H x W`` image array, as ``N x 1 x H x W`` (read lazily)."""
+
+    def __init__(self, images, channel: int) -> None:
+        self.images, self.channel = images, channel
+        self.shape = (images.shape[0], 1, *images.shape[2:])
+
+    def __getitem__(self, index):
+        return np.asarray(self.images[index])[..., self.channel : self.channel + 1, :, :]
+
+
 class StoreImages(Dataset):
     """``(image, partner)`` float tensors; the partner is the image itself (DINO) or another image
     with the same weak label (WS-DINO), drawn reproducibly from (seed, epoch, index)."""

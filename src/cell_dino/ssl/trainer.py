@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,7 +33,7 @@ from cell_dino.models.pretrained import load_rgb_weights
 from cell_dino.reporting import peak_rss_mb
 from cell_dino.ssl.augment import AugmentConfig, multicrop
 from cell_dino.ssl.checkpoint import checkpoints_in, load_checkpoint, require_channels, save_checkpoint
-from cell_dino.ssl.data import EpochSampler, StoreImages
+from cell_dino.ssl.data import ChannelImages, EpochSampler, StoreImages
 from cell_dino.ssl.distributed import DistributedContext, barrier, init_distributed, pick_device
 from cell_dino.ssl.ema import update_teacher
 from cell_dino.ssl.loss import DINOLoss
@@ -191,6 +191,13 @@ class TrainingData:
     weak_labels: Any = None  # WeakLabelIndex for WS-DINO
     balanced: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def channel(self, name: str) -> TrainingData:
+        """The same items with one channel only (one model per channel, as in WS-DINO)."""
+        c = self.channels.names.index(name)
+        per_channel = {k: [v[c]] if isinstance(v, list) and len(v) == len(self.channels) else v for k, v in self.stats.items()}
+        return replace(self, images=ChannelImages(self.images, c), channels=ChannelSpec((name,)), stats=per_channel,
+                       meta={**self.meta, "source_channels": list(self.channels.names)})  # fmt: skip
 
 
 def train(

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cell_dino.ssl.run import Mode
 from cell_dino.ssl.trainer import TrainConfig
 
 
@@ -13,6 +14,7 @@ class TrainDinoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit: Literal["cell", "fov"] = "cell"
+    mode: Mode = "multichannel"  # per_channel: one single-channel model per channel (WS-DINO)
     train: TrainConfig = Field(default_factory=TrainConfig)
 
 

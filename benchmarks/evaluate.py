@@ -1,0 +1,72 @@
+"""NSC and mAP time and peak memory on 10k and 100k random profiles, one JSON line per run.
+
+Each (metric, size) runs in a fresh subprocess. NSC is computed on treatment profiles (one per
+item here, 10 per compound); mAP (copairs, phenotypic activity) on well-like profiles with 10%
+controls, its pairwise similarities batched to bound memory.
+
+    python benchmarks/evaluate.py [--rows 10000 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import numpy as np
+import pandas as pd
+
+from cell_dino.evaluation.moa_matching import moa_matching
+from cell_dino.evaluation.retrieval import phenotypic_activity
+from cell_dino.reporting import peak_rss_mb
+from fresh_process import measure_in_fresh_process
+
+N_FEATURES = 384  # ViT-S CLS
+
+
+def profiles(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    compound = np.arange(n) // 10
+    meta = pd.DataFrame({
+        "Metadata_Compound": compound.astype(str), "Metadata_Treatment": (np.arange(n) // 5).astype(str),
+        "Metadata_MoA": (compound % 12).astype(str), "Metadata_Batch": (compound % 10).astype(str),
+        "Metadata_Control": np.arange(n) % 10 == 0,
+    })  # fmt: skip
+    features = pd.DataFrame(rng.normal(size=(n, N_FEATURES)).astype(np.float32)).add_prefix("f_")
+    return pd.concat([meta, features], axis=1)
+
+
+def measure(metric: str, n: int) -> dict:
+    table = profiles(n)
+    start = time.perf_counter()
+    if metric == "nsc":
+        moa_matching(table.assign(Metadata_Control=False))
+    else:
+        phenotypic_activity(table, null_size=1000, batch_size=20000)
+    return {"metric": metric, "n_profiles": n, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs=2, default=(10000, 100000))
+    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure[0], int(args.measure[1]))))
+        return
+    runs = {}
+    for metric in ("nsc", "map"):
+        for n in args.rows:
+            runs[f"{metric}_{n}"] = measure_in_fresh_process(__file__, metric, str(n))
+    small, large = args.rows
+    print(json.dumps({
+        "benchmark": "evaluate", "machine": platform.processor() or platform.machine(), "runs": runs,
+        "nsc_time_ratio": runs[f"nsc_{large}"]["seconds"] / runs[f"nsc_{small}"]["seconds"],
+        "map_time_ratio": runs[f"map_{large}"]["seconds"] / runs[f"map_{small}"]["seconds"],
+        "map_peak_rss_ratio": runs[f"map_{large}"]["peak_rss_mb"] / runs[f"map_{small}"]["peak_rss_mb"],
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Reference figures on real data: NSC / NSCB / mAP of every normalisation of integrate on the
+Ljosa et al. (2013) per-well CellProfiler profiles of BBBC021 (in ../shared), one JSON line.
+
+Treatment profile = median over wells; all labelled wells (the WS-DINO convention). Ljosa et al.
+report 94 % NSC for their best pipeline (factor analysis).
+
+    python benchmarks/ljosa_profiles.py [--shared ../shared/data/bbbc021]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from cell_dino.data.adapters.bbbc021 import read_bbbc021
+from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
+from cell_dino.evaluation.moa_matching import moa_matching, treatment_batches
+from cell_dino.evaluation.retrieval import phenotypic_consistency
+from cell_dino.pipelines.integrate.nodes import normalise_wells
+from cell_dino.pipelines.integrate.params import IntegrateParams
+from cell_dino.profiling.levels import TREATMENT_KEYS, treatment_profiles
+
+PROFILES = "ljosa_jbiomolscreen_2013_per_well_mean.csv.gz"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/bbbc021")
+    args = parser.parse_args()
+    wells = read_well_profiles(args.shared / PROFILES, read_bbbc021(args.shared))
+    params = IntegrateParams()
+    results = {}
+    for method in ("none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"):
+        start = time.perf_counter()
+        normalised = normalise_wells(wells, method, params)
+        treatments = treatment_profiles(normalised, "median")
+        matching = moa_matching(treatments, treatment_batches(normalised, treatments, TREATMENT_KEYS))
+        consistency = phenotypic_consistency(treatments, null_size=1000)
+        results[method] = {**matching.summary(), "map_consistency": float(consistency["mean_average_precision"].mean()),
+                           "seconds": time.perf_counter() - start}  # fmt: skip
+    print(json.dumps({"benchmark": "ljosa_profiles", "n_wells": len(wells), "published_best_nsc": 0.94, "results": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Feature extractors: the teacher of a checkpoint, a random-init network, the per-channel
+greyscale-to-RGB baseline, and several per-channel models concatenated.
+
+Every extractor takes raw batches (``B x C x H x W``, float) and prepares them as in training:
+normalisation (per image or with the checkpoint's dataset statistics), then resizing to the
+training global-crop size; for whole fields, the WS-DINO test-time crops (the four crops meeting at
+the centre, each half the field's side) with the median of their features.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from cell_dino.models.backbone import BackboneConfig, create_backbone
+
+Pooling = Literal["cls", "patch_mean", "cls_last_k"]
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+
+    pooling: Pooling = "cls"
+    last_k: int = 4  # blocks whose CLS tokens are concatenated for cls_last_k
+    test_time_crops: bool = False  # WS-DINO: median over the 4 centre crops
+
+
+def self_normalise(x: torch.Tensor) -> torch.Tensor:
+    return (x - x.mean(dim=(2, 3), keepdim=True)) / (x.std(dim=(2, 3), keepdim=True) + 1e-6)
+
+
+def centre_crops(x: torch.Tensor) -> torch.Tensor:
+    """The four crops of half the side that meet at the centre: ``4 x B x C x H/2 x W/2``."""
+    h, w = x.shape[-2] // 2, x.shape[-1] // 2
+    top, left = x.shape[-2] // 2 - h, x.shape[-1] // 2 - w
+    corners = [(top, left), (top, left + w), (top + h, left), (top + h, left + w)]
+    return torch.stack([x[..., i : i + h, j : j + w] for i, j in corners])
+
+
+@dataclass
+class Preprocessing:
+    """How training saw its images: normalisation mode and statistics, and the crop size."""
+
+    normalise: str
+    mean: torch.Tensor | None
+    std: torch.Tensor | None
+    size: int
+
+    @classmethod
+    def of(cls, meta: dict) -> Preprocessing:
+        augment = meta["config"]["augment"]
+        stats = meta["stats"]
+        mean = torch.tensor(stats["mean"], dtype=torch.float32).view(1, -1, 1, 1)
+        std = torch.tensor(stats["std"], dtype=torch.float32).view(1, -1, 1, 1)
+        return cls(augment["normalise"], mean, std, int(augment["global_crops"]["size"]))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.nan_to_num(x)
+        if self.normalise == "self":
+            x = self_normalise(x)
+        else:
+            x = (x - self.mean.to(x.device)) / self.std.to(x.device)
+        if x.shape[-2:] != (self.size, self.size):
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
+        return x
+
+
+def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig) -> torch.Tensor:
+    """Image features of a timm ViT after its final norm."""
+    if config.pooling == "cls_last_k":
+        blocks = backbone.forward_intermediates(x, indices=config.last_k, norm=True, return_prefix_tokens=True,
+                                                output_fmt="NLC", intermediates_only=True)  # fmt: skip
+        return torch.cat([prefix[:, 0] for _, prefix in blocks], dim=1)
+    tokens = backbone.forward_features(x)
+    if config.pooling == "patch_mean":
+        return tokens[:, backbone.num_prefix_tokens :].mean(dim=1)
+    if config.pooling == "cls":
+        return tokens[:, 0]
+    raise ValueError(f"pooling must be cls, patch_mean or cls_last_k, got {config.pooling!r}")
+
+
+class FeatureExtractor(nn.Module):
+    """A backbone with its preprocessing; ``channels`` selects input channels (per-channel models),
+    ``greyscale_rgb`` repeats each selected channel to 3 channels for an RGB network."""
+
+    def __init__(self, backbone: nn.Module, preprocessing: Preprocessing, config: FeatureConfig,
+                 channels: Sequence[int] | None = None, greyscale_rgb: bool = False) -> None:  # fmt: skip
+        super().__init__()
+        self.backbone, self.preprocessing, self.config = backbone.eval(), preprocessing, config
+        self.channels, self.greyscale_rgb = channels, greyscale_rgb
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels is not None:
+            x = x[:, list(self.channels)]
+        x = self.preprocessing(x)
+        if self.greyscale_rgb:
+            return torch.cat([pooled(self.backbone, x[:, c : c + 1].expand(-1, 3, -1, -1), self.config) for c in range(x.shape[1])], dim=1)
+        return pooled(self.backbone, x, self.config)
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.config.test_time_crops:
+            return self._features(x).float()
+        crops = centre_crops(x)
+        return torch.stack([self._features(c).float() for c in crops]).median(dim=0).values
+
+
+class ConcatenatedExtractors(nn.Module):
+    """Per-channel models: features of each concatenated, then L2-normalised."""
+
+    def __init__(self, extractors: Sequence[FeatureExtractor]) -> None:
+        super().__init__()
+        self.extractors = nn.ModuleList(extractors)
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(torch.cat([e(x) for e in self.extractors], dim=1), dim=1)
+
+
+def teacher_extractor(state: dict, config: FeatureConfig, which: str = "teacher", random_init: bool = False, seed: int = 0) -> FeatureExtractor:
+    """The (teacher) backbone of a checkpoint, or the same architecture at random init."""
+    meta = state["meta"]
+    backbone_config = BackboneConfig(**{**meta["config"]["backbone"], "drop_path_rate": 0.0})
+    torch.manual_seed(seed)
+    backbone = create_backbone(backbone_config, len(meta["channels"]))
+    if not random_init:
+        prefix = "backbone."
+        backbone.load_state_dict({k.removeprefix(prefix): v for k, v in state[which].items() if k.startswith(prefix)})
+    return FeatureExtractor(backbone, Preprocessing.of(meta), config)
+
+
+def run_extractor(states: list[dict], config: FeatureConfig, random_init: bool = False, seed: int = 0) -> nn.Module:
+    """The extractor of a run's checkpoint(s): one N-channel teacher, or per-channel teachers
+    (each fed its own channel of the data), concatenated and L2-normalised."""
+    if len(states) == 1:
+        return teacher_extractor(states[0], config, random_init=random_init, seed=seed)
+    extractors = []
+    for i, state in enumerate(states):
+        extractor = teacher_extractor(state, config, random_init=random_init, seed=seed + i)
+        source = state["meta"]["source_channels"]
+        extractor.channels = [source.index(state["meta"]["channels"][0])]
+        extractors.append(extractor)
+    return ConcatenatedExtractors(extractors)
+
+
+def greyscale_rgb_extractor(weights: str, backbone: BackboneConfig, size: int, config: FeatureConfig) -> FeatureExtractor:
+    """The papers' ImageNet baseline: each channel, self-normalised, repeated to RGB through a
+    3-channel ViT with RGB DINO ``weights`` (a local file, or ``timm:<name>``); features concatenated."""
+    from cell_dino.models.pretrained import load_rgb_weights
+
+    rgb = create_backbone(dataclasses.replace(backbone, drop_path_rate=0.0), 3)
+    load_rgb_weights(rgb, weights)
+    return FeatureExtractor(rgb, Preprocessing("self", None, None, size), config, greyscale_rgb=True)

@@ -1,0 +1,20 @@
+"""The integrate pipeline: per model namespace, embeddings -> FOV -> well -> treatment profiles
+under each normalisation, and a UMAP of the items."""
+
+from kedro.pipeline import Node, Pipeline
+
+from cell_dino.pipelines.embed.pipeline import MODELS
+from cell_dino.pipelines.integrate.nodes import embed_umap, integrate_profiles, report_integration
+
+
+def model_pipeline(model: str) -> Pipeline:
+    nodes = [
+        Node(integrate_profiles, ["embeddings", "params:integrate"], "profiles", name="integrate_profiles"),
+        Node(embed_umap, ["embeddings", "params:integrate"], "umap", name="embed_umap"),
+        Node(report_integration, ["profiles", "umap"], "integrate_report", name="report_integration"),
+    ]
+    return Pipeline(nodes, namespace=model, parameters={"params:integrate"})
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline([model_pipeline(m) for m in MODELS], tags="integrate")

@@ -1,0 +1,1 @@
+"""Profiles: aggregation across levels, normalisation and batch correction, PCA and UMAP."""

@@ -1,0 +1,28 @@
+"""Harmony (Korsunsky et al. 2019, harmonypy) over a covariate such as batch, plate or cell line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+from cell_dino.profiling.table import feature_matrix, require_columns, with_features
+
+
+def harmony(profiles: pd.DataFrame, covariate: str, n_components: int = 50, theta: float = 2.0, seed: int = 0) -> pd.DataFrame:
+    """Harmony-corrected principal components (``harmony_i``): PCA of the features, then Harmony
+    on ``covariate``, as Harmony is meant to run on a PCA embedding."""
+    import harmonypy
+
+    require_columns(profiles, [covariate], "harmony covariate")
+    if profiles[covariate].isna().any():
+        raise ValueError(f"harmony covariate {covariate!r} has missing values")
+    x = feature_matrix(profiles)
+    k = min(n_components, x.shape[0] - 1, x.shape[1])
+    pcs = PCA(n_components=k, random_state=seed).fit_transform(x)
+    meta = pd.DataFrame({covariate: profiles[covariate].astype(str).to_numpy()})
+    result = harmonypy.run_harmony(pcs, meta, covariate, theta=theta, random_state=seed, verbose=False)
+    corrected = np.asarray(result.Z_corr)
+    if corrected.shape[0] != len(profiles):
+        corrected = corrected.T
+    return with_features(profiles, corrected, prefix="harmony")

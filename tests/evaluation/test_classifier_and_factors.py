@@ -1,0 +1,73 @@
+"""MLP classifier (grouped splits, macro-F1, confusion) and MI factor analysis on planted data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cell_dino.evaluation.classifier import ClassifierConfig, balanced_weights, cross_validate
+from cell_dino.evaluation.factors import discretise, factor_shares, mutual_information
+
+FAST = ClassifierConfig(hidden=(32, 16), epochs=30, n_splits=2, batch_size=32)
+
+
+def _planted(rng: np.random.Generator, labels_per_compound: list[str], n: int = 40, scale: float = 4.0) -> pd.DataFrame:
+    classes = sorted({c for label in labels_per_compound for c in label.split("|")})
+    centres = {c: rng.normal(size=8) * scale for c in classes}
+    rows = []
+    for compound, label in enumerate(labels_per_compound):
+        centre = sum(centres[c] for c in label.split("|"))
+        for x in centre + rng.normal(size=(n, 8)):
+            rows.append({"Metadata_Compound": f"c{compound}", "Metadata_MoA": label, **{f"f{j}": v for j, v in enumerate(x)}})
+    return pd.DataFrame(rows)
+
+
+def test_mlp_learns_planted_classes_with_compounds_never_split() -> None:
+    profiles = _planted(np.random.default_rng(0), ["A", "A", "B", "B", "C", "C"])
+    result = cross_validate(profiles, config=FAST)
+    assert result.macro_f1 > 0.95
+    assert result.predictions.groupby("Metadata_Compound")["fold"].nunique().max() == 1
+    assert result.confusion.to_numpy().sum() == len(profiles) and list(result.confusion.index) == ["A", "B", "C"]
+    assert np.trace(result.confusion.to_numpy()) == (result.predictions["label"] == result.predictions["prediction"]).sum()
+
+
+def test_mlp_on_labels_unrelated_to_the_features_is_near_chance() -> None:
+    profiles = _planted(np.random.default_rng(1), ["A", "A", "B", "B", "C", "C"], scale=0.0)
+    assert cross_validate(profiles, config=FAST).macro_f1 < 0.6
+
+
+def test_multilabel_mlp_predicts_label_sets() -> None:
+    profiles = _planted(np.random.default_rng(2), ["A", "A", "B", "B", "A|B", "A|B"])
+    result = cross_validate(profiles, config=FAST)
+    assert result.confusion is None and result.classes == ["A", "B"]
+    assert result.macro_f1 > 0.9
+    assert set(result.predictions["prediction"]) <= {"A", "B", "A|B", ""}
+
+
+def test_balanced_weights_give_each_class_the_same_mass() -> None:
+    y = np.array([0, 0, 0, 1])
+    weights = balanced_weights(y, multilabel=False)
+    assert weights[y == 0].sum() == pytest.approx(weights[y == 1].sum())
+
+
+def _mi_by_hand(a: np.ndarray, b: np.ndarray) -> float:
+    joint = pd.crosstab(a, b).to_numpy() / len(a)
+    pa, pb = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
+    nz = joint > 0
+    return float((joint[nz] * np.log(joint[nz] / (pa @ pb)[nz])).sum())
+
+
+def test_mutual_information_matches_the_formula_and_assigns_planted_factors() -> None:
+    rng = np.random.default_rng(3)
+    n = 600
+    moa, batch = rng.integers(0, 3, n), rng.integers(0, 2, n)
+    profiles = pd.DataFrame({"Metadata_MoA": moa.astype(str), "Metadata_Batch": batch.astype(str),
+                             "f_moa": moa * 2.0 + rng.normal(size=n) * 0.3, "f_moa2": -moa + rng.normal(size=n) * 0.3,
+                             "f_batch": batch * 3.0 + rng.normal(size=n) * 0.3, "f_noise": rng.normal(size=n)})  # fmt: skip
+    information = mutual_information(profiles, ["Metadata_MoA", "Metadata_Batch"], bins=5)
+    assert information.loc["f_moa", "Metadata_MoA"] == pytest.approx(_mi_by_hand(moa, discretise(profiles["f_moa"].to_numpy(), 5)))
+    assert information.loc["f_noise"].max() < 0.02
+    shares = factor_shares(information.drop(index="f_noise")).set_index("factor")
+    assert shares.loc["Metadata_MoA", "n_features"] == 2 and shares.loc["Metadata_Batch", "share"] == pytest.approx(1 / 3)
+    assert np.bincount(discretise(np.arange(100.0), 4)).tolist() == [25, 25, 25, 25]

@@ -1,0 +1,88 @@
+"""NSC / NSCB against hand-computed cases and the real Ljosa 2013 BBBC021 profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cell_dino.data.adapters.bbbc021 import read_bbbc021
+from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
+from cell_dino.data.errors import ManifestError
+from cell_dino.evaluation.moa_matching import moa_matching, treatment_batches
+from cell_dino.profiling.levels import TREATMENT_KEYS, treatment_profiles
+from cell_dino.profiling.normalise import zscore
+
+
+def _treatments(rows: list[tuple[str, str, str, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["Metadata_Treatment", "Metadata_Compound", "Metadata_MoA", "f0", "f1"]).assign(Metadata_Control=False)
+
+
+def test_nsc_and_nscb_by_hand() -> None:
+    treatments = _treatments([
+        ("a@1", "a", "X", 1.0, 0.0),
+        ("a@3", "a", "X", 1.0, 0.05),   # same compound as a@1: never its NSC neighbour
+        ("b@1", "b", "X", 0.0, 1.0),
+        ("c@1", "c", "Y", 0.9, 0.1),
+        ("d@1", "d", "Y", 0.1, 0.9),
+    ])  # fmt: skip
+    batches = pd.Series([{"w1"}, {"w1"}, {"w2"}, {"w1"}, {"w2"}])
+    result = moa_matching(treatments, batches)
+    # NSC by cosine: a@1 -> c (Y) wrong; a@3 -> c wrong; b -> d (Y) wrong;
+    # c -> a@3 (0.998 > 0.994 for a@1; X) wrong; d -> b (X) wrong
+    assert result.table["nsc_match"].tolist() == [3, 3, 4, 1, 2]
+    assert result.nsc == 0.0 and result.n_nsc == 5
+    # NSCB also excludes the batch. cos(a@1, b) = 0, cos(a@1, d) = 0.110 -> d wrong; a@3 -> d (0.160) wrong;
+    # b (w2) -> c (0.110; a@1 0, a@3 0.050) wrong; c (w1) -> d (0.219 > 0.110 for b) right;
+    # d (w2) -> c (0.219 > 0.160 for a@3) right
+    assert result.table["nscb_match"].tolist() == [4, 4, 3, 4, 3]
+    assert result.nscb == pytest.approx(2 / 5) and result.n_nscb == 5
+
+
+def test_nscb_drops_moas_confined_to_one_batch_and_controls_take_no_part() -> None:
+    treatments = _treatments([
+        ("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1),     # X: both in batch w1 -> not scored for NSCB
+        ("c@1", "c", "Y", 0.0, 1.0), ("d@1", "d", "Y", 0.1, 0.9),     # Y: w1 and w2
+        ("DMSO@0", "DMSO", "DMSO", 0.95, 0.0),
+    ])  # fmt: skip
+    treatments.loc[4, "Metadata_Control"] = True
+    result = moa_matching(treatments, pd.Series([{"w1"}, {"w1"}, {"w1"}, {"w2"}, {"w1", "w2"}]))
+    assert result.n_nsc == 4 and result.nsc == 1.0
+    assert result.table["nscb_scored"].tolist() == [False, False, True, True] and result.n_nscb == 2
+    assert result.nscb == 1.0  # c <-> d across batches
+
+
+def test_treatment_batches_are_the_sets_of_their_wells_batches() -> None:
+    wells = pd.DataFrame({"Metadata_Treatment": ["t@1", "t@1", "u@1"], "Metadata_Batch": ["w1", "w2", "w2"]})
+    treatments = pd.DataFrame({"Metadata_Treatment": ["u@1", "t@1"]}, index=[7, 9])
+    batches = treatment_batches(wells, treatments, ["Metadata_Treatment"])
+    assert batches.to_dict() == {7: frozenset({"w2"}), 9: frozenset({"w1", "w2"})}
+
+
+@pytest.fixture(scope="module")
+def ljosa_wells(shared_bbbc021: Path) -> pd.DataFrame:
+    manifest = read_bbbc021(shared_bbbc021)
+    return read_well_profiles(shared_bbbc021 / "ljosa_jbiomolscreen_2013_per_well_mean.csv.gz", manifest)
+
+
+def test_real_ljosa_profiles_give_the_published_nsc_and_nscb(ljosa_wells: pd.DataFrame) -> None:
+    """Global z-score, median per treatment, cosine 1-NN (WS-DINO protocol, all labelled wells)."""
+    assert len(ljosa_wells) == 632 and ljosa_wells["Metadata_Control"].sum() == 330
+    wells = zscore(ljosa_wells, "all")
+    treatments = treatment_profiles(wells, "median")
+    result = moa_matching(treatments, treatment_batches(wells, treatments, TREATMENT_KEYS))
+    assert (result.n_nsc, result.n_nscb) == (103, 92)
+    assert round(result.nsc, 2) == 0.88 and round(result.nscb, 2) == 0.72
+    dropped = set(result.table.loc[~result.table["nscb_scored"], "Metadata_MoA"])
+    assert dropped == {"Cholesterol-lowering", "Kinase inhibitors"}
+
+
+def test_profiles_of_a_well_absent_from_the_manifest_name_the_row(tmp_path: Path, ljosa_wells: pd.DataFrame) -> None:
+    manifest = ljosa_wells.assign(Metadata_FOV="x", Metadata_Site=1).iloc[:3]
+    table = tmp_path / "profiles.csv"
+    pd.DataFrame({"Image_Metadata_Plate": [manifest["Metadata_Plate"].iloc[0], "Week99_1"],
+                  "Image_Metadata_Well": [manifest["Metadata_Well"].iloc[0], "A01"], "f": [1.0, 2.0]}).to_csv(table, index=False)  # fmt: skip
+    with pytest.raises(ManifestError, match=r"profiles.csv: row 1: well Week99_1/A01 is not in the manifest"):
+        read_well_profiles(table, manifest)

@@ -1,0 +1,62 @@
+"""``kedro run -e test`` of embed, integrate and evaluate after training, on the test phantom."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cell_dino.features.job import read_embeddings
+from cell_dino.features.sample import AttentionSample
+from tests.pipelines.conftest import run_pipeline
+
+MODELS = ("dino", "dino_random", "wsdino", "wsdino_random")
+
+
+@pytest.fixture()
+def evaluated(project: Path) -> Path:
+    for name in ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate"):
+        run_pipeline(project, name)
+    return project
+
+
+def test_chain_from_checkpoints_to_metrics(evaluated: Path) -> None:
+    root = evaluated / "data/test"
+    cells = read_embeddings(root / "04_feature/dino/embeddings")
+    fields = read_embeddings(root / "04_feature/wsdino/embeddings")
+    cell_table = pd.read_parquet(root / "03_primary/cell_table.parquet")
+    assert len(cells) == len(cell_table) and cells["Metadata_Index"].tolist() == list(range(len(cells)))
+    assert len(fields) == 48 and sum(c.startswith("f_") for c in cells.columns) == 192
+    assert cells.attrs["embedding"]["unit"] == "cell" and fields.attrs["embedding"]["unit"] == "fov"
+    random = read_embeddings(root / "04_feature/dino_random/embeddings")
+    assert not np.allclose(random.filter(like="f_").to_numpy(), cells.filter(like="f_").to_numpy())
+
+    sample = AttentionSample.load(root / "04_feature/dino/attention")
+    assert sample.attention.shape == (8, 3, 4, 4) and sample.images.shape == (8, 3, 48, 48)  # 32 px input, patch 8
+    np.testing.assert_allclose(sample.attention.sum(axis=(2, 3)), 1.0, atol=0.1)  # all but the CLS's self-attention
+    nucleus, cell = sample.masks[:, 0], sample.masks[:, 1]
+    assert nucleus.any(axis=(1, 2)).all() and (nucleus & ~cell).sum() < 0.05 * nucleus.sum()
+
+    wells = pd.read_parquet(root / "05_model_input/dino/profiles/zscore/well.parquet")
+    treatments = pd.read_parquet(root / "05_model_input/dino/profiles/zscore/treatment.parquet")
+    assert len(wells) == 24 and len(treatments) == 10 and wells["Metadata_Count"].eq(2).all()
+    umap = pd.read_parquet(root / "05_model_input/dino/umap.parquet")
+    assert len(umap) == len(cells) and np.isfinite(umap[["umap_0", "umap_1"]].to_numpy()).all()
+
+    report = json.loads((root / "08_reporting/evaluate.json").read_text())
+    assert set(report["headline"]) == set(MODELS)
+    dino = report["models"]["dino"]
+    assert (dino["n_nsc"], dino["n_nscb"]) == (9, 9)
+    assert {row["normalisation"] for row in dino["by_normalisation"]} == {"none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"}
+    assert 0.0 <= dino["macro_f1"] <= 1.0 and dino["epoch_selection"]["selected_epoch"] in (0, 1)
+    assert sum(dino["factor_shares"].values()) == pytest.approx(1.0)
+    confusion = pd.read_parquet(root / "07_model_output/dino/confusion.parquet")
+    predictions = pd.read_parquet(root / "07_model_output/dino/predictions.parquet")
+    assert confusion.to_numpy().sum() == len(predictions) == (cell_table["Metadata_MoA"] != "DMSO").sum()
+    for name in ("dino_umap", "dino_confusion", "factor_shares"):
+        assert json.loads((root / f"08_reporting/figures/{name}.json").read_text())["data"]
+    embed_report = json.loads((root / "08_reporting/embed_dino.json").read_text())
+    assert embed_report["n_outputs"] == len(cells) and embed_report["items_per_second"] > 0
