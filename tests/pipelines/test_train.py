@@ -72,3 +72,9 @@ def test_cell_dino_train_entry_point_runs_the_training_node_and_its_reports(segm
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert [p.name for p in checkpoints_in(segmented / "data/test/06_models/dino")] == ["checkpoint-epoch0000.pt"]
     assert json.loads((segmented / "data/test/08_reporting/train_dino.json").read_text())["epochs"] == 1
+
+
+def test_resuming_with_another_architecture_names_the_changed_parameters(segmented: Path) -> None:
+    run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 1}}}})
+    with pytest.raises(Exception, match=r"cannot resume from .*checkpoint-epoch0000.pt: the model parameters changed \(backbone.depth: 4 -> 2\)"):
+        run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 2}, "backbone": {"depth": 2}}}})

@@ -237,6 +237,7 @@ def train(
     if existing:
         state = load_checkpoint(existing[-1], device)
         require_channels(state["meta"], data.channels, str(existing[-1]))
+        require_same_model(state["meta"]["config"], config, existing[-1])
         student.load_state_dict(state["student"])
         teacher.load_state_dict(state["teacher"])
         optimizer.load_state_dict(state["optimizer"])
@@ -302,6 +303,16 @@ def train(
     if not written:
         raise RuntimeError(f"no checkpoint in {run_dir}: optim.epochs is {config.optim.epochs}")
     return written[-1]
+
+
+def require_same_model(saved: dict[str, Any], config: TrainConfig, source: Path) -> None:
+    """Resuming needs the architecture and head the checkpoint was trained with."""
+    current = _plain(asdict(config))
+    differing = [f"{part}.{key}: {saved[part].get(key)!r} -> {value!r}" for part in ("backbone", "dino")
+                 for key, value in current[part].items() if saved[part].get(key) != value]  # fmt: skip
+    if differing:
+        raise ValueError(f"cannot resume from {source}: the model parameters changed ({'; '.join(differing)}); "
+                         "use runtime.resume: never, or clear the run folder")  # fmt: skip
 
 
 def _meta(config: TrainConfig, data: TrainingData, context: DistributedContext) -> dict[str, Any]:

@@ -15,12 +15,11 @@ from cell_dino.features.job import EmbeddingJob, item_metadata
 from cell_dino.features.model import ConcatenatedExtractors, run_extractor
 from cell_dino.features.sample import AttentionSample, attention_sample, item_masks, sample_indices
 from cell_dino.pipelines.embed.params import EmbedParams
-from cell_dino.profiling.aggregate import aggregate
+from cell_dino.profiling.levels import well_profiles
 from cell_dino.ssl.run import CheckpointSeries
 from cell_dino.ssl.training_data import store_and_table
 
 log = logging.getLogger(__name__)
-WELL_KEYS = ["Metadata_Plate", "Metadata_Well"]
 
 
 def _extractor(states: list[dict], params: EmbedParams, random_init: bool) -> torch.nn.Module:
@@ -62,21 +61,34 @@ def sample_attention(checkpoints: CheckpointSeries, crop_store: Any, fov_store: 
     return attention_sample(first, images, table, indices, masks)
 
 
+def _fov_means(job: EmbeddingJob, meta: pd.DataFrame) -> pd.DataFrame:
+    """Per-field mean features, accumulated batch by batch (memory: fields x features)."""
+    sums, counts = None, None
+    for first, features in job.features(0, len(meta)):
+        fovs = meta["Metadata_FOV"].iloc[first : first + len(features)].to_numpy()
+        batch = pd.DataFrame(features, columns=[f"f_{j:04d}" for j in range(features.shape[1])]).groupby(fovs)
+        sums = batch.sum() if sums is None else sums.add(batch.sum(), fill_value=0.0)
+        counts = batch.size() if counts is None else counts.add(batch.size(), fill_value=0)
+    means = sums.div(counts, axis=0)
+    fields = meta.drop(columns="Metadata_Index").drop_duplicates("Metadata_FOV").set_index("Metadata_FOV")
+    constant = [c for c in fields.columns if (meta.groupby("Metadata_FOV")[c].nunique(dropna=False) <= 1).all()]
+    return fields[constant].join(means, how="inner").rename_axis("Metadata_FOV").reset_index()
+
+
 def profile_epochs(checkpoints: CheckpointSeries, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> pd.DataFrame:
-    """Well-mean teacher features of every checkpoint (``Metadata_Epoch``), for epoch selection."""
+    """Well-mean teacher features of every checkpoint (``Metadata_Epoch``), for epoch selection;
+    streamed to field means, so memory does not grow with the number of items."""
     if not params.epoch_profiles:
         return pd.DataFrame()
     frames = []
     for index in range(len(checkpoints.paths)):
         states = checkpoints.states(index)
-        state = states[0]
-        _, images, table = store_and_table(state["meta"]["unit"], crop_store, fov_store, fov_table)
+        epoch = int(states[0]["epoch"])
+        _, images, table = store_and_table(states[0]["meta"]["unit"], crop_store, fov_store, fov_table)
         job = EmbeddingJob(_extractor(states, params, False), images, table, {}, params.batch_size, params.shard_size, params.device, params.precision)
-        features = np.concatenate([f for _, f in job.features(0, len(table))])
-        cells = pd.concat([item_metadata(table), pd.DataFrame(features, columns=[f"f_{j:04d}" for j in range(features.shape[1])])], axis=1)
-        wells = aggregate(cells.drop(columns="Metadata_Index"), WELL_KEYS, "mean")
-        frames.append(wells.assign(Metadata_Epoch=int(state["epoch"])))
-        log.info("epoch %d: %d well profiles", state["epoch"], len(wells))
+        wells = well_profiles(_fov_means(job, item_metadata(table)))
+        frames.append(wells.assign(Metadata_Epoch=epoch))
+        log.info("epoch %d: %d well profiles", epoch, len(wells))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -27,11 +27,11 @@ def model_pipeline(model: str) -> Pipeline:
         summary_inputs = ["metrics", "classifier", "factor_shares", "params:evaluate"]
         summarise = update_wrapper(partial(summarise_model, selection={}), summarise_model)
     nodes.append(Node(summarise, summary_inputs, "summary", name="summarise_model"))
-    return Pipeline(nodes, namespace=model, parameters={"params:evaluate"})
+    return Pipeline(nodes, namespace=model, parameters={"params:evaluate"}, outputs={"summary": f"{model}_summary"})
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     models = tuple(MODELS)
     report = update_wrapper(partial(report_evaluation, models=models), report_evaluation)
-    combined = Node(report, [f"{m}.summary" for m in models], ["evaluate_report", "factor_figure"], name="report_evaluation")
+    combined = Node(report, [f"{m}_summary" for m in models], ["evaluate_report", "factor_figure"], name="report_evaluation")
     return Pipeline([*(model_pipeline(m) for m in models), combined], tags="evaluate")

@@ -31,7 +31,8 @@ def normalise_wells(wells: pd.DataFrame, method: Normalisation, params: Integrat
     if method == "sphering":
         return sphering(wells, params.sphering.reference, params.sphering.epsilon)
     if method == "harmony":
-        return harmony(wells, params.harmony.covariate, params.harmony.n_components, params.harmony.theta, params.seed)
+        scaled = zscore(wells, "all")  # PCA, then Harmony, on comparable feature scales
+        return harmony(scaled, params.harmony.covariate, params.harmony.n_components, params.harmony.theta, params.seed)
     raise ValueError(f"unknown normalisation {method!r}")
 
 
