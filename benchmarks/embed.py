@@ -27,7 +27,7 @@ from cell_dino.models.backbone import BackboneConfig, create_backbone
 from cell_dino.reporting import peak_rss_mb
 from fresh_process import measure_in_fresh_process
 
-# The demo's trained model: ViT-tiny/8, 48 px crops resized to 32 px.
+# ViT-tiny/8 (12 blocks), 48 px crops resized to 32 px, as the demo embeds single cells.
 BACKBONE = BackboneConfig(arch="vit_tiny", patch_size=8, img_size=32, drop_path_rate=0.0)
 
 

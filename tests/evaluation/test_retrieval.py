@@ -56,3 +56,15 @@ def test_strong_replicates_are_active_and_noise_is_not() -> None:
     result = phenotypic_activity(profiles, null_size=5000, seed=0).set_index("Metadata_Treatment")
     assert result.loc["strong", "mean_average_precision"] == 1.0 and result.loc["strong", "below_corrected_p"]
     assert result.loc["noise", "mean_average_precision"] < 0.5 and not result.loc["noise", "below_corrected_p"]
+
+
+def test_blocked_path_for_large_tables_matches_copairs() -> None:
+    rng = np.random.default_rng(4)
+    n = 300
+    treatment = np.where(np.arange(n) % 10 == 0, "DMSO", (np.arange(n) // 4).astype(str))
+    x = rng.normal(size=(n, 12)) + (np.arange(n) // 4 % 7)[:, None] * 0.3
+    profiles = pd.concat([pd.DataFrame({"Metadata_Treatment": treatment, "Metadata_Control": treatment == "DMSO"}),
+                          pd.DataFrame(x).add_prefix("f")], axis=1)  # fmt: skip
+    copairs = phenotypic_activity(profiles, null_size=500, seed=0)
+    blocked = phenotypic_activity(profiles, null_size=500, seed=0, direct_max=100)
+    pd.testing.assert_frame_equal(blocked.drop(columns="indices"), copairs.drop(columns="indices"), check_exact=False, rtol=1e-5)

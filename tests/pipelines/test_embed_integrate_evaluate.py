@@ -52,6 +52,9 @@ def test_chain_from_checkpoints_to_metrics(evaluated: Path) -> None:
     assert (dino["n_nsc"], dino["n_nscb"]) == (9, 9)
     assert {row["normalisation"] for row in dino["by_normalisation"]} == {"none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"}
     assert 0.0 <= dino["macro_f1"] <= 1.0 and dino["epoch_selection"]["selected_epoch"] in (0, 1)
+    for model in MODELS:  # the ordering that is stable on the test preset: Harmony over batch raises NSCB
+        rows = {row["normalisation"]: row for row in report["models"][model]["by_normalisation"]}
+        assert rows["harmony"]["nscb"] > rows["none"]["nscb"], model
     assert sum(dino["factor_shares"].values()) == pytest.approx(1.0)
     confusion = pd.read_parquet(root / "07_model_output/dino/confusion.parquet")
     predictions = pd.read_parquet(root / "07_model_output/dino/predictions.parquet")

@@ -5,9 +5,11 @@
 - **Phenotypic consistency**: do treatments sharing a MoA retrieve each other? Positives share the
   MoA but not the compound; negatives have another MoA. MoA values holding ``|`` are multi-label.
 
-copairs computes similarities in batches of ``batch_size`` pairs, so memory stays bounded on large
-tables; its null-distribution cache goes to ``cache_dir`` (a temporary folder when not given),
-never to the home folder.
+Up to ``direct_max`` profiles the average precisions come from copairs (similarities in batches of
+``batch_size`` pairs); above it, copairs' list of every pair no longer fits in memory and the
+blocked path of :mod:`cell_dino.evaluation.average_precision` computes them with memory bounded by
+a block of queries. mAP and p-values come from copairs either way; its null-distribution cache goes
+to ``cache_dir`` (a temporary folder when not given), never to the home folder.
 """
 
 from __future__ import annotations
@@ -19,13 +21,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cell_dino.evaluation.average_precision import blocked_average_precision
 from cell_dino.profiling.table import feature_matrix, metadata_columns, require_columns
 
 log = logging.getLogger(__name__)
 
 CONTROL, MOA, COMPOUND = "Metadata_Control", "Metadata_MoA", "Metadata_Compound"
 REFERENCE = "Metadata_reference_index"
+DIRECT_MAX = 20000
 MULTILABEL_SEPARATOR = "|"
+
+
+def _activity_masks(codes: np.ndarray, controls: np.ndarray):
+    """Positives: the other replicates of a non-control query; negatives: every control."""
+
+    def replicates(rows: slice) -> np.ndarray:
+        mask = (codes[rows, None] == codes[None, :]) & ~controls[rows, None] & ~controls[None, :]
+        mask[np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop)] = False
+        return mask
+
+    def against_controls(rows: slice) -> np.ndarray:
+        return ~controls[rows, None] & controls[None, :]
+
+    return replicates, against_controls
 
 
 def _map(ap: pd.DataFrame, sameby: list[str], null_size: int, threshold: float, seed: int, cache_dir: Path | None) -> pd.DataFrame:
@@ -39,6 +57,7 @@ def _map(ap: pd.DataFrame, sameby: list[str], null_size: int, threshold: float, 
 def phenotypic_activity(
     profiles: pd.DataFrame, treatment: str = "Metadata_Treatment", null_size: int = 10000,
     threshold: float = 0.05, seed: int = 0, batch_size: int = 20000, cache_dir: Path | None = None,
+    direct_max: int = DIRECT_MAX,
 ) -> pd.DataFrame:  # fmt: skip
     """Per-treatment mAP of replicate retrieval against controls, p-values and FDR-corrected q-values."""
     from copairs.map import average_precision
@@ -48,9 +67,13 @@ def phenotypic_activity(
     controls = meta[CONTROL].fillna(False).to_numpy(dtype=bool)
     if not controls.any():
         raise ValueError("phenotypic_activity needs control rows (Metadata_Control true)")
-    meta[REFERENCE] = np.where(controls, np.arange(len(meta)), -1)
-    ap = average_precision(meta, feature_matrix(profiles), pos_sameby=[treatment, REFERENCE], pos_diffby=[],
-                           neg_sameby=[], neg_diffby=[treatment, REFERENCE], batch_size=batch_size, progress_bar=False)  # fmt: skip
+    if len(meta) > direct_max:
+        replicates, against_controls = _activity_masks(pd.factorize(meta[treatment])[0], controls)
+        ap = pd.concat([meta, blocked_average_precision(feature_matrix(profiles), replicates, against_controls)], axis=1)
+    else:
+        meta[REFERENCE] = np.where(controls, np.arange(len(meta)), -1)
+        ap = average_precision(meta, feature_matrix(profiles), pos_sameby=[treatment, REFERENCE], pos_diffby=[],
+                               neg_sameby=[], neg_diffby=[treatment, REFERENCE], batch_size=batch_size, progress_bar=False)  # fmt: skip
     ap = ap.loc[~ap[CONTROL].fillna(False).astype(bool)]
     return _map(ap, [treatment], null_size, threshold, seed, cache_dir)
 
