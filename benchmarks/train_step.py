@@ -1,7 +1,8 @@
 """One DINO training step, three ways, side by side in one run (one JSON line):
 
-- ``cell_dino``: this trainer's step: on-device multi-crop augmentation, bf16 autocast, fused
-  attention, one backbone pass per crop resolution, DINO loss, AdamW, EMA teacher;
+- ``cell_dino``: this trainer's step: on-device multi-crop augmentation, bf16 autocast, the
+  attention kernel the trainer picks (math on CPU, fused on GPU), one backbone pass per crop
+  resolution, DINO loss, AdamW, EMA teacher;
 - ``plain``: the same step written plainly: fp32, eager, no fused attention, no autocast;
 - ``lightly``: lightly's ``DINOProjectionHead`` and ``DINOLoss`` on the same timm backbone (if installed).
 
@@ -33,7 +34,7 @@ from cell_dino.reporting import peak_rss_mb
 from cell_dino.ssl.augment import AugmentConfig, CropSpec, multicrop
 from cell_dino.ssl.ema import update_teacher
 from cell_dino.ssl.loss import DINOLoss
-from cell_dino.ssl.trainer import clip_gradients, parameter_groups
+from cell_dino.ssl.trainer import adamw, attention_kernels, clip_gradients, parameter_groups
 
 CHANNELS = ("DNA", "Tubulin", "Actin")
 BATCH, OUT_DIM = 32, 65536
@@ -60,7 +61,8 @@ def models(variant: str, device: torch.device) -> tuple[nn.Module, nn.Module, nn
 def step_fn(variant: str, student, teacher, loss_fn, optimizer, images, generator, augment, device):
     crops = multicrop(images, images, augment, CHANNELS, generator)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if variant == "cell_dino" else contextlib.nullcontext()
-    with autocast:
+    kernels = attention_kernels(device, "auto") if variant == "cell_dino" else contextlib.nullcontext()
+    with autocast, kernels:
         with torch.no_grad():
             teacher_out = teacher(crops[:2])
         student_out = student(crops)
@@ -79,7 +81,7 @@ def measure(variant: str, steps: int, global_size: int, local_size: int) -> dict
     torch.manual_seed(0)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     student, teacher, loss_fn = models(variant, device)
-    optimizer = torch.optim.AdamW(parameter_groups(student), lr=1e-4)
+    optimizer = adamw(student, device) if variant == "cell_dino" else torch.optim.AdamW(parameter_groups(student))
     augment = AugmentConfig(global_crops=CropSpec(2, global_size, (0.4, 1.0)), local_crops=CropSpec(6, local_size, (0.05, 0.4)))
     images = torch.rand(BATCH, len(CHANNELS), 2 * global_size, 2 * global_size, device=device) * 1000
     generator = torch.Generator(device).manual_seed(0)
