@@ -20,18 +20,14 @@ class DINOLoss(nn.Module):
 
     def forward(self, student_out: torch.Tensor, teacher_out: torch.Tensor, teacher_temp: float) -> torch.Tensor:
         """``student_out``: all crops (global first) x batch, ``teacher_out``: global crops x batch."""
-        n_crops = student_out.shape[0] // (teacher_out.shape[0] // self.n_global)
-        student_logp = F.log_softmax(student_out.float() / self.student_temp, dim=-1).chunk(n_crops)
-        teacher_p = F.softmax((teacher_out.float() - self.center) / teacher_temp, dim=-1).detach().chunk(self.n_global)
-        total, pairs = student_out.new_zeros(()), 0
-        for t, p in enumerate(teacher_p):
-            for s, logp in enumerate(student_logp):
-                if s == t:
-                    continue
-                total = total + torch.sum(-p * logp, dim=-1).mean()
-                pairs += 1
+        batch = teacher_out.shape[0] // self.n_global
+        n_crops = student_out.shape[0] // batch
+        student_logp = F.log_softmax(student_out.float() / self.student_temp, dim=-1).view(n_crops, batch, -1)
+        teacher_p = F.softmax((teacher_out.float() - self.center) / teacher_temp, dim=-1).detach().view(self.n_global, batch, -1)
+        cross_entropy = -torch.einsum("tbk,sbk->ts", teacher_p, student_logp) / batch  # teacher crop x student crop
+        other_view = ~torch.eye(self.n_global, n_crops, dtype=torch.bool, device=cross_entropy.device)
         self.update_center(teacher_out)
-        return total / pairs
+        return cross_entropy[other_view].mean()
 
     @torch.no_grad()
     def update_center(self, teacher_out: torch.Tensor) -> None:
