@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from copairs.map.normalization import normalize_ap
 
+from cell_dino.evaluation.moa_matching import unit_rows
+
 Mask = Callable[[slice], np.ndarray]  # rows -> rows x N boolean mask
 
 
@@ -18,8 +20,7 @@ def blocked_average_precision(features: np.ndarray, positive: Mask, negative: Ma
     """Cosine-similarity AP per query: mean over its positives of the precision at their rank
     among positives and negatives (``n_pos_pairs``, ``n_total_pairs``, ``average_precision``,
     ``normalized_average_precision``; NaN without positives)."""
-    x = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
-    x = x.astype(np.float32)
+    x = unit_rows(features).astype(np.float32)
     n = len(x)
     ap, n_pos, n_total = np.full(n, np.nan), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     for start in range(0, n, block):

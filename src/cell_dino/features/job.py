@@ -72,8 +72,7 @@ class EmbeddingJob:
             with autocast:
                 yield first, self.extractor(batch.to(device)).float().cpu().numpy()
 
-    def _write_shard(self, path: Path, start: int, stop: int, device: torch.device, progress: tqdm) -> None:
-        meta = item_metadata(self.table)
+    def _write_shard(self, path: Path, meta: pd.DataFrame, start: int, stop: int, device: torch.device, progress: tqdm) -> None:
         with atomic_path(path) as tmp:
             writer = None
             for first, features in self.features(start, stop, device):
@@ -97,6 +96,7 @@ class EmbeddingJob:
         device = pick_device(self.device)
         self.extractor.to(device).eval()
         n = len(self.table)
+        meta = item_metadata(self.table)
         started = time.perf_counter()
         done = 0
         with tqdm(total=n, desc="embed", unit="item", disable=None) as progress:
@@ -106,7 +106,7 @@ class EmbeddingJob:
                 if shard_path.is_file():
                     progress.update(stop - start)
                     continue
-                self._write_shard(shard_path, start, stop, device, progress)
+                self._write_shard(shard_path, meta, start, stop, device, progress)
                 done += stop - start
         seconds = time.perf_counter() - started
         self.report.update({"n_items": n, "n_embedded_now": done, "seconds": seconds,

@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cell_dino.models.backbone import BackboneConfig, create_backbone
+from cell_dino.ssl.augment import self_normalise
 
 Pooling = Literal["cls", "patch_mean", "cls_last_k"]
 
@@ -30,10 +31,6 @@ class FeatureConfig:
     pooling: Pooling = "cls"
     last_k: int = 4  # blocks whose CLS tokens are concatenated for cls_last_k
     test_time_crops: bool = False  # WS-DINO: median over the 4 centre crops
-
-
-def self_normalise(x: torch.Tensor) -> torch.Tensor:
-    return (x - x.mean(dim=(2, 3), keepdim=True)) / (x.std(dim=(2, 3), keepdim=True) + 1e-6)
 
 
 def centre_crops(x: torch.Tensor) -> torch.Tensor:

@@ -125,10 +125,15 @@ def augment_intensity(
         factor = torch.where(_bernoulli(b, config.rescale_p, g, dev), factor, 1.0)
         x[:, index] = x[:, index] * factor[:, None, None]
     if config.normalise == "self":
-        return (x - x.mean(dim=(2, 3), keepdim=True)) / (x.std(dim=(2, 3), keepdim=True) + 1e-6)
+        return self_normalise(x)
     if stats is None:
         raise ValueError("augment.normalise is 'dataset' but no channel statistics were given")
     return (x - stats[0].view(1, c, 1, 1)) / stats[1].view(1, c, 1, 1)
+
+
+def self_normalise(x: torch.Tensor) -> torch.Tensor:
+    """Each image and channel to mean 0, standard deviation 1 (training and embedding alike)."""
+    return (x - x.mean(dim=(2, 3), keepdim=True)) / (x.std(dim=(2, 3), keepdim=True) + 1e-6)
 
 
 def multicrop(
