@@ -1,4 +1,4 @@
-"""``kedro run -e test`` of embed, integrate and evaluate after training, on the test phantom."""
+"""``kedro run -e test`` of embed, integrate, evaluate and profile after training, on the test phantom."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ MODELS = ("dino", "dino_random", "wsdino", "wsdino_random")
 
 @pytest.fixture()
 def evaluated(project: Path) -> Path:
-    for name in ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate"):
+    for name in ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile"):
         run_pipeline(project, name)
     return project
 
 
-def test_chain_from_checkpoints_to_metrics(evaluated: Path) -> None:
+def test_chain_from_checkpoints_to_metrics_and_profiles(evaluated: Path) -> None:
     root = evaluated / "data/test"
     cells = read_embeddings(root / "04_feature/dino/embeddings")
     fields = read_embeddings(root / "04_feature/wsdino/embeddings")
@@ -35,7 +35,7 @@ def test_chain_from_checkpoints_to_metrics(evaluated: Path) -> None:
     assert not np.allclose(random.filter(like="f_").to_numpy(), cells.filter(like="f_").to_numpy())
 
     sample = AttentionSample.load(root / "04_feature/dino/attention")
-    assert sample.attention.shape == (8, 3, 4, 4) and sample.images.shape == (8, 3, 48, 48)  # 32 px input, patch 8
+    assert sample.attention.shape == (48, 3, 4, 4) and sample.images.shape == (48, 3, 48, 48)  # 32 px input, patch 8
     np.testing.assert_allclose(sample.attention.sum(axis=(2, 3)), 1.0, atol=0.1)  # all but the CLS's self-attention
     nucleus, cell = sample.masks[:, 0], sample.masks[:, 1]
     assert nucleus.any(axis=(1, 2)).all() and (nucleus & ~cell).sum() < 0.05 * nucleus.sum()
@@ -63,3 +63,31 @@ def test_chain_from_checkpoints_to_metrics(evaluated: Path) -> None:
         assert json.loads((root / f"08_reporting/figures/{name}.json").read_text())["data"]
     embed_report = json.loads((root / "08_reporting/embed_dino.json").read_text())
     assert embed_report["n_outputs"] == len(cells) and embed_report["items_per_second"] > 0
+    check_profiles(root)
+
+
+def check_profiles(root: Path) -> None:
+    """The profile pipeline's tables for the DINO model, and its report for all four."""
+    out = root / "07_model_output/dino"
+    similarity = pd.read_parquet(out / "similarity/treatment.parquet").set_index("group")
+    matrix = similarity.drop(columns="annotation").to_numpy()
+    assert matrix.shape == (10, 10) and np.allclose(matrix, matrix.T, atol=1e-6) and np.allclose(np.diag(matrix), 1.0, atol=1e-5)
+    assert similarity["annotation"].tolist() == sorted(similarity["annotation"])  # ordered by MoA
+    modality = pd.read_parquet(out / "modality_comparison.parquet").iloc[0]
+    # image profiles and the phantom's true morphology parameters agree on which treatments are alike
+    assert modality["n_groups"] == 10 and modality["mantel_r"] > 0 and modality["mantel_p"] < 0.05
+    cells = pd.read_parquet(out / "pseudotime.parquet")
+    assert set(cells["Metadata_MoA"]) == {"DMSO", "DNA damage"} and cells["pseudotime"].between(0, 1).all()
+    root_row = cells.loc[cells["is_root"]]
+    assert len(root_row) == 1 and root_row["Metadata_MoA"].item() == "DMSO" and root_row["pseudotime"].item() == 0
+    medians = cells.groupby("Metadata_MoA")["pseudotime"].median()
+    assert medians["DNA damage"] > medians["DMSO"]
+    overlap = pd.read_parquet(out / "attention_overlap.parquet").set_index("head")
+    assert overlap.shape == (3, 3) and list(overlap.columns) == ["DNA", "Tubulin", "Actin"] and overlap.to_numpy().max() <= 1
+    regions = pd.read_parquet(out / "token_regions.parquet")
+    chosen = regions[regions["n_selected"] > 0]
+    np.testing.assert_allclose(chosen.filter(like="share_").sum(axis=1), 1.0)
+    report = json.loads((root / "08_reporting/profile.json").read_text())
+    assert set(report["models"]) == set(MODELS) and "pseudotime" in report["models"]["wsdino"]
+    ranking = pd.read_parquet(out / "heterogeneity.parquet")
+    assert ranking["spread"].is_monotonic_decreasing and (ranking["n_items"] >= 5).all() and "Metadata_MoA" in ranking

@@ -1,0 +1,45 @@
+"""Which input channel each attention head looks at: Otsu-binarised attention maps against
+Otsu-binarised channels, intersection over union averaged over items (a heads x channels matrix)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from skimage.filters import threshold_otsu
+
+
+def otsu_mask(image: np.ndarray) -> np.ndarray:
+    """Pixels above Otsu's threshold; an image with a single value has no foreground."""
+    if np.ptp(image) == 0:
+        return np.zeros(image.shape, dtype=bool)
+    return image > threshold_otsu(image)
+
+
+def upsampled(attention: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Patch-grid attention (n x heads x h x w) to pixels (n x heads x H x W), bilinear."""
+    return F.interpolate(torch.from_numpy(attention.astype(np.float32)), size=shape, mode="bilinear", align_corners=False).numpy()
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
+
+
+def attention_channel_iou(attention: np.ndarray, images: np.ndarray, channels: list[str]) -> pd.DataFrame:
+    """Mean IoU over items of each head's Otsu mask with each channel's Otsu mask.
+
+    ``attention`` n x heads x h x w (any grid), ``images`` n x C x H x W; heads as rows."""
+    if attention.shape[0] != images.shape[0]:
+        raise ValueError(f"attention has {attention.shape[0]} items, images {images.shape[0]}")
+    if images.shape[1] != len(channels):
+        raise ValueError(f"images have {images.shape[1]} channels, names given for {len(channels)}: {channels}")
+    maps = upsampled(attention, images.shape[-2:])
+    totals = np.zeros((maps.shape[1], images.shape[1]))
+    for item in range(len(images)):
+        channel_masks = [otsu_mask(np.nan_to_num(images[item, c])) for c in range(images.shape[1])]
+        for head in range(maps.shape[1]):
+            head_mask = otsu_mask(maps[item, head])
+            totals[head] += [iou(head_mask, m) for m in channel_masks]
+    return pd.DataFrame(totals / len(images), index=pd.Index([f"head {h}" for h in range(maps.shape[1])], name="head"), columns=channels)

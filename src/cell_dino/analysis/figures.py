@@ -1,0 +1,41 @@
+"""Plotly figures of the profiling analyses, saved as plotly JSON for the explorer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+
+def similarity_heatmap(similarity: pd.DataFrame, title: str = "") -> go.Figure:
+    """Cosine similarity in the given row/column order (clustered or annotated)."""
+    labels = [str(label) for label in similarity.index]
+    return px.imshow(similarity.to_numpy(), x=labels, y=labels, zmin=-1, zmax=1, color_continuous_scale="RdBu_r",
+                     labels={"color": "cosine"}, title=title, aspect="auto")  # fmt: skip
+
+
+def pseudotime_figure(cells: pd.DataFrame, colour: str, title: str = "") -> go.Figure:
+    """Cells on the first two diffusion components, coloured by pseudotime, symbol by ``colour``."""
+    hover = [c for c in (colour, "Metadata_Compound", "Metadata_Concentration", "Metadata_Index") if c in cells]
+    return px.scatter(cells, x="dc_1", y="dc_2", color="pseudotime", symbol=colour if colour in cells else None, hover_data=hover,
+                      color_continuous_scale="Viridis", title=title, render_mode="webgl")  # fmt: skip
+
+
+def heterogeneity_figure(ranking: pd.DataFrame, by: str, title: str = "") -> go.Figure:
+    """Groups ranked by the spread of their single-cell features."""
+    colour = "Metadata_MoA" if "Metadata_MoA" in ranking else None
+    return px.bar(ranking, x=ranking[by].astype(str), y="spread", color=colour, title=title, labels={"x": by.removeprefix("Metadata_")})
+
+
+def attention_overlap_figure(matrix: pd.DataFrame, title: str = "") -> go.Figure:
+    """Heads x channels mean IoU of Otsu-binarised attention and channels."""
+    return px.imshow(matrix.to_numpy(), x=list(matrix.columns), y=[str(h) for h in matrix.index], zmin=0, zmax=1,
+                     color_continuous_scale="Viridis", text_auto=".2f", labels={"color": "IoU"}, title=title)  # fmt: skip
+
+
+def token_region_figure(shares: pd.DataFrame, title: str = "") -> go.Figure:
+    """Where the discriminative tokens of each group lie, beside where all its tokens lie."""
+    long = shares.melt(id_vars="group", value_vars=[c for c in shares if c.startswith(("share_", "baseline_"))])
+    long[["kind", "region"]] = long["variable"].str.split("_", n=1, expand=True)
+    long["kind"] = long["kind"].map({"share": "discriminative tokens", "baseline": "all tokens"})
+    return px.bar(long, x="group", y="value", color="region", facet_col="kind", barmode="stack", title=title, labels={"value": "share"})

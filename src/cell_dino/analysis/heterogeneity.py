@@ -1,0 +1,42 @@
+"""Cell-to-cell heterogeneity of groups (fields, wells, genes): the spread of their single-cell
+features, a ranking, and how well the ranking recovers groups annotated as variable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+from cell_dino.profiling.table import feature_matrix, require_columns
+
+
+def group_spread(items: pd.DataFrame, by: list[str], n_components: int = 50, min_items: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Per group of ``by``: root-mean-square distance of its items to the group mean, in the
+    principal components of the features standardised over all items; groups with fewer than
+    ``min_items`` are left out. Sorted from most to least heterogeneous, with ``rank`` from 1."""
+    require_columns(items, by, "heterogeneity")
+    values = feature_matrix(items)
+    scale = values.std(axis=0)
+    values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    components = min(n_components, values.shape[1], len(values) - 1)
+    reduced = PCA(n_components=components, random_state=seed).fit_transform(values)
+    keys = [items[c].to_numpy() for c in by]
+    centred = reduced - pd.DataFrame(reduced).groupby(keys, sort=False).transform("mean").to_numpy()
+    squared = pd.Series((centred**2).sum(axis=1))
+    table = squared.groupby(keys).agg(["size", "mean"]).rename(columns={"size": "n_items", "mean": "spread"})
+    table["spread"] = np.sqrt(table["spread"])
+    table = table[table["n_items"] >= min_items].sort_values("spread", ascending=False, kind="stable")
+    return table.rename_axis(by).reset_index().assign(rank=lambda t: np.arange(1, len(t) + 1))
+
+
+def top_k_curve(ranking: pd.DataFrame, by: list[str], annotated: set) -> pd.DataFrame:
+    """For k = 1..n: the share of the top-k groups that are annotated as variable (precision) and
+    the share of annotated groups found in the top k (recall). Groups of several columns are
+    named by their values joined with ' @ '."""
+    names = ranking[by].astype(str).agg(" @ ".join, axis=1)
+    hits = names.isin(annotated).to_numpy()
+    if not hits.any():
+        raise ValueError(f"heterogeneity: none of the annotated groups {sorted(annotated)[:5]} is among the ranked {by} groups")
+    k = np.arange(1, len(hits) + 1)
+    found = np.cumsum(hits)
+    return pd.DataFrame({"k": k, "precision": found / k, "recall": found / hits.sum()})

@@ -1,0 +1,75 @@
+"""Discriminative patch tokens between two groups of cells: tokens (PCA-reduced) whose k nearest
+neighbours among the other cells' tokens all come from their own group, mapped back to image
+positions and classified as nucleus, cytoplasm or background with the segmentation masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
+
+REGIONS = ("nucleus", "cytoplasm", "background")
+
+
+def patch_regions(masks: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Region of each patch (n x h x w: 0 nucleus, 1 cytoplasm, 2 background) by the majority of
+    the pixels it covers; ``masks`` n x 2 x H x W (nucleus, cell), any size (the grid is spread
+    over it as the model's resize did)."""
+    n, _, height, width = masks.shape
+    h, w = grid
+    nucleus = masks[:, 0].astype(bool)
+    pixel_region = np.where(nucleus, 0, np.where(masks[:, 1].astype(bool), 1, 2)).reshape(n, -1)
+    patch_of_pixel = ((np.arange(height) * h // height)[:, None] * w + (np.arange(width) * w // width)[None, :]).ravel()
+    pooling = sparse.csr_matrix((np.ones(patch_of_pixel.size), (np.arange(patch_of_pixel.size), patch_of_pixel)), shape=(patch_of_pixel.size, h * w))
+    counts = np.stack([np.asarray((pixel_region == r).astype(np.float64) @ pooling) for r in range(3)], axis=-1)
+    return counts.argmax(axis=-1).reshape(n, h, w)
+
+
+def discriminative_tokens(tokens: np.ndarray, groups: np.ndarray, k: int = 10, n_components: int = 32, seed: int = 0) -> np.ndarray:
+    """Boolean n x h x w: tokens whose ``k`` nearest neighbours (cosine, after PCA), searched
+    among the tokens of *other* cells, all belong to the token's own group."""
+    n, h, w, d = tokens.shape
+    if len(groups) != n:
+        raise ValueError(f"{len(groups)} group labels for {n} items")
+    if len(np.unique(groups)) != 2:
+        raise ValueError(f"discriminative tokens compare two groups, got {np.unique(groups).tolist()}")
+    flat = tokens.reshape(n * h * w, d).astype(np.float32)
+    reduced = PCA(n_components=min(n_components, d, len(flat) - 1), random_state=seed).fit_transform(flat)
+    reduced /= np.maximum(np.linalg.norm(reduced, axis=1, keepdims=True), 1e-12)
+    owner = np.repeat(np.arange(n), h * w)
+    token_group = np.asarray(groups)[owner]
+    per_cell = h * w
+    if k > (n - 1) * per_cell:
+        raise ValueError(f"k = {k} exceeds the {(n - 1) * per_cell} tokens of other cells")
+    # the own cell's tokens are the only ones to skip: ask for enough neighbours to pass them all
+    _, neighbours = NearestNeighbors(n_neighbors=k + per_cell).fit(reduced).kneighbors(reduced)
+    keep = np.empty(len(flat), dtype=bool)
+    for i, row in enumerate(neighbours):
+        others = row[owner[row] != owner[i]][:k]
+        keep[i] = bool((token_group[others] == token_group[i]).all())
+    return keep.reshape(n, h, w)
+
+
+def region_shares(selected: np.ndarray, regions: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
+    """Per group: how many tokens were selected and the share of them in each region, beside the
+    share of all the group's tokens in each region (the baseline)."""
+    rows = []
+    for group in np.unique(groups):
+        in_group = np.asarray(groups) == group
+        chosen, everything = regions[in_group][selected[in_group]], regions[in_group].ravel()
+        row = {"group": group, "n_selected": int(chosen.size), "n_tokens": int(everything.size)}
+        for r, name in enumerate(REGIONS):
+            row[f"share_{name}"] = float((chosen == r).mean()) if chosen.size else float("nan")
+            row[f"baseline_{name}"] = float((everything == r).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def token_table(selected: np.ndarray, regions: np.ndarray, groups: np.ndarray, items: pd.DataFrame) -> pd.DataFrame:
+    """One row per selected token: the item's metadata, its grid position, group and region."""
+    item, row, col = np.nonzero(selected)
+    meta = items.iloc[item].reset_index(drop=True)
+    return meta.assign(token_row=row, token_col=col, group=np.asarray(groups)[item],
+                       region=np.array(REGIONS)[regions[item, row, col]])  # fmt: skip

@@ -1,0 +1,82 @@
+"""Cosine similarity of aggregated profiles, ordered by hierarchical clustering or an annotation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
+from scipy.spatial.distance import squareform
+
+from cell_dino.profiling.aggregate import Statistic, aggregate
+from cell_dino.profiling.table import feature_matrix, require_columns
+
+Order = Literal["cluster", "annotation", "none"]
+
+
+def label_of(table: pd.DataFrame, by: list[str]) -> pd.Series:
+    """One readable label per row from the ``by`` columns (joined by ' @ ')."""
+    require_columns(table, by, "similarity labels")
+    return table[by].astype(str).agg(" @ ".join, axis=1)
+
+
+def group_profiles(profiles: pd.DataFrame, by: list[str], statistic: Statistic = "mean") -> pd.DataFrame:
+    """Profiles aggregated per group of ``by`` (sorted), metadata constant within groups kept."""
+    return aggregate(profiles.drop(columns=["Metadata_Count"], errors="ignore"), by, statistic)
+
+
+def cosine_similarity(groups: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Cosine similarity of group profiles (one row per group), labelled by :func:`label_of`."""
+    values = feature_matrix(groups.drop(columns=["Metadata_Count"], errors="ignore"))
+    normed = values / np.maximum(np.linalg.norm(values, axis=1, keepdims=True), 1e-12)
+    labels = label_of(groups, by)
+    if labels.duplicated().any():
+        raise ValueError(f"similarity by {by}: labels {labels[labels.duplicated()].tolist()[:3]} are not unique")
+    return pd.DataFrame(normed @ normed.T, index=labels, columns=labels)
+
+
+def cluster_order(similarity: pd.DataFrame, method: str = "average") -> list[int]:
+    """Leaf order of a hierarchical clustering on cosine distance, optimally ordered (scipy)."""
+    if len(similarity) < 3:
+        return list(range(len(similarity)))
+    distance = np.clip(1.0 - similarity.to_numpy(dtype=np.float64), 0.0, 2.0)
+    condensed = squareform((distance + distance.T) / 2, checks=False)
+    tree = optimal_leaf_ordering(linkage(condensed, method=method), condensed)
+    return leaves_list(tree).tolist()
+
+
+def annotation_order(labels: pd.Index, annotation: pd.Series) -> list[int]:
+    """Rows grouped by an annotation (e.g. the MoA of each treatment), then by label."""
+    missing = [label for label in labels if label not in annotation.index]
+    if missing:
+        raise ValueError(f"annotation order: no annotation for {missing[:3]}")
+    keys = pd.DataFrame({"annotation": annotation.reindex(labels).astype(str).to_numpy(), "label": list(labels)})
+    return keys.sort_values(["annotation", "label"]).index.tolist()
+
+
+def keep_top_share(similarity: pd.DataFrame, share: float) -> pd.DataFrame:
+    """The ``share`` of groups with the highest mean similarity to the others (DINO4Cells keeps
+    the top 50 % of LINCS compounds)."""
+    if not 0 < share <= 1:
+        raise ValueError(f"top share must be in (0, 1], got {share}")
+    values = similarity.to_numpy()
+    n = len(values)
+    mean_other = (values.sum(axis=1) - np.diag(values)) / max(n - 1, 1)
+    keep = np.sort(np.argsort(-mean_other, kind="stable")[: max(1, int(round(share * n)))])
+    return similarity.iloc[keep, keep]
+
+
+def ordered(similarity: pd.DataFrame, order: Order, annotation: pd.Series | None = None) -> pd.DataFrame:
+    """``similarity`` with rows and columns in the requested order."""
+    if order == "none":
+        return similarity
+    if order == "cluster":
+        index = cluster_order(similarity)
+    elif order == "annotation":
+        if annotation is None:
+            raise ValueError("order 'annotation' needs an annotation column")
+        index = annotation_order(similarity.index, annotation)
+    else:
+        raise ValueError(f"order must be cluster, annotation or none, got {order!r}")
+    return similarity.iloc[index, index]

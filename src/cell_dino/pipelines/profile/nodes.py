@@ -1,0 +1,209 @@
+"""Nodes of the profile pipeline: thin wrappers over :mod:`cell_dino.analysis`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy.spatial.distance import pdist, squareform
+from scipy.stats import spearmanr
+from sklearn.decomposition import PCA
+
+from cell_dino.analysis.attention_overlap import attention_channel_iou
+from cell_dino.analysis.cca import cca_matching
+from cell_dino.analysis.figures import (
+    attention_overlap_figure, heterogeneity_figure, pseudotime_figure, similarity_heatmap, token_region_figure,
+)  # fmt: skip
+from cell_dino.analysis.heterogeneity import group_spread, top_k_curve
+from cell_dino.analysis.mantel import mantel
+from cell_dino.analysis.patch_tokens import discriminative_tokens, patch_regions, region_shares, token_table
+from cell_dino.analysis.pseudotime import diffusion_map, pseudotime, root_cell
+from cell_dino.analysis.similarity import cosine_similarity, group_profiles, keep_top_share, label_of, ordered
+from cell_dino.features.sample import AttentionSample
+from cell_dino.pipelines.profile.params import ModalitySpec, ProfileParams
+from cell_dino.profiling.aggregate import aggregate
+from cell_dino.profiling.table import feature_matrix, metadata_columns, require_columns
+from cell_dino.reporting import peak_rss_mb
+
+log = logging.getLogger(__name__)
+Partitions = dict[str, Callable[[], pd.DataFrame]]
+
+
+def skipped(reason: str) -> go.Figure:
+    """An empty figure whose title says why the analysis did not run."""
+    log.warning("skipped: %s", reason)
+    return go.Figure().update_layout(title=f"not computed: {reason}")
+
+
+def _level(profiles: Partitions, level: str, normalisation: str) -> pd.DataFrame:
+    key = "fov" if level == "fov" else f"{normalisation}/{level}"
+    if key not in profiles:
+        raise ValueError(f"profile.normalisation {normalisation!r}: no {key!r} profiles (have {sorted(profiles)}); run integrate with it")
+    return profiles[key]()
+
+
+def similarity_matrices(profiles: Partitions, params: ProfileParams) -> tuple[dict[str, pd.DataFrame], dict[str, go.Figure]]:
+    """Per ``profile.similarity`` entry: the ordered cosine-similarity matrix and its heatmap."""
+    tables, figures = {}, {}
+    for spec in params.similarity:
+        groups = group_profiles(_level(profiles, spec.level, params.normalisation), spec.by)
+        similarity = cosine_similarity(groups, spec.by)
+        if spec.top_share < 1:
+            similarity = keep_top_share(similarity, spec.top_share)
+        annotation = None
+        if spec.annotation is not None:
+            require_columns(groups, [spec.annotation], f"similarity {spec.name!r} annotation (constant within each group)")
+            annotation = pd.Series(groups[spec.annotation].to_numpy(), index=label_of(groups, spec.by))
+        similarity = ordered(similarity, spec.order, annotation)
+        table = similarity.rename_axis("group").reset_index()
+        if annotation is not None:
+            table.insert(1, "annotation", annotation.reindex(similarity.index).astype(str).to_numpy())
+        tables[spec.name] = table
+        figures[spec.name] = similarity_heatmap(similarity, f"{spec.name}: cosine similarity of {spec.level} profiles ({params.normalisation}, {spec.order} order)")
+    return tables, figures
+
+
+def _modality_groups(modality: pd.DataFrame, wells: pd.DataFrame, spec: ModalitySpec) -> pd.DataFrame:
+    """The other modality per group of ``spec.group_by``: joined to our wells on its key columns."""
+    missing = [c for c in spec.keys if c not in modality.columns]
+    if missing:
+        raise ValueError(f"profile.modality.keys: {missing} are not columns of the modality table ({list(modality.columns)[:12]})")
+    table = modality.rename(columns=spec.keys)
+    features = [c for c in table.columns if c not in spec.keys.values() and c not in spec.exclude and pd.api.types.is_numeric_dtype(table[c])]
+    if not features:
+        raise ValueError(f"profile.modality: the table has no numeric feature columns beyond the keys and profile.modality.exclude")
+    keys = list(spec.keys.values())
+    table = table[keys + features].groupby(keys, as_index=False).mean()
+    labels = wells[[c for c in dict.fromkeys(keys + spec.group_by)]].drop_duplicates(keys)
+    joined = labels.merge(table, on=keys, how="inner")
+    if joined.empty:
+        raise ValueError(f"profile.modality: no row of the modality table matches a well on {spec.keys}")
+    return aggregate(joined.drop(columns=[k for k in keys if k not in spec.group_by]), spec.group_by, "median")
+
+
+def compare_modality(profiles: Partitions, modality: pd.DataFrame, params: ProfileParams) -> pd.DataFrame:
+    """Mantel test (image cosine distance vs the modality's distance on z-scored features) and CCA
+    with held-out top-1 matching, over the groups both share. Empty without a modality."""
+    spec = params.modality
+    if spec is None or modality.empty:
+        log.warning("no other modality: Mantel and CCA skipped")
+        return pd.DataFrame()
+    wells = _level(profiles, "well", params.normalisation)
+    image = group_profiles(wells, spec.group_by, "median")
+    other = _modality_groups(modality, wells, spec)
+    shared = image[spec.group_by].merge(other[spec.group_by], on=spec.group_by)
+    image = shared.merge(image, on=spec.group_by)
+    other = shared.merge(other, on=spec.group_by)
+    x = feature_matrix(image.drop(columns="Metadata_Count"))
+    y = feature_matrix(other.drop(columns="Metadata_Count"))
+    y = y[:, y.std(axis=0) > 0]
+    y = (y - y.mean(axis=0)) / y.std(axis=0)
+    test = mantel(squareform(pdist(x, "cosine")), squareform(pdist(y)), spec.mantel_permutations, seed=params.seed)
+    cca = cca_matching(x, y, spec.cca.n_components, spec.cca.n_pcs, spec.cca.n_splits, params.seed)
+    row = {"modality": spec.name, "n_groups": len(x), "group_by": ",".join(spec.group_by), "mantel_r": test.statistic,
+           "mantel_p": test.p_value, "mantel_permutations": test.permutations, "cca_matching": cca.matching_accuracy,
+           "cca_chance": cca.chance, "canonical_correlations": cca.correlations}  # fmt: skip
+    log.info("%s vs image profiles: %s", spec.name, row)
+    return pd.DataFrame([row])
+
+
+def _standardised_pcs(items: pd.DataFrame, n_pcs: int, seed: int) -> np.ndarray:
+    values = feature_matrix(items)
+    scale = values.std(axis=0)
+    values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    return PCA(n_components=min(n_pcs, values.shape[1], len(values) - 1), random_state=seed).fit_transform(values)
+
+
+def order_pseudotime(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[pd.DataFrame, go.Figure]:
+    """Diffusion pseudotime of the root group's and the trajectory groups' items, from the root."""
+    spec = params.pseudotime
+    require_columns(embeddings, [spec.column], "profile.pseudotime.column")
+    values = embeddings[spec.column].astype(str)
+    keep = values.isin([spec.root, *spec.trajectory]) if spec.trajectory else values.notna()
+    items = embeddings.loc[keep].reset_index(drop=True)
+    if len(items) > spec.max_cells:
+        rng = np.random.default_rng(params.seed)
+        items = items.iloc[np.sort(rng.choice(len(items), spec.max_cells, replace=False))].reset_index(drop=True)
+    in_root = (items[spec.column].astype(str) == spec.root).to_numpy()
+    needed = max(spec.n_neighbors, spec.n_components + 1) + 1
+    if len(items) < needed or not in_root.any():
+        return pd.DataFrame(), skipped(f"pseudotime needs {needed} items with some in {spec.column} = {spec.root!r}; have {len(items)}, {int(in_root.sum())} in the root")
+    diffusion = diffusion_map(_standardised_pcs(items, spec.n_pcs, params.seed), spec.n_neighbors, spec.n_components)
+    root = root_cell(diffusion, in_root)
+    components = diffusion.components()
+    table = items[metadata_columns(items)].assign(pseudotime=pseudotime(diffusion, root), is_root=np.arange(len(items)) == root)
+    table = pd.concat([table, pd.DataFrame(components, columns=[f"dc_{i + 1}" for i in range(components.shape[1])])], axis=1)
+    return table, pseudotime_figure(table, spec.column, f"Diffusion pseudotime from {spec.root} ({len(table)} items)")
+
+
+def rank_heterogeneity(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[pd.DataFrame, pd.DataFrame, go.Figure]:
+    """Groups ranked by the spread of their items' features; the top-k curve of annotated groups."""
+    spec = params.heterogeneity
+    ranking = group_spread(embeddings, spec.by, spec.n_components, spec.min_items, params.seed)
+    if ranking.empty:
+        return ranking, pd.DataFrame(), skipped(f"no {spec.by} group has {spec.min_items} items")
+    constant = group_profiles(embeddings.drop(columns=["Metadata_Index"], errors="ignore"), spec.by)
+    labels = constant[[c for c in metadata_columns(constant) if c in ("Metadata_MoA", "Metadata_Compound", "Metadata_Treatment", *spec.by)]]
+    ranking = ranking.merge(labels, on=spec.by, how="left")
+    curve = top_k_curve(ranking, spec.by, set(spec.variable)) if spec.variable else pd.DataFrame()
+    named = ranking.assign(group=label_of(ranking, spec.by))
+    return ranking, curve, heterogeneity_figure(named, "group", f"Heterogeneity: spread of single-item features per {' / '.join(b.removeprefix('Metadata_') for b in spec.by)}")
+
+
+def overlap_attention(attention: AttentionSample, crop_store: Any, params: ProfileParams) -> tuple[pd.DataFrame, go.Figure]:
+    """Heads x channels mean IoU of Otsu-binarised attention and input channels."""
+    channels = list(crop_store.channels.names)
+    matrix = attention_channel_iou(attention.attention, attention.images, channels)
+    return matrix.reset_index(), attention_overlap_figure(matrix, f"Attention-channel overlap (IoU, {len(attention.images)} items)")
+
+
+def find_discriminative_tokens(attention: AttentionSample, params: ProfileParams) -> tuple[pd.DataFrame, pd.DataFrame, go.Figure]:
+    """Patch tokens that tell the reference group from the other apart, and where they lie."""
+    spec = params.tokens
+    require_columns(attention.items, [spec.column], "profile.tokens.column")
+    values = attention.items[spec.column].astype(str).to_numpy()
+    in_other = values == spec.other if spec.other is not None else values != spec.reference
+    keep = (values == spec.reference) | in_other
+    groups = np.where(values == spec.reference, spec.reference, spec.other or f"not {spec.reference}")[keep]
+    if min((groups == spec.reference).sum(), (groups != spec.reference).sum()) < 2:
+        reason = f"the attention sample has {(groups == spec.reference).sum()} {spec.reference!r} and {(groups != spec.reference).sum()} other items (2 of each needed)"
+        return pd.DataFrame(), pd.DataFrame(), skipped(reason)
+    tokens = attention.tokens[keep]
+    selected = discriminative_tokens(tokens, groups, spec.k, spec.n_components, params.seed)
+    regions = patch_regions(attention.masks[keep], tokens.shape[1:3])
+    items = attention.items.loc[keep].reset_index(drop=True)
+    shares = region_shares(selected, regions, groups)
+    return token_table(selected, regions, groups, items), shares, token_region_figure(shares, f"Discriminative patch tokens, {spec.reference} vs the rest")
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-safe dicts (NaN -> None)."""
+    return frame.round(4).astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def summarise_profile(modality: pd.DataFrame, cells: pd.DataFrame, ranking: pd.DataFrame, overlap: pd.DataFrame,
+                      shares: pd.DataFrame, params: ProfileParams) -> dict:  # fmt: skip
+    """One model's profiling figures for ``08_reporting/profile.json``."""
+    summary: dict[str, Any] = {"modality": _records(modality.drop(columns="canonical_correlations", errors="ignore"))}
+    order = params.pseudotime.order_column
+    if not cells.empty:
+        summary["pseudotime"] = {"n_items": len(cells), "median_by_group": cells.groupby(params.pseudotime.column)["pseudotime"].median().round(4).to_dict()}
+        if order in cells.columns and cells[order].nunique() > 1:
+            summary["pseudotime"][f"spearman_with_{order}"] = float(spearmanr(cells["pseudotime"], cells[order]).statistic)
+    if not ranking.empty:
+        summary["heterogeneity"] = {"n_groups": len(ranking), "most_variable": label_of(ranking.head(5), params.heterogeneity.by).tolist()}
+    if not overlap.empty:
+        matrix = overlap.set_index("head")
+        summary["attention_overlap"] = {"mean_iou_by_channel": matrix.mean().round(4).to_dict(), "best_channel_by_head": matrix.idxmax(axis=1).to_dict()}
+    if not shares.empty:
+        summary["discriminative_tokens"] = _records(shares)
+    return summary
+
+
+def report_profile(*summaries: dict, models: tuple[str, ...]) -> dict:
+    """``08_reporting/profile.json``: every model's profiling figures side by side."""
+    return {"n_inputs": len(models), "n_outputs": len(models), "peak_rss_mb": peak_rss_mb(), "models": dict(zip(models, summaries, strict=True))}

@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from cell_dino.analysis.patch_tokens import discriminative_tokens, patch_regions, region_shares
+
+
+def test_patch_regions_by_majority_of_pixels() -> None:
+    masks = np.zeros((1, 2, 4, 4), bool)
+    masks[0, 1, :2, :] = True  # cell: top half
+    masks[0, 0, :2, :2] = True  # nucleus: top-left quarter
+    assert patch_regions(masks, (2, 2))[0].tolist() == [[0, 1], [2, 2]]
+
+
+def test_tokens_that_tell_the_groups_apart_are_found_in_the_nucleus() -> None:
+    # 24 cells, 4 x 4 tokens; the 2 x 2 centre is the nucleus. Nuclear tokens carry a group-specific
+    # direction; all other tokens are noise from one distribution for both groups.
+    rng = np.random.default_rng(0)
+    n, d = 24, 16
+    groups = np.array(["DMSO", "treated"] * (n // 2))
+    tokens = rng.normal(0, 1, (n, 4, 4, d))
+    direction = {"DMSO": np.eye(d)[0] * 6, "treated": np.eye(d)[1] * 6}
+    for i, g in enumerate(groups):
+        tokens[i, 1:3, 1:3] += direction[g]
+    masks = np.zeros((n, 2, 16, 16), bool)
+    masks[:, 1, 2:14, 2:14] = True
+    masks[:, 0, 4:12, 4:12] = True
+    selected = discriminative_tokens(tokens, groups, k=5, n_components=8)
+    shares = region_shares(selected, patch_regions(masks, (4, 4)), groups).set_index("group")
+    assert selected[:, 1:3, 1:3].mean() > 0.9
+    assert shares.loc["treated", "share_nucleus"] > 0.8
+    assert shares.loc["treated", "baseline_nucleus"] == pytest.approx(4 / 16)
+
+
+def test_needs_exactly_two_groups() -> None:
+    with pytest.raises(ValueError, match="two groups"):
+        discriminative_tokens(np.zeros((3, 2, 2, 4)), np.array(["a", "b", "c"]))
