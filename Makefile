@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PHANTOM := data/01_raw/phantom
-DEMO_PIPELINES := ingest segment train_dino train_wsdino embed integrate evaluate
+DEMO_PIPELINES := ingest segment train_dino train_wsdino embed integrate evaluate profile sweep
 
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1

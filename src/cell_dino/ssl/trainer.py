@@ -219,10 +219,13 @@ class TrainingData:
 def train(
     data: TrainingData, config: TrainConfig, run_dir: Path,
     on_step: Callable[[int, nn.Module], None] | None = None,
+    on_epoch: Callable[[int, nn.Module], None] | None = None,
 ) -> Path:  # fmt: skip
     """Train (or resume) in ``run_dir``; return the path of the last checkpoint.
 
-    ``on_step(step, teacher)`` is called after every optimisation step (monitoring, tests).
+    ``on_step(step, teacher)`` is called after every optimisation step (monitoring, tests),
+    ``on_epoch(epoch, teacher)`` after every epoch's checkpoint (validation, pruning: an exception
+    it raises stops training with that epoch saved).
     """
     config.check(data.channels)
     run_dir = Path(run_dir)
@@ -314,6 +317,8 @@ def train(
                      "center": loss_fn.center, "epoch": epoch, "step": step, "history": history, "meta": meta}  # fmt: skip
             save_checkpoint(state, run_dir)
         barrier(context)
+        if on_epoch is not None:
+            on_epoch(epoch, teacher)
     barrier(context)
     written = checkpoints_in(run_dir)
     if not written:

@@ -1,0 +1,1 @@
+"""Optuna sweeps of the DINO augmentations: search space, validation split, objective, study."""
