@@ -9,7 +9,7 @@ DEMO_PIPELINES := ingest segment train_dino train_wsdino embed integrate evaluat
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test viz benchmarks clean-data
+.PHONY: install demo test app viz benchmarks clean-data
 
 install: $(INSTALLED)
 
@@ -29,6 +29,9 @@ demo: $(INSTALLED) $(PHANTOM)/phantom.json
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+
+app: $(INSTALLED)
+	$(BIN)/streamlit run app/main.py
 
 viz: $(INSTALLED)
 	$(BIN)/kedro viz run

@@ -10,8 +10,8 @@ import pytest
 import tifffile
 
 from cell_dino.data.phantom import generate_phantom
+from tests.projects import CHAIN, REPO, make_project, run_pipeline
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED_BBBC021 = Path(os.environ.get("CELL_DINO_SHARED", REPO.parent / "shared")) / "data" / "bbbc021"
 
 
@@ -35,3 +35,16 @@ def write_tiff(path: Path, shape: tuple[int, int] = (24, 32), value: int = 1000,
     image = (value + np.arange(np.prod(shape)).reshape(shape) % 50).astype(dtype)
     tifffile.imwrite(path, image)
     return path
+
+
+@pytest.fixture(scope="session")
+def finished_project(tmp_path_factory: pytest.TempPathFactory, test_phantom: Path) -> Path:
+    """A project in which every pipeline has run on the test phantom (``-e test``), once per
+    session: the chain's own test and the explorer's tests read it."""
+    root = make_project(tmp_path_factory.mktemp("finished"), test_phantom)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
+        for name in CHAIN:
+            run_pipeline(root, name)
+    return root

@@ -1,14 +1,23 @@
 import numpy as np
 import pytest
 
-from cell_dino.analysis.patch_tokens import discriminative_tokens, patch_regions, region_shares
+from cell_dino.analysis.patch_tokens import balanced_items, discriminative_tokens, patch_region_fractions, region_shares
 
 
-def test_patch_regions_by_majority_of_pixels() -> None:
+def test_region_fractions_of_each_patch_by_hand() -> None:
     masks = np.zeros((1, 2, 4, 4), bool)
-    masks[0, 1, :2, :] = True  # cell: top half
-    masks[0, 0, :2, :2] = True  # nucleus: top-left quarter
-    assert patch_regions(masks, (2, 2))[0].tolist() == [[0, 1], [2, 2]]
+    masks[0, 1, :3, :] = True  # cell: top three rows
+    masks[0, 0, :2, :1] = True  # nucleus: two pixels of the top-left patch
+    fractions = patch_region_fractions(masks, (2, 2))[0]
+    assert fractions[0, 0].tolist() == [0.5, 0.5, 0.0]  # 2 nucleus + 2 cytoplasm pixels
+    assert fractions[0, 1].tolist() == [0.0, 1.0, 0.0]
+    assert fractions[1, 0].tolist() == [0.0, 0.5, 0.5]
+
+
+def test_balanced_items_take_the_smaller_groups_size_from_each() -> None:
+    groups = np.array(["a"] * 3 + ["b"] * 10)
+    chosen = balanced_items(groups, seed=0)
+    assert (groups[chosen] == "a").sum() == 3 and (groups[chosen] == "b").sum() == 3
 
 
 def test_tokens_that_tell_the_groups_apart_are_found_in_the_nucleus() -> None:
@@ -25,7 +34,7 @@ def test_tokens_that_tell_the_groups_apart_are_found_in_the_nucleus() -> None:
     masks[:, 1, 2:14, 2:14] = True
     masks[:, 0, 4:12, 4:12] = True
     selected = discriminative_tokens(tokens, groups, k=5, n_components=8)
-    shares = region_shares(selected, patch_regions(masks, (4, 4)), groups).set_index("group")
+    shares = region_shares(selected, patch_region_fractions(masks, (4, 4)), groups).set_index("group")
     assert selected[:, 1:3, 1:3].mean() > 0.9
     assert shares.loc["treated", "share_nucleus"] > 0.8
     assert shares.loc["treated", "baseline_nucleus"] == pytest.approx(4 / 16)

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from cell_dino.features.attention import cls_attention_and_tokens
-from cell_dino.features.job import EmbeddingJob, read_embeddings
+from cell_dino.features.artifacts import read_embeddings
+from cell_dino.features.job import EmbeddingJob
 from cell_dino.features.model import (
     ConcatenatedExtractors, FeatureConfig, FeatureExtractor, Preprocessing, centre_crops, greyscale_rgb_extractor, pooled,
 )  # fmt: skip
@@ -120,7 +121,7 @@ def test_embedding_job_resumes_by_shard_and_matches_an_uninterrupted_run(tmp_pat
     images = np.random.default_rng(0).normal(size=(40, 3, 32, 32)).astype(np.float32)
     table = pd.DataFrame({"Metadata_Plate": ["p"] * 40, "Metadata_Well": [f"A{i % 4:02d}" for i in range(40)], "other": range(40)})
     extractor = FeatureExtractor(_backbone(), Preprocessing("self", None, None, 32), FeatureConfig())
-    reference = EmbeddingJob(extractor, images, table, {"run": 1}, batch_size=8, shard_size=16, precision="fp32")(tmp_path / "ref")
+    EmbeddingJob(extractor, images, table, {"run": 1}, batch_size=8, shard_size=16, precision="fp32")(tmp_path / "ref")
     failing = _FailingAfter(extractor, limit=3)  # two batches of shard 0, one of shard 1
     target = tmp_path / "embeddings"
     with pytest.raises(RuntimeError, match="killed"):

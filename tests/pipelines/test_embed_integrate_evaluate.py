@@ -1,4 +1,5 @@
-"""``kedro run -e test`` of embed, integrate, evaluate and profile after training, on the test phantom."""
+"""``kedro run -e test`` of embed, integrate, evaluate and profile after training, on the test phantom
+(the session's ``finished_project``, in which every pipeline has run)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cell_dino.features.job import read_embeddings
-from cell_dino.features.sample import AttentionSample
-from tests.pipelines.conftest import run_pipeline
+from cell_dino.features.artifacts import AttentionSample, read_embeddings
 
 MODELS = ("dino", "dino_random", "wsdino", "wsdino_random")
 
 
-@pytest.fixture()
-def evaluated(project: Path) -> Path:
-    for name in ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile"):
-        run_pipeline(project, name)
-    return project
-
-
-def test_chain_from_checkpoints_to_metrics_and_profiles(evaluated: Path) -> None:
-    root = evaluated / "data/test"
+def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) -> None:
+    root = finished_project / "data/test"
     cells = read_embeddings(root / "04_feature/dino/embeddings")
     fields = read_embeddings(root / "04_feature/wsdino/embeddings")
     cell_table = pd.read_parquet(root / "03_primary/cell_table.parquet")

@@ -17,14 +17,16 @@ def similarity_heatmap(similarity: pd.DataFrame, title: str = "") -> go.Figure:
 def pseudotime_figure(cells: pd.DataFrame, colour: str, title: str = "") -> go.Figure:
     """Cells on the first two diffusion components, coloured by pseudotime, symbol by ``colour``."""
     hover = [c for c in (colour, "Metadata_Compound", "Metadata_Concentration", "Metadata_Index") if c in cells]
-    return px.scatter(cells, x="dc_1", y="dc_2", color="pseudotime", symbol=colour if colour in cells else None, hover_data=hover,
-                      color_continuous_scale="Viridis", title=title, render_mode="webgl")  # fmt: skip
+    figure = px.scatter(cells, x="dc_1", y="dc_2", color="pseudotime", symbol=colour if colour in cells else None, hover_data=hover,
+                        color_continuous_scale="Viridis", title=title, render_mode="webgl")  # fmt: skip
+    return figure.update_layout(legend={"orientation": "h", "y": -0.2})
 
 
 def heterogeneity_figure(ranking: pd.DataFrame, by: str, title: str = "") -> go.Figure:
     """Groups ranked by the spread of their single-cell features."""
     colour = "Metadata_MoA" if "Metadata_MoA" in ranking else None
-    return px.bar(ranking, x=ranking[by].astype(str), y="spread", color=colour, title=title, labels={"x": by.removeprefix("Metadata_")})
+    ranking = ranking.assign(**{by: ranking[by].astype(str)})
+    return px.bar(ranking, x=by, y="spread", color=colour, title=title, category_orders={by: ranking[by].tolist()})
 
 
 def attention_overlap_figure(matrix: pd.DataFrame, title: str = "") -> go.Figure:

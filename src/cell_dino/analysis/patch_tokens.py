@@ -1,6 +1,7 @@
 """Discriminative patch tokens between two groups of cells: tokens (PCA-reduced) whose k nearest
 neighbours among the other cells' tokens all come from their own group, mapped back to image
-positions and classified as nucleus, cytoplasm or background with the segmentation masks."""
+positions, where the segmentation masks tell how much of each falls in the nucleus, the cytoplasm
+or the background."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from sklearn.neighbors import NearestNeighbors
 REGIONS = ("nucleus", "cytoplasm", "background")
 
 
-def patch_regions(masks: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
-    """Region of each patch (n x h x w: 0 nucleus, 1 cytoplasm, 2 background) by the majority of
-    the pixels it covers; ``masks`` n x 2 x H x W (nucleus, cell), any size (the grid is spread
-    over it as the model's resize did)."""
+def patch_region_fractions(masks: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Share of each patch's pixels in the nucleus, the cytoplasm and the background
+    (n x h x w x 3); ``masks`` n x 2 x H x W (nucleus, cell), any size (the grid is spread over
+    it as the model's resize did)."""
     n, _, height, width = masks.shape
     h, w = grid
     nucleus = masks[:, 0].astype(bool)
@@ -24,7 +25,15 @@ def patch_regions(masks: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     patch_of_pixel = ((np.arange(height) * h // height)[:, None] * w + (np.arange(width) * w // width)[None, :]).ravel()
     pooling = sparse.csr_matrix((np.ones(patch_of_pixel.size), (np.arange(patch_of_pixel.size), patch_of_pixel)), shape=(patch_of_pixel.size, h * w))
     counts = np.stack([np.asarray((pixel_region == r).astype(np.float64) @ pooling) for r in range(3)], axis=-1)
-    return counts.argmax(axis=-1).reshape(n, h, w)
+    return (counts / counts.sum(axis=-1, keepdims=True)).reshape(n, h, w, 3)
+
+
+def balanced_items(groups: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Indices of an equal number of items from each group (the smallest group's size, seeded):
+    with unequal groups, "all k neighbours from my group" would favour the larger one."""
+    rng = np.random.default_rng(seed)
+    values, counts = np.unique(groups, return_counts=True)
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(groups == v), counts.min(), replace=False) for v in values]))
 
 
 def discriminative_tokens(tokens: np.ndarray, groups: np.ndarray, k: int = 10, n_components: int = 32, seed: int = 0) -> np.ndarray:
@@ -52,24 +61,26 @@ def discriminative_tokens(tokens: np.ndarray, groups: np.ndarray, k: int = 10, n
     return keep.reshape(n, h, w)
 
 
-def region_shares(selected: np.ndarray, regions: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
-    """Per group: how many tokens were selected and the share of them in each region, beside the
-    share of all the group's tokens in each region (the baseline)."""
+def region_shares(selected: np.ndarray, fractions: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
+    """Per group: how many tokens were selected and the share of their pixels in each region,
+    beside the share of all the group's token pixels in each region (the baseline)."""
     rows = []
     for group in np.unique(groups):
         in_group = np.asarray(groups) == group
-        chosen, everything = regions[in_group][selected[in_group]], regions[in_group].ravel()
-        row = {"group": group, "n_selected": int(chosen.size), "n_tokens": int(everything.size)}
+        chosen, everything = fractions[in_group][selected[in_group]], fractions[in_group].reshape(-1, 3)
+        row = {"group": group, "n_selected": int(len(chosen)), "n_tokens": int(len(everything))}
         for r, name in enumerate(REGIONS):
-            row[f"share_{name}"] = float((chosen == r).mean()) if chosen.size else float("nan")
-            row[f"baseline_{name}"] = float((everything == r).mean())
+            row[f"share_{name}"] = float(chosen[:, r].mean()) if len(chosen) else float("nan")
+            row[f"baseline_{name}"] = float(everything[:, r].mean())
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def token_table(selected: np.ndarray, regions: np.ndarray, groups: np.ndarray, items: pd.DataFrame) -> pd.DataFrame:
-    """One row per selected token: the item's metadata, its grid position, group and region."""
+def token_table(selected: np.ndarray, fractions: np.ndarray, groups: np.ndarray, items: pd.DataFrame) -> pd.DataFrame:
+    """One row per selected token: the item's metadata, its grid position, group, the shares of
+    its pixels in each region and the region holding most of them."""
     item, row, col = np.nonzero(selected)
     meta = items.iloc[item].reset_index(drop=True)
-    return meta.assign(token_row=row, token_col=col, group=np.asarray(groups)[item],
-                       region=np.array(REGIONS)[regions[item, row, col]])  # fmt: skip
+    shares = fractions[item, row, col]
+    return meta.assign(token_row=row, token_col=col, group=np.asarray(groups)[item], region=np.array(REGIONS)[shares.argmax(axis=1)],
+                       **{f"share_{name}": shares[:, r] for r, name in enumerate(REGIONS)})  # fmt: skip

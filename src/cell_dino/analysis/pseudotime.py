@@ -1,6 +1,8 @@
 """Diffusion pseudotime (Haghverdi et al. 2016), as scanpy computes it: a Gaussian kNN kernel
 with per-cell widths, density normalisation, the symmetric transition matrix's top eigenvectors,
-and DPT distances from a root cell on the diffusion components scaled by lambda / (1 - lambda)."""
+and DPT distances from a root cell on the diffusion components scaled by lambda / (1 - lambda).
+As in scanpy, only eigenvalues in [0, 1) enter the distance, and cells outside the root's connected
+component of the kNN graph have no pseudotime (inf: no diffusion reaches them)."""
 
 from __future__ import annotations
 
@@ -13,19 +15,28 @@ from scipy.sparse.linalg import eigsh
 from sklearn.neighbors import NearestNeighbors
 
 
+TRIVIAL = 1e-6  # eigenvalues this close to 1 are stationary states (one per connected component)
+
+
 @dataclass(frozen=True)
 class Diffusion:
-    eigenvalues: np.ndarray  # descending; the first is the stationary 1
+    eigenvalues: np.ndarray  # descending; 1 once per connected component
     eigenvectors: np.ndarray  # cells x components, of the symmetric transition matrix
+    parts: np.ndarray  # connected component of each cell in the kNN graph
+
+    @property
+    def informative(self) -> np.ndarray:
+        """The eigenpairs DPT uses: eigenvalues in [0, 1)."""
+        return (self.eigenvalues >= 0) & (self.eigenvalues < 1 - TRIVIAL)
 
     def components(self) -> np.ndarray:
-        """Diffusion components (the non-trivial eigenvectors), cells x (n - 1)."""
-        return self.eigenvectors[:, 1:]
+        """Diffusion components (eigenvectors of the informative eigenvalues), for plotting."""
+        return self.eigenvectors[:, self.informative]
 
     def dpt_coordinates(self) -> np.ndarray:
-        """Coordinates whose Euclidean distances are the DPT distances."""
-        values = self.eigenvalues[1:]
-        return self.eigenvectors[:, 1:] * (values / (1.0 - values))
+        """Coordinates whose Euclidean distances are the DPT distances (within a component)."""
+        values = self.eigenvalues[self.informative]
+        return self.components() * (values / (1.0 - values))
 
 
 def gaussian_knn_kernel(x: np.ndarray, n_neighbors: int) -> sparse.csr_matrix:
@@ -49,9 +60,7 @@ def diffusion_map(x: np.ndarray, n_neighbors: int = 15, n_components: int = 10) 
     if n <= n_components + 1 or n <= n_neighbors:
         raise ValueError(f"pseudotime needs more than {max(n_components + 1, n_neighbors)} cells, got {n}")
     kernel = gaussian_knn_kernel(np.asarray(x, dtype=np.float64), n_neighbors)
-    n_parts, _ = connected_components(kernel, directed=False)
-    if n_parts > 1:
-        raise ValueError(f"the kNN graph has {n_parts} disconnected parts: raise n_neighbors")
+    _, parts = connected_components(kernel, directed=False)
     density = np.asarray(kernel.sum(axis=0)).ravel()
     scaled = sparse.diags(1 / density) @ kernel @ sparse.diags(1 / density)
     z = np.sqrt(np.asarray(scaled.sum(axis=0)).ravel())
@@ -60,21 +69,26 @@ def diffusion_map(x: np.ndarray, n_neighbors: int = 15, n_components: int = 10) 
     order = np.argsort(-values)
     values, vectors = values[order], vectors[:, order]
     signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])  # deterministic signs
-    return Diffusion(np.clip(values, -1, 1 - 1e-9), vectors * signs)
+    return Diffusion(np.clip(values, -1, 1), vectors * signs, parts)
 
 
 def root_cell(diffusion: Diffusion, in_root: np.ndarray) -> int:
-    """The root group's cell at its far end of the first diffusion component."""
+    """The root group's most typical cell: the one nearest the group's mean in DPT coordinates
+    (within the component holding most of the group), so that pseudotime measures the distance
+    from the root state rather than from one of its outliers."""
     if not in_root.any():
         raise ValueError("pseudotime: the root group has no cells")
-    first = diffusion.components()[:, 0]
-    side = np.sign(first[in_root].mean() - first.mean()) or 1.0
-    candidates = np.flatnonzero(in_root)
-    return int(candidates[np.argmax(side * first[candidates])])
+    main = np.bincount(diffusion.parts[in_root]).argmax()
+    candidates = np.flatnonzero(in_root & (diffusion.parts == main))
+    coordinates = diffusion.dpt_coordinates()[candidates]
+    return int(candidates[np.argmin(np.linalg.norm(coordinates - coordinates.mean(axis=0), axis=1))])
 
 
 def pseudotime(diffusion: Diffusion, root: int) -> np.ndarray:
-    """DPT distance of every cell from ``root``, scaled to [0, 1]."""
+    """DPT distance of every cell from ``root``, scaled to [0, 1]; inf outside the root's component."""
     coordinates = diffusion.dpt_coordinates()
     distance = np.linalg.norm(coordinates - coordinates[root], axis=1)
-    return distance / distance.max() if distance.max() > 0 else distance
+    distance[diffusion.parts != diffusion.parts[root]] = np.inf
+    reachable = np.isfinite(distance)
+    top = distance[reachable].max()
+    return np.where(reachable, distance / top, np.inf) if top > 0 else distance

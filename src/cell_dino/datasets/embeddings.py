@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from kedro.io import AbstractDataset
 
-from cell_dino.features.job import REPORT, EmbeddingJob, read_embeddings
-from cell_dino.features.sample import ITEMS, AttentionSample
+from cell_dino.features.artifacts import ITEMS, REPORT, AttentionSample, read_embeddings
+
+if TYPE_CHECKING:
+    from cell_dino.features.job import EmbeddingJob
 
 
 class _FolderDataset(AbstractDataset):

@@ -28,12 +28,12 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from cell_dino.atomic import atomic_path
+from cell_dino.features.artifacts import REPORT
 from cell_dino.reporting import peak_rss_mb
 from cell_dino.ssl.distributed import pick_device
 
 log = logging.getLogger(__name__)
 INDEX = "Metadata_Index"
-REPORT = "_embedding.json"  # pyarrow skips names starting with "_" when reading the folder
 
 
 def item_metadata(table: pd.DataFrame) -> pd.DataFrame:
@@ -119,13 +119,3 @@ class EmbeddingJob:
         shutil.rmtree(parts)
         log.info("embedded %d items into %s (%.1f items/s)", n, path, self.report["items_per_second"])
         return path
-
-
-def read_embeddings(path: str | Path) -> pd.DataFrame:
-    """An embedding folder as one table; its run record in ``attrs["embedding"]``."""
-    path = Path(path)
-    if not (path / REPORT).is_file():
-        raise FileNotFoundError(f"{path}: no finished embedding here (run the embed pipeline)")
-    table = pd.read_parquet(path)
-    table.attrs["embedding"] = json.loads((path / REPORT).read_text())
-    return table

@@ -3,45 +3,14 @@ and the profile pipeline (attention-channel overlap, discriminative patch tokens
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import torch
 
-from cell_dino.atomic import atomic_path
+from cell_dino.features.artifacts import AttentionSample
 from cell_dino.features.attention import cls_attention_and_tokens
 from cell_dino.features.job import item_metadata
 from cell_dino.features.model import FeatureExtractor
-
-ARRAYS, ITEMS = "arrays.npz", "items.parquet"
-
-
-@dataclass
-class AttentionSample:
-    """``images`` raw (n x C x S x S), ``masks`` (n x 2 x S x S: nucleus, cell; bool), ``attention``
-    (n x heads x h x w), ``tokens`` (n x h x w x D), ``items`` (metadata, one row each)."""
-
-    items: pd.DataFrame
-    images: np.ndarray
-    masks: np.ndarray
-    attention: np.ndarray
-    tokens: np.ndarray
-
-    def save(self, path: str | Path) -> None:
-        with atomic_path(path) as tmp:
-            tmp.mkdir()
-            np.savez_compressed(tmp / ARRAYS, images=self.images, masks=self.masks, attention=self.attention, tokens=self.tokens)
-            self.items.to_parquet(tmp / ITEMS)
-
-    @classmethod
-    def load(cls, path: str | Path) -> AttentionSample:
-        path = Path(path)
-        if not (path / ITEMS).is_file():
-            raise FileNotFoundError(f"{path}: no attention sample here (run the embed pipeline)")
-        with np.load(path / ARRAYS) as arrays:
-            return cls(pd.read_parquet(path / ITEMS), *(arrays[k] for k in ("images", "masks", "attention", "tokens")))
 
 
 def sample_indices(n_items: int, n_samples: int, seed: int) -> np.ndarray:

@@ -13,7 +13,8 @@ import torch
 
 from cell_dino.features.job import EmbeddingJob, item_metadata
 from cell_dino.features.model import ConcatenatedExtractors, run_extractor
-from cell_dino.features.sample import AttentionSample, attention_sample, item_masks, sample_indices
+from cell_dino.features.artifacts import AttentionSample
+from cell_dino.features.sample import attention_sample, item_masks, sample_indices
 from cell_dino.pipelines.embed.params import EmbedParams
 from cell_dino.profiling.levels import well_profiles
 from cell_dino.ssl.run import CheckpointSeries

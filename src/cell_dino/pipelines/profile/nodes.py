@@ -20,10 +20,10 @@ from cell_dino.analysis.figures import (
 )  # fmt: skip
 from cell_dino.analysis.heterogeneity import group_spread, top_k_curve
 from cell_dino.analysis.mantel import mantel
-from cell_dino.analysis.patch_tokens import discriminative_tokens, patch_regions, region_shares, token_table
+from cell_dino.analysis.patch_tokens import balanced_items, discriminative_tokens, patch_region_fractions, region_shares, token_table
 from cell_dino.analysis.pseudotime import diffusion_map, pseudotime, root_cell
 from cell_dino.analysis.similarity import cosine_similarity, group_profiles, keep_top_share, label_of, ordered
-from cell_dino.features.sample import AttentionSample
+from cell_dino.features.artifacts import AttentionSample
 from cell_dino.pipelines.profile.params import ModalitySpec, ProfileParams
 from cell_dino.profiling.aggregate import aggregate
 from cell_dino.profiling.table import feature_matrix, metadata_columns, require_columns
@@ -75,7 +75,7 @@ def _modality_groups(modality: pd.DataFrame, wells: pd.DataFrame, spec: Modality
     table = modality.rename(columns=spec.keys)
     features = [c for c in table.columns if c not in spec.keys.values() and c not in spec.exclude and pd.api.types.is_numeric_dtype(table[c])]
     if not features:
-        raise ValueError(f"profile.modality: the table has no numeric feature columns beyond the keys and profile.modality.exclude")
+        raise ValueError("profile.modality: the table has no numeric feature columns beyond the keys and profile.modality.exclude")
     keys = list(spec.keys.values())
     table = table[keys + features].groupby(keys, as_index=False).mean()
     labels = wells[[c for c in dict.fromkeys(keys + spec.group_by)]].drop_duplicates(keys)
@@ -135,9 +135,14 @@ def order_pseudotime(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[p
     diffusion = diffusion_map(_standardised_pcs(items, spec.n_pcs, params.seed), spec.n_neighbors, spec.n_components)
     root = root_cell(diffusion, in_root)
     components = diffusion.components()
-    table = items[metadata_columns(items)].assign(pseudotime=pseudotime(diffusion, root), is_root=np.arange(len(items)) == root)
+    time = pseudotime(diffusion, root)
+    reachable = np.isfinite(time)
+    if not reachable.all():
+        log.warning("pseudotime: %d of %d items lie outside the root's part of the kNN graph (no pseudotime)", (~reachable).sum(), len(time))
+    table = items[metadata_columns(items)].assign(pseudotime=np.where(reachable, time, np.nan), is_root=np.arange(len(items)) == root)
     table = pd.concat([table, pd.DataFrame(components, columns=[f"dc_{i + 1}" for i in range(components.shape[1])])], axis=1)
-    return table, pseudotime_figure(table, spec.column, f"Diffusion pseudotime from {spec.root} ({len(table)} items)")
+    title = f"Diffusion pseudotime from {spec.root} ({reachable.sum()} of {len(table)} items reachable)"
+    return table, pseudotime_figure(table[reachable], spec.column, title)
 
 
 def rank_heterogeneity(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[pd.DataFrame, pd.DataFrame, go.Figure]:
@@ -162,22 +167,26 @@ def overlap_attention(attention: AttentionSample, crop_store: Any, params: Profi
 
 
 def find_discriminative_tokens(attention: AttentionSample, params: ProfileParams) -> tuple[pd.DataFrame, pd.DataFrame, go.Figure]:
-    """Patch tokens that tell the reference group from the other apart, and where they lie."""
+    """Patch tokens that tell the reference group from the other apart (equal numbers of items
+    from each, seeded), and how much of them lies in the nucleus and the cytoplasm."""
     spec = params.tokens
     require_columns(attention.items, [spec.column], "profile.tokens.column")
     values = attention.items[spec.column].astype(str).to_numpy()
+    other = spec.other or f"not {spec.reference}"
     in_other = values == spec.other if spec.other is not None else values != spec.reference
-    keep = (values == spec.reference) | in_other
-    groups = np.where(values == spec.reference, spec.reference, spec.other or f"not {spec.reference}")[keep]
-    if min((groups == spec.reference).sum(), (groups != spec.reference).sum()) < 2:
-        reason = f"the attention sample has {(groups == spec.reference).sum()} {spec.reference!r} and {(groups != spec.reference).sum()} other items (2 of each needed)"
-        return pd.DataFrame(), pd.DataFrame(), skipped(reason)
-    tokens = attention.tokens[keep]
+    groups = np.where(values == spec.reference, spec.reference, np.where(in_other, other, ""))
+    counts = {g: int((groups == g).sum()) for g in (spec.reference, other)}
+    if min(counts.values()) < 2:
+        return pd.DataFrame(), pd.DataFrame(), skipped(f"the attention sample has {counts} items (2 of each needed)")
+    keep = balanced_items(groups[groups != ""], params.seed)
+    keep = np.flatnonzero(groups != "")[keep]
+    tokens, groups = attention.tokens[keep], groups[keep]
     selected = discriminative_tokens(tokens, groups, spec.k, spec.n_components, params.seed)
-    regions = patch_regions(attention.masks[keep], tokens.shape[1:3])
-    items = attention.items.loc[keep].reset_index(drop=True)
-    shares = region_shares(selected, regions, groups)
-    return token_table(selected, regions, groups, items), shares, token_region_figure(shares, f"Discriminative patch tokens, {spec.reference} vs the rest")
+    fractions = patch_region_fractions(attention.masks[keep], tokens.shape[1:3])
+    items = attention.items.iloc[keep].reset_index(drop=True)
+    shares = region_shares(selected, fractions, groups)
+    title = f"Discriminative patch tokens, {spec.reference} vs {other} ({len(keep) // 2} items each)"
+    return token_table(selected, fractions, groups, items), shares, token_region_figure(shares, title)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -191,9 +200,11 @@ def summarise_profile(modality: pd.DataFrame, cells: pd.DataFrame, ranking: pd.D
     summary: dict[str, Any] = {"modality": _records(modality.drop(columns="canonical_correlations", errors="ignore"))}
     order = params.pseudotime.order_column
     if not cells.empty:
-        summary["pseudotime"] = {"n_items": len(cells), "median_by_group": cells.groupby(params.pseudotime.column)["pseudotime"].median().round(4).to_dict()}
-        if order in cells.columns and cells[order].nunique() > 1:
-            summary["pseudotime"][f"spearman_with_{order}"] = float(spearmanr(cells["pseudotime"], cells[order]).statistic)
+        reached = cells[cells["pseudotime"].notna()]
+        summary["pseudotime"] = {"n_items": len(cells), "n_unreachable": int(len(cells) - len(reached)),
+                                 "median_by_group": reached.groupby(params.pseudotime.column)["pseudotime"].median().round(4).to_dict()}  # fmt: skip
+        if order in reached.columns and reached[order].nunique() > 1:
+            summary["pseudotime"][f"spearman_with_{order}"] = float(spearmanr(reached["pseudotime"], reached[order]).statistic)
     if not ranking.empty:
         summary["heterogeneity"] = {"n_groups": len(ranking), "most_variable": label_of(ranking.head(5), params.heterogeneity.by).tolist()}
     if not overlap.empty:

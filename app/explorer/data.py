@@ -1,0 +1,139 @@
+"""Reading a run's outputs through the Kedro catalog of one environment, without torch or the
+pipelines: OmegaConfigLoader + DataCatalog, each dataset cached until its files change.
+
+Only names from the catalog and environments found under ``conf/`` are ever used: nothing typed
+into the app becomes a path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog
+
+from cell_dino.settings import CONFIG_LOADER_ARGS
+
+MODELS = ("dino", "dino_random", "wsdino", "wsdino_random")
+
+# which pipeline writes each output (tests/app checks this against the pipeline registry)
+PRODUCED_BY = {
+    "ingest_report": "ingest", "fov_store": "ingest", "segment_report": "segment", "crop_store": "segment",
+    "train_dino_report": "train_dino", "dino_training_metrics": "train_dino",
+    "train_wsdino_report": "train_wsdino", "wsdino_training_metrics": "train_wsdino",
+    "embeddings": "embed", "attention": "embed", "embed_report": "embed",
+    "profiles": "integrate", "umap": "integrate", "integrate_report": "integrate",
+    "metrics": "evaluate", "matches": "evaluate", "map_scores": "evaluate", "confusion_figure": "evaluate",
+    "umap_figure": "evaluate", "evaluate_report": "evaluate", "factor_figure": "evaluate", "epoch_selection": "evaluate",
+    "similarity": "profile", "similarity_figures": "profile", "modality_comparison": "profile", "pseudotime_figure": "profile",
+    "heterogeneity_figure": "profile", "attention_overlap": "profile", "attention_overlap_figure": "profile",
+    "discriminative_tokens": "profile", "token_figure": "profile", "profile_report": "profile",
+    "sweep_trials": "sweep", "sweep_history_figure": "sweep", "sweep_importance_figure": "sweep", "sweep_report": "sweep",
+}  # fmt: skip
+
+
+def project() -> Path:
+    """The project folder: ``CELL_DINO_PROJECT`` if set, else the checkout the app sits in."""
+    return Path(os.environ.get("CELL_DINO_PROJECT", Path(__file__).resolve().parents[2]))
+
+
+class Missing(Exception):
+    """An output that has not been made yet; the message names the run that makes it."""
+
+
+def environments() -> list[str]:
+    """The environments under ``conf/`` besides base: ``CELL_DINO_ENV`` (default ``local``, the
+    demo's) first."""
+    first = os.environ.get("CELL_DINO_ENV", "local")
+    names = sorted(p.name for p in (project() / "conf").iterdir() if p.is_dir() and p.name != "base")
+    return sorted(names, key=lambda n: n != first)
+
+
+def _absolute(config: Any, root: Path) -> Any:
+    """Relative ``filepath`` / ``path`` entries made absolute against the project root."""
+    if isinstance(config, dict):
+        return {k: str(root / v) if k in ("filepath", "path") and isinstance(v, str) and not Path(v).is_absolute() else _absolute(v, root)
+                for k, v in config.items()}  # fmt: skip
+    return config
+
+
+def _loader(root: Path, env: str) -> OmegaConfigLoader:
+    if env not in environments():
+        raise ValueError(f"unknown environment {env!r}; have {environments()}")
+    args = {**CONFIG_LOADER_ARGS, "default_run_env": env}
+    return OmegaConfigLoader(str(root / "conf"), env=env, **args)
+
+
+@st.cache_resource(show_spinner=False)
+def _catalog(root: str, env: str) -> DataCatalog:
+    return DataCatalog.from_config(_absolute(_loader(Path(root), env)["catalog"], Path(root)))
+
+
+def catalog(env: str) -> DataCatalog:
+    return _catalog(str(project()), env)
+
+
+@st.cache_data(show_spinner=False)
+def _parameters(root: str, env: str) -> dict:
+    return dict(_loader(Path(root), env)["parameters"])
+
+
+def parameters(env: str) -> dict:
+    return _parameters(str(project()), env)
+
+
+def output_path(env: str, name: str) -> Path:
+    described = catalog(env).get(name)._describe()
+    return Path(str(described.get("filepath") or described.get("path")))
+
+
+def modified(path: Path) -> float:
+    """Latest modification time under ``path`` (0 when absent): the cache key of a dataset."""
+    if not path.exists():
+        return 0.0
+    if path.is_file():
+        return path.stat().st_mtime
+    return max([path.stat().st_mtime, *(p.stat().st_mtime for p in path.rglob("*"))])
+
+
+def run_command(env: str, name: str) -> str:
+    base = name.split(".")[-1]
+    pipeline = PRODUCED_BY.get(base) or PRODUCED_BY.get(name) or "the pipeline that writes it"
+    flag = "" if env == "local" else f" -e {env}"
+    return f"kedro run{flag} --pipeline {pipeline}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _load(root: str, env: str, name: str, stamp: float) -> Any:
+    data = _catalog(root, env).load(name)
+    if isinstance(data, dict) and data and all(callable(v) for v in data.values()):  # partitions
+        return {key: load() for key, load in sorted(data.items())}
+    return data
+
+
+def load(env: str, name: str) -> Any:
+    """``name`` from the catalog, reloaded when its files change; :class:`Missing` if absent."""
+    if name not in catalog(env):
+        raise Missing(f"`{name}` is not in the catalog of env `{env}`")
+    stamp = modified(output_path(env, name))
+    if not stamp:
+        raise Missing(f"`{name}` has not been made yet: run `{run_command(env, name)}`")
+    try:
+        return _load(str(project()), env, name, stamp)
+    except FileNotFoundError as error:
+        raise Missing(f"`{name}` is not complete ({error}): run `{run_command(env, name)}`") from error
+
+
+def show(env: str, name: str, render: Callable[[Any], None] | None = None) -> Any:
+    """Load ``name``; if missing, say which run makes it and return None (never a stack trace)."""
+    try:
+        data = load(env, name)
+    except Missing as missing:
+        st.info(str(missing))
+        return None
+    if render is not None:
+        render(data)
+    return data

@@ -1,0 +1,43 @@
+"""Attention maps over the sampled crops per head and per channel, the heads x channels IoU
+matrix, and the discriminative patch tokens."""
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+from explorer.data import Missing, load, show
+from explorer.figures import heads_figure
+from explorer.images import composite, upsampled
+
+env, model = st.session_state["env"], st.session_state["model"]
+st.title(f"Attention: {model}")
+
+sample = show(env, f"{model}.attention")
+try:
+    channels = list(load(env, "crop_store").channels.names)
+except Missing as missing:
+    channels = []
+    st.info(str(missing))
+
+if sample is not None and channels:
+    labels = [f"{int(r.Metadata_Index)}: {getattr(r, 'Metadata_MoA', '')}" for r in sample.items.itertuples()]
+    choice = st.selectbox("Sampled item", range(len(labels)), format_func=labels.__getitem__)
+    image, attention = sample.images[choice], sample.attention[choice]
+    heads = np.stack([upsampled(a, image.shape[-2:]) for a in attention])
+    cols = st.columns(len(channels) + 1)
+    cols[0].image(composite(image, list(range(len(channels)))), caption="composite", width="stretch")
+    for c, (col, name) in enumerate(zip(cols[1:], channels)):
+        col.image(composite(image, [c]), caption=name, width="stretch")
+    st.plotly_chart(heads_figure(heads, "last-block CLS attention per head"), width="stretch")
+    tokens = show(env, f"{model}.discriminative_tokens")
+    if tokens is not None and not tokens.empty:
+        mine = tokens[tokens["Metadata_Index"] == int(sample.items["Metadata_Index"].iloc[choice])]
+        grid = np.zeros(attention.shape[-2:])
+        grid[mine["token_row"].to_numpy(), mine["token_col"].to_numpy()] = 1
+        st.caption(f"{len(mine)} of this item's {grid.size} patch tokens are discriminative")
+        st.plotly_chart(px.imshow(grid, zmin=0, zmax=1, color_continuous_scale="Greens", title="discriminative tokens of this item"), width="stretch")
+
+left, right = st.columns(2)
+with left:
+    show(env, f"{model}.attention_overlap_figure", lambda f: st.plotly_chart(f, width="stretch"))
+with right:
+    show(env, f"{model}.token_figure", lambda f: st.plotly_chart(f, width="stretch"))

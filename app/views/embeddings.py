@@ -1,0 +1,93 @@
+"""UMAP of the items coloured by any metadata column; a selected item's crop (channels toggled),
+its attention maps per head, and its nearest neighbours as image tiles."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+from explorer.data import Missing, load, show
+from explorer.figures import heads_figure
+from explorer.images import composite, thumbnail, upsampled
+
+env, model = st.session_state["env"], st.session_state["model"]
+st.title(f"Embeddings: {model}")
+
+umap = show(env, f"{model}.umap")
+embeddings = show(env, f"{model}.embeddings")
+if umap is None or embeddings is None:
+    st.stop()
+
+unit = embeddings.attrs.get("embedding", {}).get("unit", "cell")
+store_name = "crop_store" if unit == "cell" else "fov_store"
+try:
+    store = load(env, store_name)
+except Missing as missing:
+    store = None
+    st.info(str(missing))
+
+columns = [c for c in umap.columns if c.startswith("Metadata_") and c != "Metadata_Index"]
+left, right = st.columns(2)
+colour = left.selectbox("Colour by", columns, index=columns.index("Metadata_MoA") if "Metadata_MoA" in columns else 0)
+facet = right.selectbox("Filter on", columns, index=columns.index(colour))
+values = sorted(umap[facet].astype(str).unique())
+kept = st.multiselect(f"{facet} values shown", values, default=values)
+shown = umap[umap[facet].astype(str).isin(kept)].reset_index(drop=True)
+
+figure = px.scatter(shown, x="umap_0", y="umap_1", color=shown[colour].astype(str), custom_data=["Metadata_Index"],
+                    hover_data=[c for c in ("Metadata_Compound", "Metadata_Plate", "Metadata_Well", "Metadata_Index") if c in shown],
+                    render_mode="webgl", opacity=0.7, labels={"color": colour.removeprefix("Metadata_")})  # fmt: skip
+figure.update_traces(marker={"size": 5})
+event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="umap", width="stretch")
+
+points = event.selection.points if event and event.selection else []
+indices = shown["Metadata_Index"].astype(int).tolist()
+if points:
+    st.session_state["item"] = int(points[0]["customdata"][0])
+if not indices:
+    st.stop()
+try:  # start on an item whose attention maps were kept
+    sampled = set(load(env, f"{model}.attention").items["Metadata_Index"].astype(int))
+except Missing:
+    sampled = set()
+default = st.session_state.get("item", next((i for i in indices if i in sampled), indices[0]))
+item = st.selectbox("Item (or click a point)", indices, index=indices.index(default) if default in indices else 0)
+
+row = embeddings.loc[embeddings["Metadata_Index"] == item].iloc[0]
+st.caption(" · ".join(f"{c.removeprefix('Metadata_')}: {row[c]}" for c in ("Metadata_MoA", "Metadata_Compound", "Metadata_Plate", "Metadata_Well") if c in row))
+
+if store is not None:
+    channels = list(store.channels.names)
+    on = st.multiselect("Channels", channels, default=channels)
+    image = thumbnail(np.asarray(store.crops[item] if unit == "cell" else store.images[item]))
+    picture, maps = st.columns(2)
+    picture.image(composite(image, [channels.index(c) for c in on]), caption="composite", width="stretch")
+
+    try:
+        sample = load(env, f"{model}.attention")
+    except Missing as missing:
+        maps.info(str(missing))
+    else:
+        where = np.flatnonzero(sample.items["Metadata_Index"].to_numpy() == item)
+        if len(where):
+            attention = sample.attention[where[0]]
+            heads = np.stack([upsampled(a, image.shape[-2:]) for a in attention])
+            maps.plotly_chart(heads_figure(heads, "last-block CLS attention per head"), width="stretch")
+        else:
+            sampled = sample.items["Metadata_Index"].astype(int).tolist()
+            maps.info(f"attention maps are kept for {len(sampled)} sampled items (e.g. {sampled[:5]}); pick one of them to see its heads")
+
+    st.subheader("Nearest neighbours (cosine)")
+    k = st.slider("k", 3, 15, 6)
+    features = embeddings.filter(regex="^f_").to_numpy(dtype=np.float32)
+    unit_rows = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    position = int(np.flatnonzero(embeddings["Metadata_Index"].to_numpy() == item)[0])
+    similarity = unit_rows @ unit_rows[position]
+    order = [i for i in np.argsort(-similarity) if i != position][:k]
+    tiles = st.columns(len(order))
+    for tile, i in zip(tiles, order):
+        neighbour = embeddings.iloc[i]
+        index = int(neighbour["Metadata_Index"])
+        pixels = thumbnail(np.asarray(store.crops[index] if unit == "cell" else store.images[index]))
+        label = neighbour.get("Metadata_MoA", neighbour.get("Metadata_Compound", ""))
+        tile.image(composite(pixels, [channels.index(c) for c in on]), caption=f"{index}: {label} ({similarity[i]:.3f})", width="stretch")
+    st.dataframe(pd.DataFrame(embeddings.iloc[order].filter(like="Metadata_")), hide_index=True)

@@ -1,0 +1,37 @@
+"""NSC / NSCB / mAP per normalisation, per-MoA breakdown, confusion matrix, MI factor bars, and
+every model and normalisation side by side."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+from explorer.data import show
+
+env, model = st.session_state["env"], st.session_state["model"]
+st.title(f"Evaluation: {model}")
+
+report = show(env, "evaluate_report")
+if report is not None:
+    st.subheader("All models, all normalisations")
+    rows = [{"model": m, **r} for m, s in report["models"].items() for r in s["by_normalisation"]]
+    table = pd.DataFrame(rows)
+    metric = st.selectbox("Metric", [c for c in ("nsc", "nscb", "map_activity", "map_consistency", "knn_well") if c in table])
+    st.plotly_chart(px.bar(table, x="normalisation", y=metric, color="model", barmode="group"), width="stretch")
+
+metrics = show(env, f"{model}.metrics")
+if metrics is not None:
+    st.subheader("Per normalisation")
+    st.dataframe(metrics.set_index("normalisation").style.format(precision=3), width="stretch")
+
+matches = show(env, f"{model}.matches")
+if matches is not None and not matches.empty:
+    st.subheader("Per MoA (NSC / NSCB: share of its treatments whose nearest neighbour has the same MoA)")
+    methods = sorted(matches["normalisation"].unique())
+    method = st.selectbox("Normalisation", methods, index=methods.index("tvn") if "tvn" in methods else 0)
+    chosen = matches[matches["normalisation"] == method]
+    scored = chosen.assign(nsc=chosen["nsc_correct"].astype(float), nscb=chosen["nscb_correct"].astype(float).where(chosen["nscb_scored"]))
+    st.dataframe(scored.groupby("Metadata_MoA")[["nsc", "nscb"]].mean().style.format("{:.2f}", na_rep="-"), width="stretch")
+    with st.expander("every treatment's neighbours"):
+        st.dataframe(chosen, hide_index=True)
+
+show(env, f"{model}.confusion_figure", lambda f: st.plotly_chart(f, width="stretch"))
+show(env, "factor_figure", lambda f: st.plotly_chart(f, width="stretch"))

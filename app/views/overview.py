@@ -1,0 +1,46 @@
+"""Which pipelines have run, when and with which parameters; headline metrics; speed and memory."""
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+from explorer.data import MODELS, Missing, load, modified, output_path, parameters, show
+
+env = st.session_state["env"]
+st.title("Overview")
+
+REPORTS = [("ingest", "ingest_report"), ("segment", "segment_report"), ("train_dino", "train_dino_report"),
+           ("train_wsdino", "train_wsdino_report"), *((f"embed ({m})", f"{m}.embed_report") for m in MODELS),
+           *((f"integrate ({m})", f"{m}.integrate_report") for m in MODELS), ("evaluate", "evaluate_report"),
+           ("profile", "profile_report"), ("sweep", "sweep_report")]  # fmt: skip
+
+rows = []
+for pipeline, name in REPORTS:
+    try:
+        report = load(env, name)
+    except Missing:
+        rows.append({"pipeline": pipeline, "ran": "not yet"})
+        continue
+    seconds = report.get("seconds") or report.get("seconds_last_run")
+    rows.append({"pipeline": pipeline, "ran": datetime.fromtimestamp(modified(output_path(env, name))).strftime("%Y-%m-%d %H:%M"),
+                 "inputs": report.get("n_inputs"), "outputs": report.get("n_outputs"),
+                 "seconds": round(seconds, 1) if seconds else None,
+                 "items/s": round(report.get("items_per_second") or report.get("images_per_second") or 0, 1) or None,
+                 "peak RSS (MB)": round(report["peak_rss_mb"]) if report.get("peak_rss_mb") else None})  # fmt: skip
+st.subheader("Runs")
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 3)
+
+st.subheader("Headline metrics (TVN, the WS-DINO protocol)")
+
+
+def headline(report: dict) -> None:
+    table = pd.DataFrame(report["headline"]).T.rename_axis("model")
+    st.dataframe(table.style.format("{:.3f}"), width="stretch")
+
+
+show(env, "evaluate_report", headline)
+
+st.subheader("Parameters")
+for pipeline, values in sorted(parameters(env).items()):
+    with st.expander(pipeline):
+        st.json(values, expanded=False)

@@ -1,0 +1,39 @@
+"""Similarity heatmaps with their clustering and a zoom on chosen groups; Mantel and CCA against
+another modality; pseudotime and heterogeneity."""
+
+import plotly.express as px
+import streamlit as st
+from explorer.data import show
+
+env, model = st.session_state["env"], st.session_state["model"]
+st.title(f"Profiles: {model}")
+
+tables = show(env, f"{model}.similarity")
+figures = show(env, f"{model}.similarity_figures")
+if tables and figures:
+    name = st.selectbox("Similarity matrix", sorted(tables))
+    st.plotly_chart(figures[name], width="stretch")
+    table = tables[name].set_index("group")
+    annotation = table.pop("annotation") if "annotation" in table else None
+    zoom = st.multiselect("Zoom on groups", list(table.index))
+    if annotation is not None:
+        by_annotation = st.multiselect("... or on annotations", sorted(annotation.astype(str).unique()))
+        zoom += [g for g in table.index if annotation[g] in by_annotation and g not in zoom]
+    if len(zoom) >= 2:
+        part = table.loc[zoom, zoom]
+        st.plotly_chart(px.imshow(part.to_numpy(), x=zoom, y=zoom, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f",
+                                  title="zoom"), width="stretch")  # fmt: skip
+
+st.subheader("Agreement with another modality (Mantel, CCA)")
+comparison = show(env, f"{model}.modality_comparison")
+if comparison is not None:
+    if comparison.empty:
+        st.info("no other modality configured (`profile.modality` and the `profile_modality` table)")
+    else:
+        st.dataframe(comparison, hide_index=True, width="stretch")
+
+left, right = st.columns(2)
+with left:
+    show(env, f"{model}.pseudotime_figure", lambda f: st.plotly_chart(f, width="stretch"))
+with right:
+    show(env, f"{model}.heterogeneity_figure", lambda f: st.plotly_chart(f, width="stretch"))

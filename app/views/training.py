@@ -1,0 +1,29 @@
+"""Loss, teacher entropy and student-teacher KL per epoch, throughput; the Optuna sweep's history
+and parameter importances."""
+
+import plotly.express as px
+import streamlit as st
+from explorer.data import show
+
+env = st.session_state["env"]
+st.title("Training and sweeps")
+
+CURVES = ["loss", "teacher_entropy", "kl_teacher_student", "images_per_second", "lr"]
+for run in ("dino", "wsdino"):
+    st.subheader(f"{run} training")
+    metrics = show(env, f"{run}_training_metrics")
+    if metrics is not None and not metrics.empty:
+        colour = "channel" if "channel" in metrics else None
+        cols = st.columns(3)
+        for i, curve in enumerate(c for c in CURVES if c in metrics):
+            cols[i % 3].plotly_chart(px.line(metrics, x="epoch", y=curve, color=colour, markers=True, title=curve), width="stretch")
+
+st.subheader("Augmentation sweep (Optuna)")
+left, right = st.columns(2)
+with left:
+    show(env, "sweep_history_figure", lambda f: st.plotly_chart(f, width="stretch"))
+with right:
+    show(env, "sweep_importance_figure", lambda f: st.plotly_chart(f, width="stretch"))
+trials = show(env, "sweep_trials")
+if trials is not None:
+    st.dataframe(trials, hide_index=True, width="stretch")

@@ -1,0 +1,52 @@
+"""What the embed pipeline writes, readable without torch (the explorer reads it): the embedding
+table folder and the attention sample."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cell_dino.atomic import atomic_path
+
+REPORT = "_embedding.json"  # pyarrow skips names starting with "_" when reading the folder
+ARRAYS, ITEMS = "arrays.npz", "items.parquet"
+
+
+def read_embeddings(path: str | Path) -> pd.DataFrame:
+    """An embedding folder as one table; its run record in ``attrs["embedding"]``."""
+    path = Path(path)
+    if not (path / REPORT).is_file():
+        raise FileNotFoundError(f"{path}: no finished embedding here (run the embed pipeline)")
+    table = pd.read_parquet(path)
+    table.attrs["embedding"] = json.loads((path / REPORT).read_text())
+    return table
+
+
+@dataclass
+class AttentionSample:
+    """``images`` raw (n x C x S x S), ``masks`` (n x 2 x S x S: nucleus, cell; bool), ``attention``
+    (n x heads x h x w), ``tokens`` (n x h x w x D), ``items`` (metadata, one row each)."""
+
+    items: pd.DataFrame
+    images: np.ndarray
+    masks: np.ndarray
+    attention: np.ndarray
+    tokens: np.ndarray
+
+    def save(self, path: str | Path) -> None:
+        with atomic_path(path) as tmp:
+            tmp.mkdir()
+            np.savez_compressed(tmp / ARRAYS, images=self.images, masks=self.masks, attention=self.attention, tokens=self.tokens)
+            self.items.to_parquet(tmp / ITEMS)
+
+    @classmethod
+    def load(cls, path: str | Path) -> AttentionSample:
+        path = Path(path)
+        if not (path / ITEMS).is_file():
+            raise FileNotFoundError(f"{path}: no attention sample here (run the embed pipeline)")
+        with np.load(path / ARRAYS) as arrays:
+            return cls(pd.read_parquet(path / ITEMS), *(arrays[k] for k in ("images", "masks", "attention", "tokens")))

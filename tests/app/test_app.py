@@ -1,0 +1,102 @@
+"""Streamlit's AppTest on every page of the explorer: on the outputs of the tiny test run, and on
+a project where nothing has run yet."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.projects import REPO, make_project
+
+MAIN = str(REPO / "app" / "main.py")
+PAGES = ["views/overview.py", "views/embeddings.py", "views/evaluation.py", "views/profiles.py", "views/attention.py", "views/training.py"]
+
+
+def open_page(page: str, project: Path, monkeypatch: pytest.MonkeyPatch, model: str = "dino") -> AppTest:
+    monkeypatch.setenv("CELL_DINO_PROJECT", str(project))
+    monkeypatch.setenv("CELL_DINO_ENV", "test")
+    app = AppTest.from_file(MAIN, default_timeout=120)
+    app.run()
+    app.selectbox(key="model").set_value(model).run()
+    app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_overview_lists_every_run_and_the_headline_of_every_model(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[0], finished_project, monkeypatch)
+    runs, headline = app.dataframe[0].value, app.dataframe[1].value
+    assert (runs["ran"] != "not yet").all(), runs
+    assert set(runs["pipeline"]) >= {"ingest", "segment", "train_dino", "train_wsdino", "evaluate", "profile", "sweep"}
+    assert list(headline.index) == ["dino", "dino_random", "wsdino", "wsdino_random"] and "nscb" in headline
+    assert len(app.expander) == 9  # the parameters of each pipeline
+
+
+def test_embeddings_show_a_sampled_cell_its_heads_and_its_neighbours(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[1], finished_project, monkeypatch)
+    assert app.title[0].value == "Embeddings: dino"
+    assert not app.info  # it opens on an item whose attention maps were kept
+    item = app.selectbox[4].value
+    neighbours = app.dataframe[0].value
+    assert len(neighbours) == 6 and item not in neighbours["Metadata_Index"].tolist()
+    app.selectbox[4].set_value(int(app.selectbox[4].options[-1])).run()  # any other item
+    assert not app.exception
+    app.multiselect[1].set_value(["DNA"]).run()  # one channel only
+    assert not app.exception
+
+
+def test_evaluation_breaks_matching_down_by_moa(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[2], finished_project, monkeypatch)
+    per_moa = app.dataframe[1].value
+    assert set(per_moa.index) == {"Actin disruptors", "DNA damage", "Eg5 inhibitors", "Microtubule stabilizers"}
+    assert per_moa["nsc"].between(0, 1).all()
+
+
+def test_profiles_zoom_on_chosen_groups(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[3], finished_project, monkeypatch)
+    assert set(app.selectbox[2].options) == {"moa", "treatment", "treatment_clustered"}
+    groups = app.multiselect[0].options
+    app.multiselect[0].set_value(groups[:3]).run()
+    assert not app.exception
+    assert app.dataframe[0].value["modality"].item() == "ground_truth_phenotype"
+
+
+def test_attention_and_training_pages(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[4], finished_project, monkeypatch, model="wsdino")
+    assert app.title[0].value == "Attention: wsdino" and len(app.selectbox[2].options) == 48
+    app = open_page(PAGES[5], finished_project, monkeypatch)
+    trials = app.dataframe[0].value
+    assert len(trials) == 3 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_missing_outputs_name_the_run_that_makes_them(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(page, make_project(tmp_path), monkeypatch)
+    messages = " ".join(i.value for i in app.info)
+    if page.endswith("overview.py"):
+        assert (app.dataframe[0].value["ran"] == "not yet").all() and "kedro run -e test --pipeline evaluate" in messages
+    else:
+        assert "kedro run -e test --pipeline" in messages, messages
+
+
+def test_the_explorer_imports_neither_torch_nor_the_pipelines(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import subprocess
+
+    code = f"""
+import os, sys
+os.environ["CELL_DINO_PROJECT"] = {str(finished_project)!r}
+sys.path.insert(0, {str(REPO / "app")!r})
+from streamlit.testing.v1 import AppTest
+for page in {PAGES!r}:
+    app = AppTest.from_file({MAIN!r}, default_timeout=120)
+    app.session_state["env"] = "test"
+    app.run()
+    app.switch_page(page).run()
+leaked = sorted(m for m in sys.modules if m == "torch" or m.startswith("cell_dino.pipelines"))
+assert not leaked, leaked
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"})

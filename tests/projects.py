@@ -1,0 +1,32 @@
+"""Temporary copies of the project (their own conf/ and data/) and running pipelines in them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+REPO = Path(__file__).resolve().parents[1]
+# every pipeline, in the order make demo runs them
+CHAIN = ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile", "sweep")
+
+
+def make_project(root: Path, phantom: Path | None = None) -> Path:
+    """conf/ (an empty local env) and pyproject.toml in ``root``; the test phantom at the test
+    env's raw data root when given."""
+    shutil.copy(REPO / "pyproject.toml", root)
+    (root / "src").mkdir()  # the package itself is installed
+    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    if phantom is not None:
+        shutil.copytree(phantom, root / "data" / "test" / "01_raw" / "phantom")
+    return root
+
+
+def run_pipeline(project: Path, name: str, env: str = "test", params: dict[str, Any] | None = None) -> None:
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
+        session.run(pipeline_names=[name])
