@@ -20,7 +20,7 @@ except Missing as missing:
 
 if sample is not None and channels:
     labels = [f"{int(r.Metadata_Index)}: {getattr(r, 'Metadata_MoA', '')}" for r in sample.items.itertuples()]
-    choice = st.selectbox("Sampled item", range(len(labels)), format_func=labels.__getitem__)
+    choice = st.selectbox("Sampled item", range(len(labels)), format_func=labels.__getitem__, key="sampled")
     image, attention = sample.images[choice], sample.attention[choice]
     heads = np.stack([upsampled(a, image.shape[-2:]) for a in attention])
     cols = st.columns(len(channels) + 1)

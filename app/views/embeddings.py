@@ -27,8 +27,8 @@ except Missing as missing:
 
 columns = [c for c in umap.columns if c.startswith("Metadata_") and c != "Metadata_Index"]
 left, right = st.columns(2)
-colour = left.selectbox("Colour by", columns, index=columns.index("Metadata_MoA") if "Metadata_MoA" in columns else 0)
-facet = right.selectbox("Filter on", columns, index=columns.index(colour))
+colour = left.selectbox("Colour by", columns, key="colour", index=columns.index("Metadata_MoA") if "Metadata_MoA" in columns else 0)
+facet = right.selectbox("Filter on", columns, key="facet", index=columns.index(colour))
 values = sorted(umap[facet].astype(str).unique())
 kept = st.multiselect(f"{facet} values shown", values, default=values)
 shown = umap[umap[facet].astype(str).isin(kept)].reset_index(drop=True)
@@ -50,14 +50,14 @@ try:  # start on an item whose attention maps were kept
 except Missing:
     sampled = set()
 default = st.session_state.get("item", next((i for i in indices if i in sampled), indices[0]))
-item = st.selectbox("Item (or click a point)", indices, index=indices.index(default) if default in indices else 0)
+item = st.selectbox("Item (or click a point)", indices, key="item_choice", index=indices.index(default) if default in indices else 0)
 
 row = embeddings.loc[embeddings["Metadata_Index"] == item].iloc[0]
 st.caption(" · ".join(f"{c.removeprefix('Metadata_')}: {row[c]}" for c in ("Metadata_MoA", "Metadata_Compound", "Metadata_Plate", "Metadata_Well") if c in row))
 
 if store is not None:
     channels = list(store.channels.names)
-    on = st.multiselect("Channels", channels, default=channels)
+    on = st.multiselect("Channels", channels, default=channels, key="channels")
     image = thumbnail(np.asarray(store.crops[item] if unit == "cell" else store.images[item]))
     picture, maps = st.columns(2)
     picture.image(composite(image, [channels.index(c) for c in on]), caption="composite", width="stretch")

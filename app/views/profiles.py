@@ -11,11 +11,11 @@ st.title(f"Profiles: {model}")
 tables = show(env, f"{model}.similarity")
 figures = show(env, f"{model}.similarity_figures")
 if tables and figures:
-    name = st.selectbox("Similarity matrix", sorted(tables))
+    name = st.selectbox("Similarity matrix", sorted(tables), key="matrix")
     st.plotly_chart(figures[name], width="stretch")
     table = tables[name].set_index("group")
     annotation = table.pop("annotation") if "annotation" in table else None
-    zoom = st.multiselect("Zoom on groups", list(table.index))
+    zoom = st.multiselect("Zoom on groups", list(table.index), key="zoom")
     if annotation is not None:
         by_annotation = st.multiselect("... or on annotations", sorted(annotation.astype(str).unique()))
         zoom += [g for g in table.index if annotation[g] in by_annotation and g not in zoom]

@@ -39,12 +39,12 @@ def test_embeddings_show_a_sampled_cell_its_heads_and_its_neighbours(finished_pr
     app = open_page(PAGES[1], finished_project, monkeypatch)
     assert app.title[0].value == "Embeddings: dino"
     assert not app.info  # it opens on an item whose attention maps were kept
-    item = app.selectbox[4].value
+    item = app.selectbox(key="item_choice").value
     neighbours = app.dataframe[0].value
     assert len(neighbours) == 6 and item not in neighbours["Metadata_Index"].tolist()
-    app.selectbox[4].set_value(int(app.selectbox[4].options[-1])).run()  # any other item
+    app.selectbox(key="item_choice").set_value(int(app.selectbox(key="item_choice").options[-1])).run()  # any other item
     assert not app.exception
-    app.multiselect[1].set_value(["DNA"]).run()  # one channel only
+    app.multiselect(key="channels").set_value(["DNA"]).run()  # one channel only
     assert not app.exception
 
 
@@ -57,16 +57,16 @@ def test_evaluation_breaks_matching_down_by_moa(finished_project: Path, monkeypa
 
 def test_profiles_zoom_on_chosen_groups(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(PAGES[3], finished_project, monkeypatch)
-    assert set(app.selectbox[2].options) == {"moa", "treatment", "treatment_clustered"}
-    groups = app.multiselect[0].options
-    app.multiselect[0].set_value(groups[:3]).run()
+    assert set(app.selectbox(key="matrix").options) == {"moa", "treatment", "treatment_clustered"}
+    groups = app.multiselect(key="zoom").options
+    app.multiselect(key="zoom").set_value(groups[:3]).run()
     assert not app.exception
     assert app.dataframe[0].value["modality"].item() == "ground_truth_phenotype"
 
 
 def test_attention_and_training_pages(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(PAGES[4], finished_project, monkeypatch, model="wsdino")
-    assert app.title[0].value == "Attention: wsdino" and len(app.selectbox[2].options) == 48
+    assert app.title[0].value == "Attention: wsdino" and len(app.selectbox(key="sampled").options) == 48
     app = open_page(PAGES[5], finished_project, monkeypatch)
     trials = app.dataframe[0].value
     assert len(trials) == 3 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
