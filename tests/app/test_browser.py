@@ -89,7 +89,8 @@ def test_page_renders_in_chromium_without_exceptions(served: str, browser, path:
     browser.get(f"{served}/{path}")
     title = PAGES[path]
     WebDriverWait(browser, 90).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), title))
-    WebDriverWait(browser, 90).until(lambda b: not b.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']"))
+    busy = "[data-testid='stStatusWidget'], [data-testid='stSkeleton']"
+    WebDriverWait(browser, 90).until(lambda b: not b.find_elements(By.CSS_SELECTOR, busy))
     time.sleep(2)  # plotly draws after the script finishes
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{path or 'overview'}.png"))
