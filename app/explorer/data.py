@@ -101,7 +101,7 @@ def modified(path: Path) -> float:
 
 def run_command(env: str, name: str) -> str:
     base = name.split(".")[-1]
-    pipeline = PRODUCED_BY.get(base) or PRODUCED_BY.get(name) or "the pipeline that writes it"
+    pipeline = PRODUCED_BY.get(base) or PRODUCED_BY.get(name) or (name.removesuffix("_run") if name.endswith("_run") else "the pipeline that writes it")
     flag = "" if env == "local" else f" -e {env}"
     return f"kedro run{flag} --pipeline {pipeline}"
 

@@ -40,7 +40,15 @@ def headline(report: dict) -> None:
 
 show(env, "evaluate_report", headline)
 
-st.subheader("Parameters")
-for pipeline, values in sorted(parameters(env).items()):
+st.subheader("Parameters of each pipeline's last run")
+for pipeline, current in sorted(parameters(env).items()):
     with st.expander(pipeline):
-        st.json(values, expanded=False)
+        try:
+            record = load(env, f"{pipeline}_run")
+        except Missing:
+            st.caption("no run recorded yet: the environment's current parameters")
+            st.json(current, expanded=False)
+            continue
+        overrides = f", runtime parameters {record['runtime_params']}" if record["runtime_params"] else ""
+        st.caption(f"finished {record['finished']} (env {record['env']}{overrides})")
+        st.json(record["parameters"], expanded=False)

@@ -2,6 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
+from cell_dino.hooks import RunRecordHooks
+
+HOOKS = (RunRecordHooks(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

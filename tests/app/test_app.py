@@ -32,7 +32,8 @@ def test_overview_lists_every_run_and_the_headline_of_every_model(finished_proje
     assert (runs["ran"] != "not yet").all(), runs
     assert set(runs["pipeline"]) >= {"ingest", "segment", "train_dino", "train_wsdino", "evaluate", "profile", "sweep"}
     assert list(headline.index) == ["dino", "dino_random", "wsdino", "wsdino_random"] and "nscb" in headline
-    assert len(app.expander) == 9  # the parameters of each pipeline
+    assert len(app.expander) == 9  # the parameters of each pipeline's last run, from the run records
+    assert all(c.value.startswith("finished ") and "(env test" in c.value for c in app.caption)
 
 
 def test_embeddings_show_a_sampled_cell_its_heads_and_its_neighbours(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,6 +79,7 @@ def test_missing_outputs_name_the_run_that_makes_them(page: str, tmp_path: Path,
     messages = " ".join(i.value for i in app.info)
     if page.endswith("overview.py"):
         assert (app.dataframe[0].value["ran"] == "not yet").all() and "kedro run -e test --pipeline evaluate" in messages
+        assert all(c.value.startswith("no run recorded yet") for c in app.caption)
     else:
         assert "kedro run -e test --pipeline" in messages, messages
 

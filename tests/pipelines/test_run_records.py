@@ -1,0 +1,15 @@
+"""The run record hook, through a real Kedro run of the test env."""
+
+import json
+from pathlib import Path
+
+from tests.pipelines.conftest import run_pipeline
+
+
+def test_a_run_leaves_a_record_of_its_parameters(project: Path) -> None:
+    run_pipeline(project, "ingest", params={"ingest": {"preprocess": {"clip_percentile": 98.0}}})
+    record = json.loads((project / "data/test/08_reporting/runs/ingest.json").read_text())
+    assert record["pipeline"] == "ingest" and record["env"] == "test"
+    assert record["runtime_params"] == {"ingest": {"preprocess": {"clip_percentile": 98.0}}}
+    assert record["parameters"]["source"]["root"] == "data/test/01_raw/phantom"  # the test env's override
+    assert record["parameters"]["preprocess"]["clip_percentile"] == 98.0  # and the runtime one
