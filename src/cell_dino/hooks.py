@@ -16,12 +16,15 @@ class RunRecordHooks:
     """After a successful run, saves ``<pipeline>_run`` for each pipeline it ran: the env, the
     finish time, runtime parameters and the pipeline's own parameter block as resolved."""
 
+    def __init__(self, default_env: str) -> None:
+        self.default_env = default_env  # what a run without --env uses
+
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], run_result: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         parameters = catalog.load("parameters")
         for name in run_params.get("pipeline_names") or ["__default__"]:
             block = parameters.get(name, {})
-            record = {"pipeline": name, "env": run_params.get("env"), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            record = {"pipeline": name, "env": run_params.get("env") or self.default_env, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                       "runtime_params": run_params.get("runtime_params") or {},
                       "parameters": block.model_dump(mode="json") if hasattr(block, "model_dump") else block}  # fmt: skip
             # made plain before saving, so that a value JSON cannot hold fails here, not half-way through the file
