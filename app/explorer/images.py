@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import zoom
 
 # a colour per channel position (RGB in 0..1): blue, green, red, magenta, yellow, cyan
 PALETTE = [(0.2, 0.4, 1.0), (0.1, 1.0, 0.2), (1.0, 0.15, 0.1), (1.0, 0.2, 1.0), (1.0, 0.9, 0.1), (0.1, 0.9, 1.0)]
@@ -22,11 +21,6 @@ def composite(image: np.ndarray, shown: list[int]) -> np.ndarray:
     for c in shown:
         picture += scaled(image[c])[..., None] * np.array(PALETTE[c % len(PALETTE)], dtype=np.float32)
     return (np.clip(picture, 0, 1) * 255).astype(np.uint8)
-
-
-def upsampled(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A patch-grid map (h x w) resized bilinearly to ``shape``."""
-    return zoom(grid.astype(np.float32), (shape[0] / grid.shape[0], shape[1] / grid.shape[1]), order=1)
 
 
 def thumbnail(image: np.ndarray, longest: int = 256) -> np.ndarray:

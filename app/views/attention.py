@@ -6,7 +6,9 @@ import plotly.express as px
 import streamlit as st
 from explorer.data import Missing, load, show
 from explorer.figures import heads_figure
-from explorer.images import composite, upsampled
+from explorer.images import composite
+
+from cell_dino.analysis.attention_overlap import upsampled
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Attention: {model}")
@@ -22,7 +24,7 @@ if sample is not None and channels:
     labels = [f"{int(r.Metadata_Index)}: {getattr(r, 'Metadata_MoA', '')}" for r in sample.items.itertuples()]
     choice = st.selectbox("Sampled item", range(len(labels)), format_func=labels.__getitem__, key="sampled")
     image, attention = sample.images[choice], sample.attention[choice]
-    heads = np.stack([upsampled(a, image.shape[-2:]) for a in attention])
+    heads = upsampled(attention, tuple(image.shape[-2:]))
     cols = st.columns(len(channels) + 1)
     cols[0].image(composite(image, list(range(len(channels)))), caption="composite", width="stretch")
     for c, (col, name) in enumerate(zip(cols[1:], channels)):

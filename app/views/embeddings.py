@@ -7,7 +7,10 @@ import plotly.express as px
 import streamlit as st
 from explorer.data import Missing, load, show
 from explorer.figures import heads_figure
-from explorer.images import composite, thumbnail, upsampled
+from explorer.images import composite, thumbnail
+
+from cell_dino.analysis.attention_overlap import upsampled
+from cell_dino.evaluation.moa_matching import unit_rows
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Embeddings: {model}")
@@ -70,7 +73,7 @@ if store is not None:
         where = np.flatnonzero(sample.items["Metadata_Index"].to_numpy() == item)
         if len(where):
             attention = sample.attention[where[0]]
-            heads = np.stack([upsampled(a, image.shape[-2:]) for a in attention])
+            heads = upsampled(attention, tuple(image.shape[-2:]))
             maps.plotly_chart(heads_figure(heads, "last-block CLS attention per head"), width="stretch")
         else:
             sampled = sample.items["Metadata_Index"].astype(int).tolist()
@@ -78,10 +81,9 @@ if store is not None:
 
     st.subheader("Nearest neighbours (cosine)")
     k = st.slider("k", 3, 15, 6)
-    features = embeddings.filter(regex="^f_").to_numpy(dtype=np.float32)
-    unit_rows = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    normed = unit_rows(embeddings.filter(regex="^f_").to_numpy(dtype=np.float32))
     position = int(np.flatnonzero(embeddings["Metadata_Index"].to_numpy() == item)[0])
-    similarity = unit_rows @ unit_rows[position]
+    similarity = normed @ normed[position]
     order = [i for i in np.argsort(-similarity) if i != position][:k]
     tiles = st.columns(len(order))
     for tile, i in zip(tiles, order):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
+from scipy.ndimage import zoom
 from skimage.filters import threshold_otsu
 
 
@@ -18,8 +17,9 @@ def otsu_mask(image: np.ndarray) -> np.ndarray:
 
 
 def upsampled(attention: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Patch-grid attention (n x heads x h x w) to pixels (n x heads x H x W), bilinear."""
-    return F.interpolate(torch.from_numpy(attention.astype(np.float32)), size=shape, mode="bilinear", align_corners=False).numpy()
+    """Patch-grid maps (``... x h x w``) resized bilinearly to pixels (``... x H x W``)."""
+    factors = (1.0,) * (attention.ndim - 2) + (shape[0] / attention.shape[-2], shape[1] / attention.shape[-1])
+    return zoom(attention.astype(np.float32), factors, order=1, grid_mode=True, mode="nearest")
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -35,7 +35,7 @@ def attention_channel_iou(attention: np.ndarray, images: np.ndarray, channels: l
         raise ValueError(f"attention has {attention.shape[0]} items, images {images.shape[0]}")
     if images.shape[1] != len(channels):
         raise ValueError(f"images have {images.shape[1]} channels, names given for {len(channels)}: {channels}")
-    maps = upsampled(attention, images.shape[-2:])
+    maps = upsampled(attention, tuple(images.shape[-2:]))
     totals = np.zeros((maps.shape[1], images.shape[1]))
     for item in range(len(images)):
         channel_masks = [otsu_mask(np.nan_to_num(images[item, c])) for c in range(images.shape[1])]

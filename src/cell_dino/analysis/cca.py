@@ -12,6 +12,8 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from cell_dino.evaluation.moa_matching import unit_rows
+
 
 @dataclass(frozen=True)
 class CcaResult:
@@ -43,11 +45,7 @@ def canonical_scores(parts: tuple, x: np.ndarray, y: np.ndarray) -> tuple[np.nda
 def top1_matching(u: np.ndarray, v: np.ndarray) -> float:
     """Share of rows of ``u`` whose most correlated row of ``v`` (and vice versa) is the same group,
     averaged over both directions."""
-    def unit(a: np.ndarray) -> np.ndarray:
-        a = a - a.mean(axis=1, keepdims=True)
-        return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-
-    similarity = unit(u) @ unit(v).T
+    similarity = unit_rows(u - u.mean(axis=1, keepdims=True)) @ unit_rows(v - v.mean(axis=1, keepdims=True)).T
     truth = np.arange(len(u))
     return float(((similarity.argmax(axis=1) == truth).mean() + (similarity.argmax(axis=0) == truth).mean()) / 2)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
-
-from cell_dino.profiling.table import feature_matrix, require_columns
+from cell_dino.profiling.reduce import standardised_pcs
+from cell_dino.profiling.table import feature_matrix, label_of, require_columns
 
 
 def group_spread(items: pd.DataFrame, by: list[str], n_components: int = 50, min_items: int = 5, seed: int = 0) -> pd.DataFrame:
@@ -15,11 +14,7 @@ def group_spread(items: pd.DataFrame, by: list[str], n_components: int = 50, min
     principal components of the features standardised over all items; groups with fewer than
     ``min_items`` are left out. Sorted from most to least heterogeneous, with ``rank`` from 1."""
     require_columns(items, by, "heterogeneity")
-    values = feature_matrix(items)
-    scale = values.std(axis=0)
-    values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-    components = min(n_components, values.shape[1], len(values) - 1)
-    reduced = PCA(n_components=components, random_state=seed).fit_transform(values)
+    reduced = standardised_pcs(feature_matrix(items), n_components, seed)
     keys = [items[c].to_numpy() for c in by]
     centred = reduced - pd.DataFrame(reduced).groupby(keys, sort=False).transform("mean").to_numpy()
     squared = pd.Series((centred**2).sum(axis=1))
@@ -33,8 +28,7 @@ def top_k_curve(ranking: pd.DataFrame, by: list[str], annotated: set) -> pd.Data
     """For k = 1..n: the share of the top-k groups that are annotated as variable (precision) and
     the share of annotated groups found in the top k (recall). Groups of several columns are
     named by their values joined with ' @ '."""
-    names = ranking[by].astype(str).agg(" @ ".join, axis=1)
-    hits = names.isin(annotated).to_numpy()
+    hits = label_of(ranking, by).isin(annotated).to_numpy()
     if not hits.any():
         raise ValueError(f"heterogeneity: none of the annotated groups {sorted(annotated)[:5]} is among the ranked {by} groups")
     k = np.arange(1, len(hits) + 1)

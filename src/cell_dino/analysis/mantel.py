@@ -76,6 +76,6 @@ def mantel(x: np.ndarray, y: np.ndarray, permutations: int = 999, method: Litera
         block = orders[start : start + 256]
         permuted = y[block[:, rows], block[:, cols]]
         if method == "spearman":
-            permuted = np.apply_along_axis(rankdata, 1, permuted)
+            permuted = rankdata(permuted, axis=1)
         null[start : start + len(block)] = _standardised(permuted) @ x_flat
     return MantelResult(observed, _p_value(observed, null, alternative, include_observed=not exact), len(orders), exact, n)

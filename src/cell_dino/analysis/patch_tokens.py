@@ -11,6 +11,8 @@ from scipy import sparse
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
+from cell_dino.evaluation.moa_matching import unit_rows
+
 REGIONS = ("nucleus", "cytoplasm", "background")
 
 
@@ -45,8 +47,7 @@ def discriminative_tokens(tokens: np.ndarray, groups: np.ndarray, k: int = 10, n
     if len(np.unique(groups)) != 2:
         raise ValueError(f"discriminative tokens compare two groups, got {np.unique(groups).tolist()}")
     flat = tokens.reshape(n * h * w, d).astype(np.float32)
-    reduced = PCA(n_components=min(n_components, d, len(flat) - 1), random_state=seed).fit_transform(flat)
-    reduced /= np.maximum(np.linalg.norm(reduced, axis=1, keepdims=True), 1e-12)
+    reduced = unit_rows(PCA(n_components=min(n_components, d, len(flat) - 1), random_state=seed).fit_transform(flat))
     owner = np.repeat(np.arange(n), h * w)
     token_group = np.asarray(groups)[owner]
     per_cell = h * w

@@ -10,15 +10,10 @@ from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
 from scipy.spatial.distance import squareform
 
 from cell_dino.profiling.aggregate import Statistic, aggregate
-from cell_dino.profiling.table import feature_matrix, require_columns
+from cell_dino.evaluation.moa_matching import unit_rows
+from cell_dino.profiling.table import feature_matrix, label_of
 
 Order = Literal["cluster", "annotation", "none"]
-
-
-def label_of(table: pd.DataFrame, by: list[str]) -> pd.Series:
-    """One readable label per row from the ``by`` columns (joined by ' @ ')."""
-    require_columns(table, by, "similarity labels")
-    return table[by].astype(str).agg(" @ ".join, axis=1)
 
 
 def group_profiles(profiles: pd.DataFrame, by: list[str], statistic: Statistic = "mean") -> pd.DataFrame:
@@ -28,8 +23,7 @@ def group_profiles(profiles: pd.DataFrame, by: list[str], statistic: Statistic =
 
 def cosine_similarity(groups: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Cosine similarity of group profiles (one row per group), labelled by :func:`label_of`."""
-    values = feature_matrix(groups.drop(columns=["Metadata_Count"], errors="ignore"))
-    normed = values / np.maximum(np.linalg.norm(values, axis=1, keepdims=True), 1e-12)
+    normed = unit_rows(feature_matrix(groups.drop(columns=["Metadata_Count"], errors="ignore")))
     labels = label_of(groups, by)
     if labels.duplicated().any():
         raise ValueError(f"similarity by {by}: labels {labels[labels.duplicated()].tolist()[:3]} are not unique")

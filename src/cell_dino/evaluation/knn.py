@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from cell_dino.evaluation.moa_matching import unit_rows
+
 
 def knn_accuracy(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, k: int = 1) -> float:
     """Share of items whose majority label among the ``k`` most similar items of *other* groups
     is their own label (ties: the most similar of the tied labels)."""
-    normed = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    normed = unit_rows(features)
     similarity = normed @ normed.T
     similarity[groups[:, None] == groups[None, :]] = -np.inf
     neighbours = np.argsort(-similarity, axis=1)[:, :k]

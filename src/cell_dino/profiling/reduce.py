@@ -21,6 +21,13 @@ def pca(profiles: pd.DataFrame, n_components: int | float = 50, seed: int = 0) -
     return with_features(profiles, PCA(n_components=n_components, random_state=seed).fit_transform(x), prefix="pc")
 
 
+def standardised_pcs(values: np.ndarray, n_components: int, seed: int = 0) -> np.ndarray:
+    """Principal components of the features z-scored over the rows (constant features kept at 0)."""
+    scale = values.std(axis=0)
+    values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    return PCA(n_components=min(n_components, values.shape[1], len(values) - 1), random_state=seed).fit_transform(values)
+
+
 def umap_coordinates(
     profiles: pd.DataFrame, fit_on: pd.DataFrame | None = None, n_neighbors: int = 15,
     min_dist: float = 0.1, metric: str = "cosine", seed: int = 0,

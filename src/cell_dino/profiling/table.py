@@ -8,7 +8,7 @@ import pandas as pd
 from cell_dino.data.manifest import metadata_columns
 
 METADATA_PREFIX = "Metadata_"
-__all__ = ["feature_columns", "feature_matrix", "metadata_columns", "require_columns", "with_features"]
+__all__ = ["feature_columns", "feature_matrix", "label_of", "metadata_columns", "require_columns", "with_features"]
 
 
 def feature_columns(profiles: pd.DataFrame) -> list[str]:
@@ -39,3 +39,9 @@ def require_columns(profiles: pd.DataFrame, columns: list[str], what: str) -> No
     missing = [c for c in columns if c not in profiles.columns]
     if missing:
         raise ValueError(f"{what}: column(s) {missing} not in the profile table ({metadata_columns(profiles)})")
+
+
+def label_of(table: pd.DataFrame, by: list[str]) -> pd.Series:
+    """One readable label per row from the ``by`` columns (joined by ' @ ')."""
+    require_columns(table, by, "labels")
+    return table[by].astype(str).agg(" @ ".join, axis=1)

@@ -11,7 +11,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy.spatial.distance import pdist, squareform
 from scipy.stats import spearmanr
-from sklearn.decomposition import PCA
 
 from cell_dino.analysis.attention_overlap import attention_channel_iou
 from cell_dino.analysis.cca import cca_matching
@@ -22,11 +21,12 @@ from cell_dino.analysis.heterogeneity import group_spread, top_k_curve
 from cell_dino.analysis.mantel import mantel
 from cell_dino.analysis.patch_tokens import balanced_items, discriminative_tokens, patch_region_fractions, region_shares, token_table
 from cell_dino.analysis.pseudotime import diffusion_map, pseudotime, root_cell
-from cell_dino.analysis.similarity import cosine_similarity, group_profiles, keep_top_share, label_of, ordered
+from cell_dino.analysis.similarity import cosine_similarity, group_profiles, keep_top_share, ordered
 from cell_dino.features.artifacts import AttentionSample
 from cell_dino.pipelines.profile.params import ModalitySpec, ProfileParams
 from cell_dino.profiling.aggregate import aggregate
-from cell_dino.profiling.table import feature_matrix, metadata_columns, require_columns
+from cell_dino.profiling.reduce import standardised_pcs
+from cell_dino.profiling.table import feature_matrix, label_of, metadata_columns, require_columns
 from cell_dino.reporting import peak_rss_mb
 
 log = logging.getLogger(__name__)
@@ -111,13 +111,6 @@ def compare_modality(profiles: Partitions, modality: pd.DataFrame, params: Profi
     return pd.DataFrame([row])
 
 
-def _standardised_pcs(items: pd.DataFrame, n_pcs: int, seed: int) -> np.ndarray:
-    values = feature_matrix(items)
-    scale = values.std(axis=0)
-    values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-    return PCA(n_components=min(n_pcs, values.shape[1], len(values) - 1), random_state=seed).fit_transform(values)
-
-
 def order_pseudotime(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[pd.DataFrame, go.Figure]:
     """Diffusion pseudotime of the root group's and the trajectory groups' items, from the root."""
     spec = params.pseudotime
@@ -132,7 +125,7 @@ def order_pseudotime(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[p
     needed = max(spec.n_neighbors, spec.n_components + 1) + 1
     if len(items) < needed or not in_root.any():
         return pd.DataFrame(), skipped(f"pseudotime needs {needed} items with some in {spec.column} = {spec.root!r}; have {len(items)}, {int(in_root.sum())} in the root")
-    diffusion = diffusion_map(_standardised_pcs(items, spec.n_pcs, params.seed), spec.n_neighbors, spec.n_components)
+    diffusion = diffusion_map(standardised_pcs(feature_matrix(items), spec.n_pcs, params.seed), spec.n_neighbors, spec.n_components)
     root = root_cell(diffusion, in_root)
     components = diffusion.components()
     time = pseudotime(diffusion, root)
