@@ -78,7 +78,7 @@ def _modality_groups(modality: pd.DataFrame, wells: pd.DataFrame, spec: Modality
         raise ValueError("profile.modality: the table has no numeric feature columns beyond the keys and profile.modality.exclude")
     keys = list(spec.keys.values())
     table = table[keys + features].groupby(keys, as_index=False).mean()
-    labels = wells[[c for c in dict.fromkeys(keys + spec.group_by)]].drop_duplicates(keys)
+    labels = wells[list(dict.fromkeys(keys + spec.group_by))].drop_duplicates(keys)
     joined = labels.merge(table, on=keys, how="inner")
     if joined.empty:
         raise ValueError(f"profile.modality: no row of the modality table matches a well on {spec.keys}")
