@@ -1,9 +1,11 @@
 """cell-dino result explorer: ``streamlit run app/main.py`` (or ``make app``)."""
 
 import streamlit as st
-from explorer.data import MODELS, environments
+from explorer.data import MODELS, environments, unknown_environment
 
 st.set_page_config(page_title="cell-dino explorer", layout="wide")
+if (warning := unknown_environment()) is not None:
+    st.warning(warning)
 
 with st.sidebar:
     st.selectbox("Environment", environments(), key="env", help="conf/<env>: `local` is the demo's (data/), `test` the CI run's")

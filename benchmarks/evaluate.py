@@ -1,8 +1,8 @@
 """NSC and mAP time and peak memory on 10k and 100k random profiles, one JSON line per run.
 
 Each (metric, size) runs in a fresh subprocess. NSC is computed on treatment profiles (one per
-item here, 10 per compound); mAP (copairs, phenotypic activity) on well-like profiles with 10%
-controls, its pairwise similarities batched to bound memory.
+item here, 10 per compound); mAP (phenotypic activity: tie-aware APs in blocks of queries, mAP
+and p-values through copairs) on well-like profiles with 10% controls.
 
     python benchmarks/evaluate.py [--rows 10000 100000]
 """
@@ -43,7 +43,7 @@ def measure(metric: str, n: int) -> dict:
     if metric == "nsc":
         moa_matching(table.assign(Metadata_Control=False))
     else:
-        phenotypic_activity(table, null_size=1000, batch_size=20000)
+        phenotypic_activity(table, null_size=1000)
     return {"metric": metric, "n_profiles": n, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 

@@ -34,7 +34,8 @@ from cell_dino.reporting import peak_rss_mb
 from cell_dino.ssl.augment import AugmentConfig, CropSpec, multicrop
 from cell_dino.ssl.ema import update_teacher
 from cell_dino.ssl.loss import DINOLoss
-from cell_dino.ssl.trainer import adamw, attention_kernels, clip_gradients, parameter_groups
+from cell_dino.runtime import attention_kernels
+from cell_dino.ssl.trainer import adamw, clip_gradients, parameter_groups
 
 CHANNELS = ("DNA", "Tubulin", "Actin")
 BATCH, OUT_DIM = 32, 65536

@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import tifffile
 
+from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.phantom import generate_phantom
 from tests.projects import CHAIN, REPO, make_project, run_pipeline
 
@@ -21,6 +23,12 @@ def shared_bbbc021() -> Path:
     if not SHARED_BBBC021.is_dir():
         pytest.fail(f"{SHARED_BBBC021} not found: the real BBBC021 metadata must sit in ../shared")
     return SHARED_BBBC021
+
+
+@pytest.fixture(scope="session")
+def bbbc021_manifest(shared_bbbc021: Path) -> pd.DataFrame:
+    """The FOV manifest of the real BBBC021 tables (13,200 fields; no images)."""
+    return read_bbbc021(shared_bbbc021)
 
 
 @pytest.fixture(scope="session")

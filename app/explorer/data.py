@@ -14,10 +14,13 @@ from typing import Any
 import streamlit as st
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
+from omegaconf.errors import InterpolationResolutionError
 
+from cell_dino.secrets import redact
 from cell_dino.settings import CONFIG_LOADER_ARGS
 
 MODELS = ("dino", "dino_random", "wsdino", "wsdino_random")
+PIPELINES = ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile", "sweep")
 
 # which pipeline writes each output (tests/app checks this against the pipeline registry)
 PRODUCED_BY = {
@@ -31,7 +34,7 @@ PRODUCED_BY = {
     "similarity": "profile", "similarity_figures": "profile", "modality_comparison": "profile", "pseudotime_figure": "profile",
     "heterogeneity_figure": "profile", "attention_overlap": "profile", "attention_overlap_figure": "profile",
     "discriminative_tokens": "profile", "token_figure": "profile", "profile_report": "profile",
-    "sweep_trials": "sweep", "sweep_history_figure": "sweep", "sweep_importance_figure": "sweep", "sweep_report": "sweep",
+    "sweep_trials": "sweep", "sweep_record": "sweep", "sweep_history_figure": "sweep", "sweep_importance_figure": "sweep", "sweep_report": "sweep",
 }  # fmt: skip
 
 
@@ -47,9 +50,21 @@ class Missing(Exception):
 def environments() -> list[str]:
     """The environments under ``conf/`` besides base: ``CELL_DINO_ENV`` (default ``local``, the
     demo's) first."""
-    first = os.environ.get("CELL_DINO_ENV", "local")
+    first = requested_environment()
     names = sorted(p.name for p in (project() / "conf").iterdir() if p.is_dir() and p.name != "base")
     return sorted(names, key=lambda n: n != first)
+
+
+def requested_environment() -> str:
+    return os.environ.get("CELL_DINO_ENV", "local")
+
+
+def unknown_environment() -> str | None:
+    """A warning when ``CELL_DINO_ENV`` names no environment under ``conf/``."""
+    requested, known = requested_environment(), environments()
+    if requested in known:
+        return None
+    return f"CELL_DINO_ENV is `{requested}`, which is not an environment under conf/ ({', '.join(known)}); showing `{known[0]}`"
 
 
 def _absolute(config: Any, root: Path) -> Any:
@@ -76,12 +91,22 @@ def catalog(env: str) -> DataCatalog:
     return _catalog(str(project()), env)
 
 
+class NeedsRuntimeParameters(Exception):
+    """The environment's configuration takes values given at ``kedro run --params`` (e.g. ``root``)."""
+
+
 @st.cache_data(show_spinner=False)
 def _parameters(root: str, env: str) -> dict:
-    return dict(_loader(Path(root), env)["parameters"])
+    try:
+        return redact(dict(_loader(Path(root), env)["parameters"]))
+    except InterpolationResolutionError as error:
+        raise NeedsRuntimeParameters(f"the parameters of env `{env}` take values given at run time ({str(error).splitlines()[0]}); "
+                                     "each pipeline's last run record below shows the values it ran with") from error  # fmt: skip
 
 
 def parameters(env: str) -> dict:
+    """The environment's parameters as configured, secrets hidden; raises
+    :class:`NeedsRuntimeParameters` when they need values given at run time."""
     return _parameters(str(project()), env)
 
 

@@ -10,7 +10,7 @@ from explorer.figures import heads_figure
 from explorer.images import composite, thumbnail
 
 from cell_dino.analysis.attention_overlap import upsampled
-from cell_dino.evaluation.moa_matching import unit_rows
+from cell_dino.evaluation.similarity import unit_rows
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Embeddings: {model}")

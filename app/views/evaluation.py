@@ -28,7 +28,8 @@ if matches is not None and not matches.empty:
     methods = sorted(matches["normalisation"].unique())
     method = st.selectbox("Normalisation", methods, index=methods.index("tvn") if "tvn" in methods else 0)
     chosen = matches[matches["normalisation"] == method]
-    scored = chosen.assign(nsc=chosen["nsc_correct"].astype(float), nscb=chosen["nscb_correct"].astype(float).where(chosen["nscb_scored"]))
+    nscb = chosen["nscb_correct"].astype(float).where(chosen["nscb_scored"]) if "nscb_scored" in chosen else float("nan")
+    scored = chosen.assign(nsc=chosen["nsc_correct"].astype(float), nscb=nscb)
     st.dataframe(scored.groupby("Metadata_MoA")[["nsc", "nscb"]].mean().style.format("{:.2f}", na_rep="-"), width="stretch")
     with st.expander("every treatment's neighbours"):
         st.dataframe(chosen, hide_index=True)

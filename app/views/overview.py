@@ -4,7 +4,9 @@ from datetime import datetime
 
 import pandas as pd
 import streamlit as st
-from explorer.data import MODELS, Missing, load, modified, output_path, parameters, show
+from explorer.data import MODELS, PIPELINES, Missing, NeedsRuntimeParameters, load, modified, output_path, parameters, show
+
+from cell_dino.secrets import redact
 
 env = st.session_state["env"]
 st.title("Overview")
@@ -34,20 +36,29 @@ st.subheader("Headline metrics (TVN, the WS-DINO protocol)")
 
 
 def headline(report: dict) -> None:
-    table = pd.DataFrame(report["headline"]).T.rename_axis("model")
-    st.dataframe(table.style.format("{:.3f}"), width="stretch")
+    table = pd.DataFrame(report["headline"]).T.rename_axis("model").astype(float)
+    st.dataframe(table.style.format("{:.3f}", na_rep="undefined"), width="stretch")
+    reasons = [{"model": model, "metric": metric, "undefined because": why}
+               for model, summary in report["models"].items() for metric, why in summary.get("undefined", {}).items()]  # fmt: skip
+    if reasons:
+        st.dataframe(pd.DataFrame(reasons), hide_index=True, width="stretch")
 
 
 show(env, "evaluate_report", headline)
 
 st.subheader("Parameters of each pipeline's last run")
-for pipeline, current in sorted(parameters(env).items()):
+try:
+    configured = parameters(env)
+except NeedsRuntimeParameters as needs:
+    st.info(str(needs))
+    configured = {name: None for name in PIPELINES}
+for pipeline, current in sorted(configured.items()):
     with st.expander(pipeline):
         try:
-            record = load(env, f"{pipeline}_run")
+            record = redact(load(env, f"{pipeline}_run"))
         except Missing:
             st.caption("no run recorded yet: the environment's current parameters")
-            st.json(current, expanded=False)
+            st.json(current or {}, expanded=False)
             continue
         overrides = f", runtime parameters {record['runtime_params']}" if record["runtime_params"] else ""
         st.caption(f"finished {record['finished']} (env {record['env']}{overrides})")

@@ -1,20 +1,28 @@
-"""Kedro hooks: a record of each finished run (pipelines, env, time, the parameters it used)."""
+"""Kedro hooks: one run at a time per data root with its outputs published together
+(:mod:`cell_dino.publication`), and a record of each finished run (pipelines, env, time, the
+parameters it used, secrets hidden)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from cell_dino.publication import DataRootLock, Journal
+from cell_dino.secrets import redact
+
 RECORD = "{pipeline}_run"  # catalog pattern: 08_reporting/runs/<pipeline>.json
+DEFAULT_DATA_ROOT = "data"
 
 
 class RunRecordHooks:
     """After a successful run, saves ``<pipeline>_run`` for each pipeline it ran: the env, the
-    finish time, runtime parameters and the pipeline's own parameter block as resolved."""
+    finish time, runtime parameters and the pipeline's own parameter block as resolved, with
+    passwords and other secrets hidden."""
 
     def __init__(self, default_env: str) -> None:
         self.default_env = default_env  # what a run without --env uses
@@ -28,9 +36,62 @@ class RunRecordHooks:
                       "runtime_params": run_params.get("runtime_params") or {},
                       "parameters": block.model_dump(mode="json") if hasattr(block, "model_dump") else block}  # fmt: skip
             # made plain before saving, so that a value JSON cannot hold fails here, not half-way through the file
-            catalog.save(RECORD.format(pipeline=name), json.loads(json.dumps(record, default=_plain)))
+            catalog.save(RECORD.format(pipeline=name), redact(json.loads(json.dumps(record, default=_plain))))
 
 
 def _plain(value: Any) -> Any:
     """Dataclasses inside parameter blocks as dicts; anything else as its text."""
     return asdict(value) if is_dataclass(value) else str(value)
+
+
+class PublicationHooks:
+    """Holds the data root's lock for the run and journals every output it replaces: published
+    together when the run succeeds, rolled back together when it fails. Outputs of datasets
+    marked ``resumable`` (training checkpoints, which resume from what they hold) are left as
+    they are."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+        self.lock: DataRootLock | None = None
+        self.journal: Journal | None = None
+        self.catalog: Any = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        data_root = context.config_loader["globals"].get("data_root", DEFAULT_DATA_ROOT)
+        self.root = (Path(context.project_path) / data_root).resolve()
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        names = ",".join(run_params.get("pipeline_names") or ["__default__"])
+        self.lock = DataRootLock(self.root)
+        self.lock.acquire(f"kedro run --pipeline {names} (env {run_params.get('env')})")
+        Journal.recover(self.root)
+        self.journal, self.catalog = Journal(self.root, run_params["run_id"].replace(":", "-")), catalog
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self.journal is None:
+            return
+        dataset = self.catalog.get(dataset_name)
+        described = dataset._describe() if dataset is not None else {}
+        path = described.get("filepath") or described.get("path")
+        if path is not None and "://" not in str(path) and not getattr(dataset, "resumable", False):
+            self.journal.replace(Path(str(path)))  # relative paths are the project's, as Kedro runs there
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], run_result: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._finish(self.journal.commit if self.journal else None)
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._finish(self.journal.rollback if self.journal else None)
+
+    def _finish(self, close: Any) -> None:
+        try:
+            if close is not None:
+                close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+            self.lock = self.journal = self.catalog = None

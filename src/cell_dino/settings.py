@@ -2,7 +2,7 @@
 
 from kedro.config import OmegaConfigLoader
 
-from cell_dino.hooks import RunRecordHooks
+from cell_dino.hooks import PublicationHooks, RunRecordHooks
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -12,4 +12,5 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft", "globals": "soft"},
 }
 
-HOOKS = (RunRecordHooks(default_env=CONFIG_LOADER_ARGS["default_run_env"]),)
+# pluggy calls the last registered first: the publication hooks release the data root before the run record is saved
+HOOKS = (RunRecordHooks(default_env=CONFIG_LOADER_ARGS["default_run_env"]), PublicationHooks())

@@ -102,3 +102,31 @@ leaked = sorted(m for m in sys.modules if m == "torch" or m.startswith("cell_din
 assert not leaked, leaked
 """
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"})
+
+
+def test_an_env_that_takes_runtime_parameters_shows_a_message_not_an_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bbbc021 env's parameters need ``--params root=...``: Overview raised on them."""
+    project = make_project(tmp_path)
+    monkeypatch.setenv("CELL_DINO_PROJECT", str(project))
+    monkeypatch.setenv("CELL_DINO_ENV", "bbbc021")
+    app = AppTest.from_file(MAIN, default_timeout=120)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("take values given at run time" in i.value and "root" in i.value for i in app.info)
+
+
+def test_an_unknown_env_is_warned_about_and_passwords_in_run_records_are_hidden(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    record = finished_project / "data/test/08_reporting/runs/sweep.json"
+    saved = record.read_text()
+    record.write_text(json.dumps({**json.loads(saved), "runtime_params": {"sweep_storage": "postgresql://u:s3cret@h/db"}}))
+    try:
+        app = open_page(PAGES[0], finished_project, monkeypatch)
+        assert "s3cret" not in " ".join(c.value for c in app.caption) and any("u:***@h/db" in c.value for c in app.caption)
+        monkeypatch.setenv("CELL_DINO_ENV", "nosuchenv")
+        app = AppTest.from_file(MAIN, default_timeout=120)
+        app.run()
+        assert any("`nosuchenv`, which is not an environment under conf/" in w.value for w in app.warning)
+    finally:
+        record.write_text(saved)

@@ -17,7 +17,9 @@ def make_hpa(root: Path, targets: list[str]) -> Path:
     (root / "train.csv").write_text("Id,Target\n" + "".join(f"{i},{t}\n" for i, t in zip(IDS, targets)))
     for k, image_id in enumerate(IDS):
         for c, colour in enumerate(("red", "green", "blue", "yellow")):
-            Image.fromarray(np.full((16, 16), 10 * k + c, np.uint8)).save(root / "train" / f"{image_id}_{colour}.png")
+            pixels = np.full((16, 16), 10 * k + c, np.uint8)
+            pixels[8:, 8:] += 100  # not blank
+            Image.fromarray(pixels).save(root / "train" / f"{image_id}_{colour}.png")
     return root
 
 

@@ -5,7 +5,7 @@ import pytest
 import tifffile
 
 from cell_dino.data.errors import ImageReadError
-from cell_dino.data.readers import read_fov, read_image
+from cell_dino.data.readers import BlankChannelError, image_shape, read_fov, read_image
 from tests.conftest import write_tiff
 
 
@@ -33,10 +33,19 @@ def test_garbage_png_is_named(tmp_path: Path) -> None:
         read_image(path)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.uint32, np.int32, np.float16, np.float32, np.float64])
+def test_every_real_bit_depth_is_read_and_a_field_is_float32(tmp_path: Path, dtype: type) -> None:
+    values = (np.arange(64).reshape(8, 8) % 60 + 2).astype(dtype)
+    tifffile.imwrite(tmp_path / "a.tif", values)
+    assert read_image(tmp_path / "a.tif").dtype == dtype
+    field = read_fov([tmp_path / "a.tif"])
+    assert field.dtype == np.float32 and field[0, 7, 7] == float(values[7, 7])
+
+
 def test_unexpected_dtype_and_shape_are_named(tmp_path: Path) -> None:
-    tifffile.imwrite(tmp_path / "i32.tif", np.zeros((8, 8), np.int32))
-    with pytest.raises(ImageReadError, match=r"i32\.tif: unexpected dtype int32"):
-        read_image(tmp_path / "i32.tif")
+    tifffile.imwrite(tmp_path / "c64.tif", np.zeros((8, 8), np.complex64))
+    with pytest.raises(ImageReadError, match=r"c64\.tif: unexpected dtype complex64"):
+        read_image(tmp_path / "c64.tif")
     tifffile.imwrite(tmp_path / "rgb.tif", np.zeros((8, 8, 3), np.uint8), photometric="rgb")
     with pytest.raises(ImageReadError, match=r"rgb\.tif: expected a single-channel 2-D image"):
         read_image(tmp_path / "rgb.tif")
@@ -48,3 +57,26 @@ def test_channels_of_different_shapes_name_both_files(tmp_path: Path) -> None:
     with pytest.raises(ImageReadError, match=r"b\.tif: channel shape \(8, 9\) differs from .*a\.tif"):
         read_fov([a, b])
     assert read_fov([a, a]).shape == (2, 8, 8)
+
+
+def test_non_finite_pixels_are_an_error_of_the_file(tmp_path: Path) -> None:
+    """One NaN block in a float TIFF: a data error naming the file, never stored."""
+    image = np.full((32, 32), 100.0, np.float32)
+    image[4:14, 6:16] = np.nan
+    tifffile.imwrite(tmp_path / "dna.tif", image)
+    with pytest.raises(ImageReadError, match=r"dna\.tif: 100 non-finite pixel\(s\) \(NaN or inf\), the first at row 4, column 6"):
+        read_image(tmp_path / "dna.tif")
+
+
+def test_a_blank_channel_names_its_file_and_position(tmp_path: Path) -> None:
+    """A failed stain: every pixel 0."""
+    good = write_tiff(tmp_path / "dna.tif", shape=(8, 8))
+    tifffile.imwrite(tmp_path / "actin.tif", np.zeros((8, 8), np.uint16))
+    with pytest.raises(BlankChannelError, match=r"actin\.tif: blank channel, no signal \(every pixel is 0\)") as error:
+        read_fov([good, tmp_path / "actin.tif"])
+    assert error.value.channel == 1
+
+
+def test_image_shape_reads_the_header_only(tmp_path: Path) -> None:
+    assert image_shape(write_tiff(tmp_path / "a.tif", shape=(24, 40))) == (24, 40)
+    assert image_shape(tmp_path / "absent.tif") is None

@@ -8,6 +8,7 @@ import pytest
 
 from cell_dino.evaluation.classifier import ClassifierConfig, balanced_weights, cross_validate
 from cell_dino.evaluation.factors import discretise, factor_shares, mutual_information
+from cell_dino.undefined import Undefined
 
 FAST = ClassifierConfig(hidden=(32, 16), epochs=30, n_splits=2, batch_size=32)
 
@@ -71,3 +72,17 @@ def test_mutual_information_matches_the_formula_and_assigns_planted_factors() ->
     shares = factor_shares(information.drop(index="f_noise")).set_index("factor")
     assert shares.loc["Metadata_MoA", "n_features"] == 2 and shares.loc["Metadata_Batch", "share"] == pytest.approx(1 / 3)
     assert np.bincount(discretise(np.arange(100.0), 4)).tolist() == [25, 25, 25, 25]
+
+
+def test_constant_features_are_informative_about_no_factor() -> None:
+    """argmax over an all-zero row picked the first factor: constant features counted as MoA."""
+    profiles = pd.DataFrame({"Metadata_MoA": list("aabb") * 5, "Metadata_Batch": list("abab") * 5, "f_const": 1.0, "f_moa": [0, 0, 1, 1] * 5})
+    shares = factor_shares(mutual_information(profiles, ["Metadata_MoA", "Metadata_Batch"], bins=2)).set_index("factor")
+    assert shares["n_features"].to_dict() == {"Metadata_MoA": 1, "Metadata_Batch": 0, "none": 1}
+
+
+@pytest.mark.parametrize(("compounds", "labels", "message"), [(["c0"] * 4, list("ABAB"), "2 distinct"), (["c0", "c1"] * 2, ["A"] * 4, "2 classes")])
+def test_a_split_the_design_cannot_support_is_undefined(compounds: list[str], labels: list[str], message: str) -> None:
+    profiles = pd.DataFrame({"Metadata_Compound": compounds, "Metadata_MoA": labels, "f0": [0.0, 1.0, 2.0, 3.0]})
+    with pytest.raises(Undefined, match=message):
+        cross_validate(profiles, config=FAST)

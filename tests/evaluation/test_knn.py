@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
 from cell_dino.evaluation.knn import knn_accuracy
+from cell_dino.undefined import Undefined
 
 
 def test_knn_leaves_out_the_query_group_by_hand() -> None:
@@ -15,3 +17,20 @@ def test_knn_leaves_out_the_query_group_by_hand() -> None:
     assert knn_accuracy(features, labels, groups, k=3) == 3 / 5
     # no groups to leave out: 0 -> 4 (y), 1 -> 4 (y) and 4 -> 0 (x) miss; 2 and 3 match each other
     assert knn_accuracy(features, labels, np.arange(5), k=1) == 2 / 5
+
+
+def test_tied_neighbours_are_drawn_at_random_so_identical_features_score_at_chance() -> None:
+    """30 items of x then 10 of y, all identical, each its own group. A first-index tie-break
+    gave every x its neighbour 0 (x) and every y too: 0.75 in this order, 0.25 reversed. At
+    random, 1-NN is right with probability (30 * 29/39 + 10 * 9/39) / 40 = 0.615 in both orders."""
+    features = np.ones((40, 4))
+    labels = np.array(["x"] * 30 + ["y"] * 10)
+    groups = np.arange(40)
+    forward = np.mean([knn_accuracy(features, labels, groups, k=1, seed=s) for s in range(40)])
+    backward = np.mean([knn_accuracy(features, labels[::-1], groups, k=1, seed=s) for s in range(40)])
+    assert abs(forward - 0.615) < 0.03 and abs(backward - 0.615) < 0.03
+
+
+def test_knn_with_a_single_group_is_undefined() -> None:
+    with pytest.raises(Undefined, match="at least 2 groups"):
+        knn_accuracy(np.eye(3), np.array(["x", "y", "x"]), np.array(["a", "a", "a"]))

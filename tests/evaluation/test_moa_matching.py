@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
-from cell_dino.data.errors import ManifestError
+from cell_dino.data.errors import DataError, ManifestError
 from cell_dino.evaluation.moa_matching import moa_matching, treatment_batches
+from cell_dino.profiling.finite import finite_profiles
 from cell_dino.profiling.levels import TREATMENT_KEYS, treatment_profiles
 from cell_dino.profiling.normalise import zscore
 
@@ -85,3 +87,48 @@ def test_profiles_of_a_well_absent_from_the_manifest_name_the_row(tmp_path: Path
                   "Image_Metadata_Well": [manifest["Metadata_Well"].iloc[0], "A01"], "f": [1.0, 2.0]}).to_csv(table, index=False)  # fmt: skip
     with pytest.raises(ManifestError, match=r"profiles.csv: row 1: well Week99_1/A01 is not in the manifest"):
         read_well_profiles(table, manifest)
+
+
+def test_nscb_is_undefined_when_every_treatment_is_in_every_batch() -> None:
+    """A common replicate design: no treatment has a neighbour outside its batches, so none is
+    scored, and NSCB is NaN with n = 0 (it was reported as 0.0 with n = 4)."""
+    treatments = _treatments([("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "Y", 0.0, 1.0), ("d@1", "d", "Y", 0.1, 0.9)])
+    result = moa_matching(treatments, pd.Series([{"w1", "w2"}] * 4))
+    assert result.nsc == 1.0 and result.n_nsc == 4
+    assert np.isnan(result.nscb) and result.n_nscb == 0 and "another batch" in result.undefined["nscb"]
+
+
+def test_without_batches_nscb_is_undefined_and_nsc_is_still_scored() -> None:
+    treatments = _treatments([("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "Y", 0.0, 1.0)])
+    result = moa_matching(treatments)
+    assert result.nsc == pytest.approx(2 / 3) and np.isnan(result.nscb) and "Metadata_Batch" in result.undefined["nscb"]
+
+
+def test_tied_neighbours_count_by_the_share_with_the_same_moa() -> None:
+    """Identical profiles: each treatment's 3 other-compound neighbours tie, 1 of them shares its
+    MoA, so NSC is 1/3 whatever the row order (the first index, an arbitrary pick, gave 1/2)."""
+    treatments = _treatments([("a@1", "a", "X", 1.0, 1.0), ("b@1", "b", "X", 1.0, 1.0), ("c@1", "c", "Y", 1.0, 1.0), ("d@1", "d", "Y", 1.0, 1.0)])
+    result = moa_matching(treatments)
+    assert result.nsc == pytest.approx(1 / 3) and result.table["nsc_ties"].tolist() == [3, 3, 3, 3]
+    assert moa_matching(treatments.iloc[::-1]).nsc == pytest.approx(1 / 3)
+
+
+def test_zero_norm_treatments_take_no_part() -> None:
+    treatments = _treatments([("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "Y", 0.0, 1.0), ("z@1", "z", "Y", 0.0, 0.0)])
+    result = moa_matching(treatments)
+    assert result.n_nsc == 3 and 3 not in result.table["treatment_index"].tolist()
+
+
+def test_one_missing_value_in_the_real_ljosa_profiles_leaves_nsc_and_nscb_unchanged(ljosa_wells: pd.DataFrame) -> None:
+    """``Cells_AreaShape_Area`` of the first well missing: it took NSC from 0.883 to 0.049 (every
+    well NaN after the z-score). Now the feature is dropped, counted, and NSC / NSCB stay."""
+    broken = ljosa_wells.copy()
+    broken.loc[0, "Cells_AreaShape_Area"] = np.nan
+    with pytest.raises(DataError, match=r"Metadata_Plate=Week10_40111, Metadata_Well=B02.*column Cells_AreaShape_Area = nan"):
+        finite_profiles(broken, "raise", "Ljosa wells")
+    wells, dropped = finite_profiles(broken, "drop", "Ljosa wells")
+    assert dropped["n_rows_dropped"] == 0 and dropped["features"] == ["Cells_AreaShape_Area"]
+    wells = zscore(wells, "all")
+    treatments = treatment_profiles(wells, "median")
+    result = moa_matching(treatments, treatment_batches(wells, treatments, TREATMENT_KEYS))
+    assert (round(result.nsc, 3), round(result.nscb, 3), result.n_nsc, result.n_nscb) == (0.883, 0.717, 103, 92)

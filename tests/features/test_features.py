@@ -3,6 +3,7 @@ per-channel concatenation, the RGB baseline, and resumable sharded embedding job
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -144,3 +145,33 @@ def test_embedding_job_refuses_mismatched_table_and_shard_size() -> None:
         EmbeddingJob(extractor, images, pd.DataFrame({"a": range(3)}), {})
     with pytest.raises(ValueError, match="shard_size 10 must be a multiple of batch_size 4"):
         EmbeddingJob(extractor, images, pd.DataFrame({"a": range(4)}), {}, batch_size=4, shard_size=10)
+
+
+def test_a_resumed_embedding_never_reuses_shards_of_another_model_or_store(tmp_path: Path) -> None:
+    """Killed after some shards, retrained with another seed, re-run: rows 0-255 came from the
+    old model. The job's fingerprint now holds the checkpoint file's identity, the store's
+    generation, the device and the precision: any change starts the job afresh."""
+    from types import SimpleNamespace
+
+    from cell_dino.pipelines.embed.nodes import plan_embedding
+    from cell_dino.pipelines.embed.params import EmbedParams
+    from cell_dino.ssl.run import CheckpointSeries
+    from cell_dino.ssl.trainer import train
+    from tests.ssl.tiny_training import CONFIG, DATA, IMAGES
+
+    table = pd.DataFrame({"Metadata_Plate": ["p"] * len(IMAGES), "Metadata_FOV": [f"f{i}" for i in range(len(IMAGES))]})
+    store = SimpleNamespace(crops=IMAGES, table=lambda: table, generation="store-1", channels=DATA.channels)
+    params = EmbedParams(batch_size=4, shard_size=8, device="cpu", precision="fp32")
+
+    def fingerprint_of(run: Path, crop_store=store, **changes) -> dict:
+        return plan_embedding(CheckpointSeries(run), crop_store, None, pd.DataFrame(), params.model_copy(update=changes), False).signature
+
+    run = tmp_path / "run"
+    train(DATA, CONFIG, run)
+    first = fingerprint_of(run)
+    assert first == fingerprint_of(run)
+    train(DATA, dataclasses.replace(CONFIG, runtime=dataclasses.replace(CONFIG.runtime, seed=5, resume="never")), run)
+    assert fingerprint_of(run) != first  # retrained: the checkpoint file changed
+    again = fingerprint_of(run)
+    assert fingerprint_of(run, SimpleNamespace(**{**vars(store), "generation": "store-2"})) != again  # re-segmented
+    assert fingerprint_of(run, precision="bf16") != again

@@ -1,22 +1,48 @@
 import numpy as np
 
-from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale
+from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale, resize_field
 
 
 def test_streaming_stats_match_numpy_on_the_concatenation() -> None:
+    """Fewer pixels than the reservoir holds: percentiles are exact."""
     rng = np.random.default_rng(0)
     fields = [rng.gamma(2.0, 500.0, (2, 30, 40)).astype(np.float32) for _ in range(7)]
-    accumulator = ChannelStatsAccumulator(["DNA", "Actin"], upper=65535.0)
+    accumulator = ChannelStatsAccumulator(["DNA", "Actin"])
     for field in fields:
         accumulator.add(field)
     stats = accumulator.result()
     pixels = np.concatenate([f.reshape(2, -1) for f in fields], axis=1).astype(np.float64)
     np.testing.assert_allclose(stats.mean, pixels.mean(axis=1), rtol=1e-10)
     np.testing.assert_allclose(stats.std, pixels.std(axis=1), rtol=1e-8)
-    bin_width = 65535.0 / 65536
     for name, q in (("p01", 1), ("p50", 50), ("p99", 99), ("p999", 99.9)):
-        np.testing.assert_allclose(getattr(stats, name), np.percentile(pixels, q, axis=1, method="inverted_cdf"), atol=bin_width)
+        np.testing.assert_allclose(getattr(stats, name), np.percentile(pixels, q, axis=1, method="inverted_cdf"), rtol=1e-6)
     assert stats.n_pixels == 7 * 30 * 40
+
+
+def test_percentiles_hold_for_floats_in_the_unit_interval_and_past_16_bits(monkeypatch) -> None:
+    """A fixed 0-65535 histogram put every percentile of [0, 1] data in its first bin (1.0) and
+    clipped 32-bit data at 65535; a sampled reservoir holds any range."""
+    import cell_dino.imaging.normalisation as normalisation
+
+    monkeypatch.setattr(normalisation, "RESERVOIR", 5000)  # far fewer than the pixels: sampled
+    rng = np.random.default_rng(1)
+    for scale in (1.0, 1e6):
+        accumulator = ChannelStatsAccumulator(["Protein"], seed=2)
+        fields = [rng.random((1, 100, 100)).astype(np.float32) * scale for _ in range(5)]
+        for field in fields:
+            accumulator.add(field)
+        stats = accumulator.result()
+        for name, q in (("p01", 0.01), ("p50", 0.5), ("p99", 0.99)):  # uniform: the quantile is q * scale
+            assert abs(getattr(stats, name)[0] / scale - q) < 0.02, (scale, name, getattr(stats, name))
+
+
+def test_resizing_a_field_is_bicubic_and_never_overshoots_below_its_minimum() -> None:
+    field = np.zeros((1, 40, 60), np.float32)
+    field[0, 10:30, 20:40] = 1000.0
+    resized = resize_field(field, (20, 30))
+    assert resized.shape == (1, 20, 30) and resized.dtype == np.float32
+    assert resized.min() >= 0.0 and abs(resized.mean() - field.mean()) < 0.05 * field.mean()
+    assert resize_field(field, (40, 60)) is field
 
 
 def test_downscale_is_a_block_mean_and_drops_trailing_pixels() -> None:

@@ -41,12 +41,13 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
     report = json.loads((root / "08_reporting/evaluate.json").read_text())
     assert set(report["headline"]) == set(MODELS)
     dino = report["models"]["dino"]
-    assert (dino["n_nsc"], dino["n_nscb"]) == (9, 9)
+    # taxol, the positive control, has wells in every batch: no NSCB neighbour can exist, so it is left out (not counted as a miss)
+    assert (dino["n_nsc"], dino["n_nscb"]) == (9, 8)
     assert {row["normalisation"] for row in dino["by_normalisation"]} == {"none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"}
     assert 0.0 <= dino["macro_f1"] <= 1.0 and dino["epoch_selection"]["selected_epoch"] in (0, 1)
-    for model in MODELS:  # the ordering that is stable on the test preset: Harmony over batch raises NSCB
+    for model in ("wsdino", "wsdino_random"):  # whole fields carry the batch's illumination and gain: Harmony over batch raises NSCB
         rows = {row["normalisation"]: row for row in report["models"][model]["by_normalisation"]}
-        assert rows["harmony"]["nscb"] > rows["none"]["nscb"], model
+        assert rows["harmony"]["nscb"] > rows["none"]["nscb"] + 0.25, model
     assert sum(dino["factor_shares"].values()) == pytest.approx(1.0)
     confusion = pd.read_parquet(root / "07_model_output/dino/confusion.parquet")
     predictions = pd.read_parquet(root / "07_model_output/dino/predictions.parquet")

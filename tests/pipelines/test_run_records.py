@@ -1,7 +1,10 @@
 """The run record hook, through a real Kedro run of the test env."""
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from tests.pipelines.conftest import run_pipeline
 
@@ -13,3 +16,12 @@ def test_a_run_leaves_a_record_of_its_parameters(project: Path) -> None:
     assert record["runtime_params"] == {"ingest": {"preprocess": {"clip_percentile": 98.0}}}
     assert record["parameters"]["source"]["root"] == "data/test/01_raw/phantom"  # the test env's override
     assert record["parameters"]["preprocess"]["clip_percentile"] == 98.0  # and the runtime one
+
+
+def test_a_run_record_never_holds_a_password(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``sweep.storage: postgresql://user:pw@host/db`` was written verbatim into the run records."""
+    caplog.set_level(logging.INFO)
+    run_pipeline(project, "ingest", params={"sweep_storage": "postgresql://user:s3cret@localhost:1/optuna"})
+    text = (project / "data/test/08_reporting/runs/ingest.json").read_text()
+    assert "s3cret" not in text and json.loads(text)["runtime_params"]["sweep_storage"] == "postgresql://user:***@localhost:1/optuna"
+    assert "s3cret" not in caplog.text

@@ -81,3 +81,26 @@ def test_two_workers_give_the_same_crops_as_one(ingested: Path) -> None:
     two = CropStore(write_crop_store(ingested / "two.zarr", SegmentationJob(store, table, SegmentConfig(crop_size=32), 2, 16)))
     np.testing.assert_array_equal(one.crops[:], two.crops[:])
     pd.testing.assert_frame_equal(one.table(), two.table())
+
+
+def test_shards_of_an_older_fov_store_are_not_reused_after_a_reingest(ingested: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A segmentation killed part-way, then ingest run again (a new FOV store with the same
+    fields): the finished shards were made from the old store and must be redone."""
+    table = pd.read_parquet(ingested / "data/test/03_primary/fov_table.parquet")
+    config = SegmentConfig(crop_size=32)
+    real = segment_fovs.process_fov
+
+    def killed_at_20(path, index, config):
+        if index == 20:
+            raise RuntimeError("killed")
+        return real(path, index, config)
+
+    monkeypatch.setattr(segment_fovs, "process_fov", killed_at_20)
+    out = ingested / "crops.zarr"
+    with pytest.raises(RuntimeError, match="killed"):
+        write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
+    run_pipeline(ingested, "ingest")  # same fields, a new store generation
+    calls: list[int] = []
+    monkeypatch.setattr(segment_fovs, "process_fov", lambda p, i, c: calls.append(i) or real(p, i, c))
+    write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
+    assert calls == list(range(48))

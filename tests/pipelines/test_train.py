@@ -78,3 +78,28 @@ def test_resuming_with_another_architecture_names_the_changed_parameters(segment
     run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 1}}}})
     with pytest.raises(Exception, match=r"cannot resume from .*checkpoint-epoch0000.pt: the model parameters changed \(backbone.depth: 4 -> 2\)"):
         run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 2}, "backbone": {"depth": 2}}}})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"optim": {"lr": -0.001}}, r"optim\.lr\n.*greater than 0"),
+        ({"runtime": {"checkpoint_every": 0}}, r"runtime\.checkpoint_every\n.*greater than or equal to 1"),
+        ({"augment": {"local_crops": {"number": -1}}}, r"local_crops\.number\n.*greater than or equal to 0"),
+        ({"augment": {"brightness_p": 1.5}}, r"augment\.brightness_p\n.*less than or equal to 1"),
+        ({"optim": {"warmup_epochs": 5}}, r"optim\.warmup_epochs 5 exceeds optim\.epochs 2"),
+    ],
+)
+def test_numeric_parameters_out_of_range_fail_before_any_node_runs(project: Path, params: dict, message: str) -> None:
+    """lr < 0 and local_crops.number -1 were accepted; checkpoint_every 0 raised ZeroDivisionError after a whole epoch."""
+    with pytest.raises(Exception, match=message):
+        run_pipeline(project, "train_dino", params={"train_dino": {"train": params}})
+    assert not (project / "data/test/03_primary").exists()  # nothing ran, not even the stores were opened
+
+
+def test_weight_decay_zero_and_no_clipping_are_valid_settings() -> None:
+    from cell_dino.ssl.trainer import OptimConfig, Schedules, TrainConfig
+
+    optim = OptimConfig(epochs=2, warmup_epochs=1, weight_decay=0.0, weight_decay_end=0.0, clip_grad=0)
+    schedules = Schedules.of(TrainConfig(optim=optim), iterations_per_epoch=3, total_batch=64)
+    assert (schedules.weight_decay == 0).all() and len(schedules.lr) == 6

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
 
 from cell_dino.ssl.augment import AugmentConfig, CropSpec, augment_intensity, multicrop
@@ -87,3 +88,13 @@ def test_same_seed_same_crops_any_channel_count() -> None:
     first, again = multicrop(x, x, config, names, gen(7)), multicrop(x, x, config, names, gen(7))
     assert all(torch.equal(a, b) for a, b in zip(first, again))
     assert not torch.equal(first[0], multicrop(x, x, config, names, gen(8))[0])
+
+
+def test_dataset_normalisation_refuses_a_channel_without_spread() -> None:
+    """A failed stain gave std 0: ``normalise: dataset`` divided by it and the loss became NaN."""
+    from cell_dino.ssl.augment import dataset_statistics
+
+    mean, std = dataset_statistics({"channels": ["DNA", "Actin"], "mean": [10.0, 5.0], "std": [2.0, 1.0]})
+    assert std.tolist() == [2.0, 1.0] and mean.dtype == torch.float32
+    with pytest.raises(ValueError, match=r"channel\(s\) \['Actin'\] have no spread \(std 0\)"):
+        dataset_statistics({"channels": ["DNA", "Actin"], "mean": [10.0, 0.0], "std": [2.0, 0.0]})

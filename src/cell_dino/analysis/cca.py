@@ -12,7 +12,8 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from cell_dino.evaluation.moa_matching import unit_rows
+from cell_dino.evaluation.similarity import unit_rows
+from cell_dino.undefined import require
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,7 @@ def cca_matching(x: np.ndarray, y: np.ndarray, n_components: int = 5, n_pcs: int
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if len(x) != len(y):
         raise ValueError(f"CCA: the modalities have {len(x)} and {len(y)} groups; rows must be the same groups")
-    if len(x) < 2 * n_splits or len(x) < 6:
-        raise ValueError(f"CCA matching needs at least {max(2 * n_splits, 6)} shared groups, got {len(x)}")
+    require(len(x) >= max(2 * n_splits, 6), f"CCA matching needs at least {max(2 * n_splits, 6)} shared groups, got {len(x)}")
     parts = fit_cca(x, y, n_components, n_pcs)
     u, v = canonical_scores(parts, x, y)
     correlations = [float(np.corrcoef(u[:, k], v[:, k])[0, 1]) for k in range(u.shape[1])]

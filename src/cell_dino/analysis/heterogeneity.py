@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from cell_dino.profiling.reduce import standardised_pcs
 from cell_dino.profiling.table import feature_matrix, label_of, require_columns
+from cell_dino.undefined import require
 
 
 def group_spread(items: pd.DataFrame, by: list[str], n_components: int = 50, min_items: int = 5, seed: int = 0) -> pd.DataFrame:
@@ -29,8 +30,7 @@ def top_k_curve(ranking: pd.DataFrame, by: list[str], annotated: set) -> pd.Data
     the share of annotated groups found in the top k (recall). Groups of several columns are
     named by their values joined with ' @ '."""
     hits = label_of(ranking, by).isin(annotated).to_numpy()
-    if not hits.any():
-        raise ValueError(f"heterogeneity: none of the annotated groups {sorted(annotated)[:5]} is among the ranked {by} groups")
+    require(bool(hits.any()), f"heterogeneity: none of the annotated groups {sorted(annotated)[:5]} is among the ranked {by} groups")
     k = np.arange(1, len(hits) + 1)
     found = np.cumsum(hits)
     return pd.DataFrame({"k": k, "precision": found / k, "recall": found / hits.sum()})

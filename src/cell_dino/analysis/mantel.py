@@ -11,6 +11,8 @@ from typing import Literal
 import numpy as np
 from scipy.stats import rankdata
 
+from cell_dino.undefined import require
+
 Alternative = Literal["two-sided", "greater", "less"]
 
 
@@ -35,8 +37,7 @@ def _check(x: np.ndarray, name: str) -> np.ndarray:
 def _standardised(values: np.ndarray) -> np.ndarray:
     centred = values - values.mean(axis=-1, keepdims=True)
     norm = np.linalg.norm(centred, axis=-1, keepdims=True)
-    if np.any(norm == 0):
-        raise ValueError("Mantel: a distance matrix has constant off-diagonal entries")
+    require(not np.any(norm == 0), "Mantel: a distance matrix has constant off-diagonal entries (no variation to correlate)")
     return centred / norm
 
 
@@ -59,8 +60,7 @@ def mantel(x: np.ndarray, y: np.ndarray, permutations: int = 999, method: Litera
     if x.shape != y.shape:
         raise ValueError(f"Mantel: matrices differ in shape, {x.shape} vs {y.shape}")
     n = len(x)
-    if n < 3:
-        raise ValueError(f"Mantel needs at least 3 objects, got {n}")
+    require(n >= 3, f"Mantel needs at least 3 objects, got {n}")
     rows, cols = np.triu_indices(n, k=1)
     transform = rankdata if method == "spearman" else np.asarray
     x_flat = _standardised(transform(x[rows, cols]))

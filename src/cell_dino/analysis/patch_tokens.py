@@ -11,7 +11,8 @@ from scipy import sparse
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
-from cell_dino.evaluation.moa_matching import unit_rows
+from cell_dino.evaluation.similarity import unit_rows
+from cell_dino.undefined import require
 
 REGIONS = ("nucleus", "cytoplasm", "background")
 
@@ -51,8 +52,7 @@ def discriminative_tokens(tokens: np.ndarray, groups: np.ndarray, k: int = 10, n
     owner = np.repeat(np.arange(n), h * w)
     token_group = np.asarray(groups)[owner]
     per_cell = h * w
-    if k > (n - 1) * per_cell:
-        raise ValueError(f"k = {k} exceeds the {(n - 1) * per_cell} tokens of other cells")
+    require(k <= (n - 1) * per_cell, f"k = {k} exceeds the {(n - 1) * per_cell} tokens of other cells")
     # the own cell's tokens are the only ones to skip: ask for enough neighbours to pass them all
     _, neighbours = NearestNeighbors(n_neighbors=k + per_cell).fit(reduced).kneighbors(reduced)
     keep = np.empty(len(flat), dtype=bool)

@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 from sklearn.neighbors import NearestNeighbors
 
+from cell_dino.undefined import require
 
 TRIVIAL = 1e-6  # eigenvalues this close to 1 are stationary states (one per connected component)
 
@@ -57,8 +58,7 @@ def gaussian_knn_kernel(x: np.ndarray, n_neighbors: int) -> sparse.csr_matrix:
 def diffusion_map(x: np.ndarray, n_neighbors: int = 15, n_components: int = 10) -> Diffusion:
     """Top ``n_components`` eigenpairs of the density-normalised symmetric transition matrix."""
     n = len(x)
-    if n <= n_components + 1 or n <= n_neighbors:
-        raise ValueError(f"pseudotime needs more than {max(n_components + 1, n_neighbors)} cells, got {n}")
+    require(n > max(n_components + 1, n_neighbors), f"pseudotime needs more than {max(n_components + 1, n_neighbors)} cells, got {n}")
     kernel = gaussian_knn_kernel(np.asarray(x, dtype=np.float64), n_neighbors)
     _, parts = connected_components(kernel, directed=False)
     density = np.asarray(kernel.sum(axis=0)).ravel()
@@ -76,8 +76,7 @@ def root_cell(diffusion: Diffusion, in_root: np.ndarray) -> int:
     """The root group's most typical cell: the one nearest the group's mean in DPT coordinates
     (within the component holding most of the group), so that pseudotime measures the distance
     from the root state rather than from one of its outliers."""
-    if not in_root.any():
-        raise ValueError("pseudotime: the root group has no cells")
+    require(bool(in_root.any()), "pseudotime: the root group has no cells")
     main = np.bincount(diffusion.parts[in_root]).argmax()
     candidates = np.flatnonzero(in_root & (diffusion.parts == main))
     coordinates = diffusion.dpt_coordinates()[candidates]

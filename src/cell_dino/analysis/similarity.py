@@ -10,7 +10,7 @@ from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
 from scipy.spatial.distance import squareform
 
 from cell_dino.profiling.aggregate import Statistic, aggregate
-from cell_dino.evaluation.moa_matching import unit_rows
+from cell_dino.evaluation.similarity import unit_rows
 from cell_dino.profiling.table import feature_matrix, label_of
 
 Order = Literal["cluster", "annotation", "none"]

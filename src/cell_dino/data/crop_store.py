@@ -8,7 +8,6 @@ the store, so a re-run skips them; the store itself appears only when complete (
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -24,6 +23,7 @@ import zarr
 from cell_dino import __version__
 from cell_dino.atomic import atomic_path
 from cell_dino.data.channels import ChannelSpec
+from cell_dino.generation import fingerprint, new_generation
 from cell_dino.imaging.segment_fovs import FovSegmentation, SegmentationJob
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,10 @@ TABLE = "cells.parquet"
 
 
 def _job_signature(job: SegmentationJob) -> str:
-    record = {"config": asdict(job.config), "keys": job.fov_store.keys, "shard_size": job.shard_size}
-    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+    """What makes two segmentation jobs the same: the FOV store's contents (its generation), the
+    fields, the configuration and the sharding."""
+    return fingerprint({"config": asdict(job.config), "fov_store": job.fov_store.generation, "keys": job.fov_store.keys,
+                        "shard_size": job.shard_size})  # fmt: skip
 
 
 def _write_shard(folder: Path, results: list[FovSegmentation]) -> None:
@@ -57,6 +59,7 @@ def _prepare_parts(parts: Path, signature: str) -> set[int]:
         log.info("resuming: %d shard(s) already segmented in %s", len(done), parts)
         return done
     if parts.exists():
+        log.info("%s holds shards of another job (other inputs or settings): starting afresh", parts)
         shutil.rmtree(parts)
     parts.mkdir(parents=True)
     stamp.write_text(json.dumps({"signature": signature}))
@@ -107,7 +110,7 @@ def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
     attrs = {
         "channels": list(store.channels.names), "stats": store.stats, "crop_size": size, "crop_mode": job.config.crop_mode,
         "config": json.loads(json.dumps(asdict(job.config), default=str)), "fov_keys": store.keys,
-        "fov_status": status, "cells_per_fov": counts, "version": __version__,
+        "fov_status": status, "cells_per_fov": counts, "version": __version__, "generation": new_generation(),
     }  # fmt: skip
     group.attrs.update(attrs)
     return attrs
@@ -151,6 +154,11 @@ class CropStore:
     def stats(self) -> dict:
         """Per-channel statistics of the fields the crops were cut from."""
         return self.attrs["stats"]
+
+    @property
+    def generation(self) -> str:
+        """The identity of this store's contents: new each time segment writes it."""
+        return self.attrs.get("generation", "")
 
     def table(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / TABLE)

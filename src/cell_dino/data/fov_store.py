@@ -16,6 +16,7 @@ from cell_dino import __version__
 from cell_dino.atomic import atomic_path
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
+from cell_dino.generation import new_generation
 
 
 class FovStream(Protocol):
@@ -60,7 +61,7 @@ def write_fov_store(path: str | Path, stream: FovStream) -> Path:
         plates = sorted(stream.illumination_functions)
         if plates:
             group.create_array("illumination", data=np.stack([stream.illumination_functions[p] for p in plates]))
-        group.attrs.update({**summary, "fov_keys": keys, "illumination_plates": plates, "version": __version__})
+        group.attrs.update({**summary, "fov_keys": keys, "illumination_plates": plates, "version": __version__, "generation": new_generation()})
     return path
 
 
@@ -86,6 +87,11 @@ class FovStore:
     @property
     def stats(self) -> dict:
         return self.attrs["stats"]
+
+    @property
+    def generation(self) -> str:
+        """The identity of this store's contents: new each time ingest writes it."""
+        return self.attrs.get("generation", "")
 
     def illumination(self) -> dict[str, np.ndarray]:
         """Each plate's illumination function (subsampled), by plate."""

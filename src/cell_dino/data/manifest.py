@@ -47,6 +47,18 @@ def channels_of(table: pd.DataFrame) -> ChannelSpec:
     return ChannelSpec.of(c.removeprefix("FileName_") for c in table.columns if c.startswith("FileName_"))
 
 
+def select_channels(manifest: pd.DataFrame, names: list[str], source: str) -> pd.DataFrame:
+    """The manifest with the file columns of ``names`` only, in that order (e.g. leaving out a
+    brightfield channel); raises naming the channels the data set lacks."""
+    present = channels_of(manifest)
+    absent = [n for n in names if n not in present.names]
+    if absent:
+        raise ManifestError(f"{source}: channel(s) {absent} not in the data set, which has {list(present.names)}")
+    files = [col for c in ChannelSpec.of(names) for col in (file_column(c), path_column(c))]
+    others = [c for c in manifest.columns if not c.startswith(("FileName_", "PathName_"))]
+    return manifest[others + files]
+
+
 def image_paths(row: pd.Series, channels: ChannelSpec) -> list[Path]:
     """The image file of each channel of one manifest row."""
     return [Path(row[path_column(c)]) / row[file_column(c)] for c in channels]

@@ -28,6 +28,12 @@ def read_csv_any_newline(path: str | Path) -> pd.DataFrame:
         raise ManifestError(f"{path}: cannot parse as CSV ({exc})") from exc
 
 
+def require_rows(table: pd.DataFrame, source: str | Path) -> None:
+    """Raise a :class:`ManifestError` naming ``source`` when the table has a header and no rows."""
+    if table.empty:
+        raise ManifestError(f"{source}: no fields in this table (a header and no rows)")
+
+
 def require_columns(table: pd.DataFrame, columns: list[str], source: str | Path) -> None:
     """Raise a :class:`ManifestError` naming ``source`` and every absent column."""
     absent = [c for c in columns if c not in table.columns]

@@ -19,6 +19,7 @@ class CheckpointsDataset(StoreDataset):
     writer = staticmethod(_run)
     reader = CheckpointSeries
     marker = "."
+    resumable = True  # training resumes from the checkpoints the folder holds: never set aside by the run journal
 
     def _exists(self) -> bool:
         return bool(list(self._filepath.glob("checkpoint-epoch*.pt")) or list(self._filepath.glob("channel-*/checkpoint-epoch*.pt")))

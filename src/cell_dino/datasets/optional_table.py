@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
-from kedro_datasets.pandas import ParquetDataset
+
+from cell_dino.datasets.files import ParquetDataset
 
 log = logging.getLogger(__name__)
 
@@ -13,8 +14,8 @@ log = logging.getLogger(__name__)
 class OptionalTableDataset(ParquetDataset):
     """Loads an empty table, with a log line naming the path, when the file does not exist."""
 
-    def load(self) -> pd.DataFrame:
+    def _load(self) -> pd.DataFrame:
         if not self._exists():
             log.info("%s is absent: analyses that need it are skipped", self._filepath)
             return pd.DataFrame()
-        return super().load()
+        return super()._load()

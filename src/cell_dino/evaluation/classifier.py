@@ -10,34 +10,36 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
+from pydantic import Field
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from cell_dino.config import Count, NonNegative, NonNegativeInt, Positive, settings
 from cell_dino.profiling.table import feature_matrix, require_columns
+from cell_dino.undefined import require
 
 log = logging.getLogger(__name__)
 SEPARATOR = "|"
 
 
-@dataclass(frozen=True)
+@settings
 class ClassifierConfig:
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
-    hidden: tuple[int, ...] = (512, 256)
-    dropout: float = 0.5
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    epochs: int = 50
-    batch_size: int = 128
-    n_splits: int = 5
+    hidden: tuple[Count, ...] = (512, 256)
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.5
+    lr: Positive = 1e-3
+    weight_decay: NonNegative = 0.05
+    epochs: Count = 50
+    batch_size: Count = 128
+    n_splits: Annotated[int, Field(ge=2)] = 5
     balanced: bool = True
-    seed: int = 0
+    seed: NonNegativeInt = 0
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,8 @@ def cross_validate(profiles: pd.DataFrame, label: str = "Metadata_MoA", group: s
     multilabel = bool(labels.str.contains(SEPARATOR, regex=False).any())
     groups = rows[group].astype(str).to_numpy()
     n_splits = min(config.n_splits, len(np.unique(groups)))
-    if n_splits < 2:
-        raise ValueError(f"cross_validate needs at least 2 distinct {group!r} values, found {len(np.unique(groups))}")
+    require(n_splits >= 2, f"the classifier needs labelled items of at least 2 distinct {group} values to split, found {len(np.unique(groups))}")
+    require(labels.nunique() >= 2, f"the classifier needs at least 2 classes of {label}, found {labels.nunique()}")
     if multilabel:
         binarizer = MultiLabelBinarizer()
         y = binarizer.fit_transform(labels.str.split(SEPARATOR, regex=False))

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import mutual_info_score
 
-from cell_dino.profiling.table import feature_columns, require_columns
+from cell_dino.profiling.table import feature_columns, feature_matrix, require_columns
+
+UNINFORMATIVE = "none"
 
 
 def discretise(values: np.ndarray, bins: int) -> np.ndarray:
@@ -28,12 +30,15 @@ def mutual_information(profiles: pd.DataFrame, factors: list[str], bins: int = 1
     for factor in factors:
         rows = profiles[factor].notna().to_numpy()
         codes = pd.factorize(profiles.loc[rows, factor])[0]
-        x = profiles.loc[rows, features].to_numpy(dtype=np.float64)
+        x = feature_matrix(profiles.loc[rows])
         out[factor] = [mutual_info_score(codes, discretise(x[:, j], bins)) for j in range(x.shape[1])]
     return out
 
 
 def factor_shares(information: pd.DataFrame) -> pd.DataFrame:
-    """Share of features most informative about each factor (``factor``, ``share``, ``n_features``)."""
-    winners = information.idxmax(axis=1).value_counts().reindex(information.columns, fill_value=0)
+    """Share of features most informative about each factor (``factor``, ``share``, ``n_features``);
+    features with no information about any factor (e.g. constant ones) count under ``none``."""
+    informative = information.max(axis=1) > 0
+    winners = information.idxmax(axis=1).where(informative, UNINFORMATIVE)
+    winners = winners.value_counts().reindex([*information.columns, UNINFORMATIVE], fill_value=0)
     return pd.DataFrame({"factor": winners.index, "n_features": winners.to_numpy(), "share": winners.to_numpy() / len(information)})

@@ -3,21 +3,38 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
-from cell_dino.evaluation.moa_matching import unit_rows
+from cell_dino.evaluation.similarity import TIE_DECIMALS, unit_rows, zero_norm
+from cell_dino.undefined import require
+
+log = logging.getLogger(__name__)
 
 
-def knn_accuracy(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, k: int = 1) -> float:
+def knn_accuracy(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, k: int = 1, seed: int = 0) -> float:
     """Share of items whose majority label among the ``k`` most similar items of *other* groups
-    is their own label (ties: the most similar of the tied labels)."""
+    is their own label (vote ties: the most similar of the tied labels).
+
+    Equal similarities carry no information: they are ordered at random (seeded), so that
+    identical profiles score at chance. Zero-norm items take no part. Raises
+    :class:`~cell_dino.undefined.Undefined` with fewer than two groups or two labels."""
+    blank = zero_norm(features)
+    if blank.any():
+        log.warning("k-NN: %d zero-norm item(s) (no direction) take no part", blank.sum())
+        features, labels, groups = features[~blank], labels[~blank], groups[~blank]
+    require(len(np.unique(groups)) >= 2, f"k-NN needs items of at least 2 groups to compare, got {len(np.unique(groups))} group(s) in {len(groups)} item(s)")
+    require(len(np.unique(labels)) >= 2, f"k-NN accuracy needs at least 2 labels (with one, every vote is right), got {len(np.unique(labels))}")
     normed = unit_rows(features)
-    similarity = normed @ normed.T
+    similarity = np.round(normed @ normed.T, TIE_DECIMALS)
     similarity[groups[:, None] == groups[None, :]] = -np.inf
-    neighbours = np.argsort(-similarity, axis=1)[:, :k]
+    jitter = np.random.default_rng(seed).random(similarity.shape)
+    neighbours = np.lexsort((jitter, -similarity))[:, :k]
+    allowed = np.take_along_axis(similarity, neighbours, axis=1) > -np.inf
     correct = 0
-    for i, row in enumerate(neighbours):
-        votes = labels[row]
+    for i, (row, keep) in enumerate(zip(neighbours, allowed)):
+        votes = labels[row[keep]]
         values, counts = np.unique(votes, return_counts=True)
         winners = set(values[counts == counts.max()])
         predicted = next(v for v in votes if v in winners)

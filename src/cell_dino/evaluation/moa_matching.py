@@ -11,84 +11,109 @@ and Kinase inhibitors: 92 of 103 treatments). Controls and unlabelled treatments
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from cell_dino.evaluation.similarity import nearest, unit_rows, zero_norm
 from cell_dino.profiling.table import feature_matrix, require_columns
+
+log = logging.getLogger(__name__)
 
 MOA, COMPOUND, BATCH, CONTROL = "Metadata_MoA", "Metadata_Compound", "Metadata_Batch", "Metadata_Control"
 
 
 @dataclass(frozen=True)
 class MatchingResult:
-    """Per-treatment matches (``table``) and the two accuracies with their denominators."""
+    """Per-treatment matches (``table``), the two accuracies with their denominators, and for an
+    accuracy that the data cannot support (NaN) the reason in ``undefined``."""
 
     table: pd.DataFrame
     nsc: float
     nscb: float
     n_nsc: int
     n_nscb: int
+    undefined: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, float | int]:
         return {"nsc": self.nsc, "nscb": self.nscb, "n_nsc": self.n_nsc, "n_nscb": self.n_nscb}
 
 
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+def _batch_membership(rows: pd.DataFrame, batches: pd.Series) -> np.ndarray:
+    """Treatments x batches indicator of the batches each treatment's wells are in."""
+    sets = [frozenset(batches.loc[i]) for i in rows.index]
+    names = sorted(frozenset().union(*sets), key=str)
+    member = np.zeros((len(sets), len(names)), dtype=np.float32)
+    for i, batch_set in enumerate(sets):
+        member[i, [names.index(b) for b in batch_set]] = 1.0
+    return member
 
 
-def nearest_allowed(normed: np.ndarray, allowed: Callable[[slice], np.ndarray], block: int = 512) -> np.ndarray:
-    """Per row, the index of the most cosine-similar row that ``allowed(rows)`` permits (-1 where
-    none is), computed in blocks of query rows so memory stays ``block x N``."""
-    out = np.empty(len(normed), dtype=np.int64)
-    for start in range(0, len(normed), block):
-        rows = slice(start, min(start + block, len(normed)))
-        mask = allowed(rows)
-        similarity = np.where(mask, normed[rows] @ normed.T, -np.inf)
-        out[rows] = np.where(mask.any(axis=1), similarity.argmax(axis=1), -1)
-    return out
+def _accuracy(agreement: np.ndarray, scored: np.ndarray, labels: np.ndarray, name: str, why: str, undefined: dict[str, str]) -> float:
+    """Mean agreement of the scored treatments; NaN, with the reason, when none is scored or every
+    treatment has one label (every neighbour would be right)."""
+    if not scored.any():
+        undefined[name] = why
+        return float("nan")
+    if len(set(labels)) < 2:
+        undefined[name] = f"every labelled treatment has one label ({labels[0]}): every neighbour would match"
+        return float("nan")
+    return float(agreement[scored].mean())
 
 
-def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None) -> MatchingResult:
+def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, label: str = MOA, group: str = COMPOUND) -> MatchingResult:
     """NSC and NSCB of treatment-level profiles.
 
-    ``batches`` maps each row of ``treatments`` (same index) to the set of its batches; without it
-    ``Metadata_Batch`` of each row is used. Without either, only NSC is computed (NSCB is NaN).
+    ``label`` is the class to match (the MoA) and ``group`` what a neighbour must differ in (the
+    compound). ``batches`` maps each row of ``treatments`` (same index) to the set of its batches; without it
+    ``Metadata_Batch`` of each row is used. Without either, NSCB is undefined. A treatment is
+    scored only where it has an allowed neighbour (NSC: another compound; NSCB: another compound
+    in none of its batches, and its MoA spans more than one batch); an accuracy with no scored
+    treatment is NaN, its reason in ``undefined``. Tied nearest neighbours count by the share of
+    them with the treatment's MoA; zero-norm profiles (no direction) take no part, with a warning.
     """
-    require_columns(treatments, [MOA, COMPOUND], "moa_matching")
-    labelled = treatments[MOA].notna().to_numpy()
+    require_columns(treatments, [label, group], "moa_matching")
+    labelled = treatments[label].notna().to_numpy()
     if CONTROL in treatments.columns:
         labelled = labelled & ~treatments[CONTROL].fillna(False).to_numpy(dtype=bool)
     rows = treatments.loc[labelled]
+    x = feature_matrix(rows)
+    blank = zero_norm(x)
+    if blank.any():
+        log.warning("moa_matching: %d treatment profile(s) have zero norm (no direction) and take no part: %s",
+                    blank.sum(), rows.loc[blank, group].astype(str).tolist()[:5])  # fmt: skip
+        rows, x = rows.loc[~blank], x[~blank]
     if batches is None and BATCH in rows.columns:
         batches = rows[BATCH].map(lambda b: frozenset([b]))
-    moa = rows[MOA].astype(str).to_numpy()
-    compound = pd.factorize(rows[COMPOUND].astype(str))[0]
-    normed = unit_rows(feature_matrix(rows)).astype(np.float32)
+    moa = rows[label].astype(str).to_numpy()
+    compound = pd.factorize(rows[group].astype(str))[0]
+    normed = unit_rows(x).astype(np.float32)
     index = rows.index.to_numpy()
-    nsc_match = nearest_allowed(normed, lambda r: compound[r, None] != compound[None, :])
-    table = pd.DataFrame({"treatment_index": index, MOA: moa, COMPOUND: rows[COMPOUND].astype(str).to_numpy(),
-                          "nsc_match": index[nsc_match], "nsc_correct": moa[nsc_match] == moa})  # fmt: skip
-    nscb, n_nscb = float("nan"), 0
-    if batches is not None:
-        sets = [frozenset(batches.loc[i]) for i in rows.index]
-        names = sorted(frozenset().union(*sets), key=str)
-        member = np.zeros((len(sets), len(names)), dtype=np.float32)
-        for i, batch_set in enumerate(sets):
-            member[i, [names.index(b) for b in batch_set]] = 1.0
+    undefined: dict[str, str] = {}
+    nsc = nearest(normed, lambda r: compound[r, None] != compound[None, :], moa)
+    scored = nsc.index >= 0
+    table = pd.DataFrame({"treatment_index": index, label: moa, group: rows[group].astype(str).to_numpy(),
+                          "nsc_match": np.where(scored, index[nsc.index], -1), "nsc_ties": nsc.n_tied,
+                          "nsc_correct": nsc.agreement})  # fmt: skip
+    n_nsc = int(scored.sum())
+    nsc_value = _accuracy(nsc.agreement, scored, moa, "nsc", f"no treatment has a neighbour of another compound ({len(rows)} labelled treatment(s), {len(set(compound))} compound(s))", undefined)
+    nscb_value, n_nscb = float("nan"), 0
+    if batches is None:
+        undefined["nscb"] = f"no batches: the profiles have no {BATCH} column"
+    else:
+        member = _batch_membership(rows, batches)
         moa_batches = pd.DataFrame(member, index=moa).groupby(level=0).max().sum(axis=1)
-        scored = moa_batches.loc[moa].to_numpy() > 1
-        nscb_match = nearest_allowed(normed, lambda r: (compound[r, None] != compound[None, :]) & (member[r] @ member.T == 0))
-        correct = (nscb_match >= 0) & (moa[nscb_match] == moa)
-        table["nscb_scored"] = scored
-        table["nscb_match"] = np.where(nscb_match >= 0, index[nscb_match], -1)
-        table["nscb_correct"] = correct & scored
-        n_nscb = int(scored.sum())
-        nscb = float(correct[scored].mean()) if n_nscb else float("nan")
-    return MatchingResult(table, float(table["nsc_correct"].mean()), nscb, len(table), n_nscb)
+        nscb = nearest(normed, lambda r: (compound[r, None] != compound[None, :]) & (member[r] @ member.T == 0), moa)
+        in_batches = (moa_batches.loc[moa].to_numpy() > 1) & (nscb.index >= 0)
+        table["nscb_scored"] = in_batches
+        table["nscb_match"] = np.where(nscb.index >= 0, index[nscb.index], -1)
+        table["nscb_correct"] = np.where(in_batches, nscb.agreement, np.nan)
+        n_nscb = int(in_batches.sum())
+        why = "no treatment has a neighbour of another compound in another batch (every MoA in one batch, or every treatment in every batch)"
+        nscb_value = _accuracy(nscb.agreement, in_batches, moa, "nscb", why, undefined)
+    return MatchingResult(table, nsc_value, nscb_value, n_nsc, n_nscb, undefined)
 
 
 def treatment_batches(fine: pd.DataFrame, treatments: pd.DataFrame, by: list[str], batch: str = BATCH) -> pd.Series:

@@ -9,7 +9,6 @@ Memory holds one batch of images and one shard of features, whatever the number 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -29,8 +28,9 @@ from tqdm import tqdm
 
 from cell_dino.atomic import atomic_path
 from cell_dino.features.artifacts import REPORT
+from cell_dino.generation import fingerprint
 from cell_dino.reporting import peak_rss_mb
-from cell_dino.ssl.distributed import pick_device
+from cell_dino.runtime import Precision, autocast, pick_device
 
 log = logging.getLogger(__name__)
 INDEX = "Metadata_Index"
@@ -49,11 +49,11 @@ class EmbeddingJob:
     extractor: nn.Module
     images: Any  # N x C x H x W, indexable by slices (zarr array)
     table: pd.DataFrame
-    signature: dict[str, Any]  # what makes two jobs identical (checkpoint, config): resume only then
+    signature: dict[str, Any]  # what makes two jobs identical (checkpoint files, store generation, config, device): resume only then
     batch_size: int = 64
     shard_size: int = 8192
     device: str = "auto"
-    precision: str = "bf16"
+    precision: Precision = "auto"
     report: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,10 +66,9 @@ class EmbeddingJob:
         """``(first index, features)`` of each batch of items ``start:stop``."""
         device = device or pick_device(self.device)
         self.extractor.to(device).eval()
-        autocast = torch.autocast(device.type, dtype=torch.bfloat16) if self.precision == "bf16" else torch.autocast(device.type, enabled=False)
         for first in range(start, stop, self.batch_size):
             batch = torch.from_numpy(np.asarray(self.images[first : min(first + self.batch_size, stop)], dtype=np.float32))
-            with autocast:
+            with autocast(device, self.precision):
                 yield first, self.extractor(batch.to(device)).float().cpu().numpy()
 
     def _write_shard(self, path: Path, meta: pd.DataFrame, start: int, stop: int, device: torch.device, progress: tqdm) -> None:
@@ -87,9 +86,11 @@ class EmbeddingJob:
     def __call__(self, path: str | Path) -> Path:
         path = Path(path)
         parts = path.with_name(f".{path.name}.parts")
-        signature = hashlib.sha256(json.dumps({**self.signature, "n": len(self.table), "shard": self.shard_size}, sort_keys=True, default=str).encode()).hexdigest()
+        signature = fingerprint({**self.signature, "n": len(self.table), "shard": self.shard_size})
         stamp = parts / "job.json"
         if not (stamp.is_file() and json.loads(stamp.read_text())["signature"] == signature):
+            if parts.exists():
+                log.info("%s holds shards of another job (other model, inputs or settings): starting afresh", parts)
             shutil.rmtree(parts, ignore_errors=True)
             parts.mkdir(parents=True)
             stamp.write_text(json.dumps({"signature": signature}))

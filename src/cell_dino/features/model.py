@@ -18,18 +18,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cell_dino.config import Count, settings
 from cell_dino.models.backbone import BackboneConfig, create_backbone
-from cell_dino.ssl.augment import self_normalise
+from cell_dino.ssl.augment import dataset_statistics, self_normalise
 
 Pooling = Literal["cls", "patch_mean", "cls_last_k"]
 
 
-@dataclass(frozen=True)
+@settings
 class FeatureConfig:
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
     pooling: Pooling = "cls"
-    last_k: int = 4  # blocks whose CLS tokens are concatenated for cls_last_k
+    last_k: Count = 4  # blocks whose CLS tokens are concatenated for cls_last_k
     test_time_crops: bool = False  # WS-DINO: median over the 4 centre crops
 
 
@@ -54,9 +53,10 @@ class Preprocessing:
     def of(cls, meta: dict) -> Preprocessing:
         augment = meta["config"]["augment"]
         stats = meta["stats"]
-        mean = torch.tensor(stats["mean"], dtype=torch.float32).view(1, -1, 1, 1)
-        std = torch.tensor(stats["std"], dtype=torch.float32).view(1, -1, 1, 1)
-        return cls(augment["normalise"], mean, std, int(augment["global_crops"]["size"]))
+        if augment["normalise"] == "self":
+            return cls("self", None, None, int(augment["global_crops"]["size"]))
+        mean, std = dataset_statistics(stats)
+        return cls("dataset", mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1), int(augment["global_crops"]["size"]))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.nan_to_num(x)

@@ -2,9 +2,15 @@
 
 The function of a plate is the robust mean image of each channel over the plate's fields (each
 field clipped at a high percentile so that bright debris and mitotic cells do not imprint),
-smoothed heavily, and scaled to a mean of 1 so that dividing by it keeps intensities on their scale.
-Smoothing is CellProfiler's "Fit Polynomial" (default: exact for vignetting, no border bias, robust
-with few sparse fields) or a Gaussian filter (follows any shape, biased within ~2 sigma of borders).
+smoothed heavily, then rescaled as CorrectIlluminationCalculate does. Its default ("Rescale: Yes")
+floors the function at its robust minimum (the 2nd percentile of its positive values) and divides
+by it, so the function is at least 1 and correction never amplifies a pixel; "Median" divides by
+the median instead (intensities keep their scale; amplification is bounded by median / robust
+minimum, as the same floor is kept: CellProfiler does not floor there). Smoothing is CellProfiler's
+"Fit Polynomial" (default: exact for vignetting, no border bias, robust with few sparse fields) or
+a Gaussian filter (follows any shape, biased within ~2 sigma of borders). The range of a function
+(max / min) is how strongly it reshapes a field; an extreme one means the mean image held signal
+(cells in part of every field), not illumination, and is reported.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import numpy as np
 from scipy import ndimage
 
 Smoothing = Literal["polynomial", "gaussian"]
+Rescale = Literal["robust_minimum", "median"]
 FIT_STRIDE = 4
+ROBUST_FACTOR = 0.02  # CellProfiler's robust minimum: this quantile of the positive values
 
 
 class IlluminationAccumulator:
@@ -55,18 +63,39 @@ def fit_polynomial(image: np.ndarray, degree: int) -> np.ndarray:
     return (_polynomial_basis(image.shape, degree) @ coefficients).reshape(image.shape)
 
 
+def rescale(plane: np.ndarray, how: Rescale = "robust_minimum") -> np.ndarray:
+    """One channel's smoothed function floored at its robust minimum and divided by it
+    (``robust_minimum``) or by its median (``median``); all ones when nothing is positive."""
+    positive = np.sort(plane[plane > 0], axis=None)
+    if positive.size == 0:
+        return np.ones_like(plane)
+    floor = positive[int(positive.size * ROBUST_FACTOR)]
+    plane = np.maximum(plane, floor)
+    if how == "robust_minimum":
+        return plane / floor
+    if how == "median":
+        return plane / positive[positive.size // 2]
+    raise ValueError(f"unknown illumination rescale {how!r}; use 'robust_minimum' or 'median'")
+
+
 def illumination_function(
-    mean_image: np.ndarray, smoothing: Smoothing = "polynomial", smoothing_sigma: float = 50.0, degree: int = 2
-) -> np.ndarray:
-    """Smooth each channel of a ``C x H x W`` mean image and scale it to mean 1."""
+    mean_image: np.ndarray, smoothing: Smoothing = "polynomial", smoothing_sigma: float = 50.0, degree: int = 2,
+    how: Rescale = "robust_minimum",
+) -> np.ndarray:  # fmt: skip
+    """Smooth each channel of a ``C x H x W`` mean image and rescale it (see :func:`rescale`)."""
     if smoothing == "polynomial":
         smooth = np.stack([fit_polynomial(channel, degree) for channel in mean_image])
     elif smoothing == "gaussian":
         smooth = ndimage.gaussian_filter(mean_image, (0, smoothing_sigma, smoothing_sigma), mode="nearest")
     else:
         raise ValueError(f"unknown illumination smoothing {smoothing!r}; use 'polynomial' or 'gaussian'")
-    smooth = np.maximum(smooth, 1e-3 * smooth.max(axis=(1, 2), keepdims=True))
-    return (smooth / smooth.mean(axis=(1, 2), keepdims=True)).astype(np.float32)
+    return np.stack([rescale(channel, how) for channel in smooth]).astype(np.float32)
+
+
+def function_range(function: np.ndarray) -> list[float]:
+    """Per channel of a ``C x H x W`` function: max / min, the most correction changes one pixel
+    relative to another (1 = flat)."""
+    return (function.max(axis=(1, 2)) / function.min(axis=(1, 2))).astype(float).tolist()
 
 
 def correct_illumination(field: np.ndarray, function: np.ndarray) -> np.ndarray:

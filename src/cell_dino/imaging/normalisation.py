@@ -1,11 +1,16 @@
-"""Intensity clipping, downscaling and streaming per-channel normalisation statistics."""
+"""Downscaling and resizing fields, and streaming per-channel normalisation statistics."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from skimage.transform import downscale_local_mean
+from skimage.transform import downscale_local_mean, resize
+
+from cell_dino.data.errors import DataError
+
+RESERVOIR = 2**20  # pixels per channel kept for the percentiles: any bit depth, any number of fields
+FIELD_SAMPLE = 2**16  # pixels per channel drawn from each field into the reservoir
 
 
 def downscale(field: np.ndarray, factor: int) -> np.ndarray:
@@ -14,6 +19,15 @@ def downscale(field: np.ndarray, factor: int) -> np.ndarray:
         return field
     h, w = (s - s % factor for s in field.shape[1:])
     return downscale_local_mean(field[:, :h, :w], (1, factor, factor)).astype(np.float32)
+
+
+def resize_field(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A ``C x H x W`` field resized to ``shape`` (bicubic, anti-aliased when shrinking), never
+    below the field's own minimum (bicubic overshoot at edges)."""
+    if field.shape[1:] == tuple(shape):
+        return field
+    resized = resize(field, (field.shape[0], *shape), order=3, anti_aliasing=True, preserve_range=True)
+    return np.maximum(resized, field.min()).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -34,12 +48,14 @@ class ChannelStats:
 
 
 class ChannelStatsAccumulator:
-    """Exact streaming mean and std, and percentiles from a fine fixed-bin histogram."""
+    """Exact streaming mean and standard deviation; percentiles from a seeded uniform sample of
+    pixels (a reservoir of ``RESERVOIR`` per channel), so they hold for any bit depth or range."""
 
-    def __init__(self, channels: list[str], upper: float, bins: int = 65536) -> None:
+    def __init__(self, channels: list[str], seed: int = 0) -> None:
         self.channels = list(channels)
-        self.edges = np.linspace(0.0, upper, bins + 1)
-        self.hist = np.zeros((len(channels), bins), np.int64)
+        self.rng = np.random.default_rng(seed)
+        self.reservoir = np.empty((len(channels), 0), np.float32)
+        self.seen = 0  # pixels per channel offered to the reservoir
         self.sum = np.zeros(len(channels))
         self.sum_sq = np.zeros(len(channels))
         self.n = 0
@@ -49,21 +65,27 @@ class ChannelStatsAccumulator:
         self.sum += flat.sum(axis=1)
         self.sum_sq += np.square(flat).sum(axis=1)
         self.n += flat.shape[1]
-        upper = self.edges[-1]
-        for c, values in enumerate(flat):
-            self.hist[c] += np.histogram(np.clip(values, 0.0, upper), self.edges)[0]
-
-    def _percentile(self, q: float) -> list[float]:
-        cumulative = np.cumsum(self.hist, axis=1)
-        index = [int(np.searchsorted(row, q / 100 * row[-1])) for row in cumulative]
-        return [float(self.edges[i + 1]) for i in index]
+        sample = flat[:, self.rng.choice(flat.shape[1], min(FIELD_SAMPLE, flat.shape[1]), replace=False)].astype(np.float32)
+        room = RESERVOIR - self.reservoir.shape[1]
+        if room > 0:
+            self.reservoir = np.concatenate([self.reservoir, sample[:, :room]], axis=1)
+        rest = sample[:, max(room, 0) :]
+        slots = self.rng.integers(0, self.seen + max(room, 0) + np.arange(1, rest.shape[1] + 1))  # Algorithm R
+        keep = slots < RESERVOIR
+        self.reservoir[:, slots[keep]] = rest[:, keep]
+        self.seen += sample.shape[1]
 
     def result(self) -> ChannelStats:
+        """The statistics; raises :class:`~cell_dino.data.errors.DataError` when nothing was added
+        or a statistic is not finite."""
         if self.n == 0:
-            raise ValueError("no fields were added")
+            raise DataError("no fields were added: no channel statistics")
         mean = self.sum / self.n
         std = np.sqrt(np.maximum(self.sum_sq / self.n - mean**2, 0.0))
+        q = np.percentile(self.reservoir, [1, 50, 99, 99.9], axis=1, method="inverted_cdf").astype(float)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all() and np.isfinite(q).all()):
+            raise DataError(f"channel statistics are not finite (mean {mean.tolist()}, std {std.tolist()}): a field held NaN or inf")
         return ChannelStats(
-            channels=self.channels, mean=mean.tolist(), std=std.tolist(), p01=self._percentile(1),
-            p50=self._percentile(50), p99=self._percentile(99), p999=self._percentile(99.9), n_pixels=self.n,
+            channels=self.channels, mean=mean.tolist(), std=std.tolist(), p01=q[0].tolist(),
+            p50=q[1].tolist(), p99=q[2].tolist(), p999=q[3].tolist(), n_pixels=self.n,
         )  # fmt: skip

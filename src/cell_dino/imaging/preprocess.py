@@ -9,51 +9,50 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from tqdm import tqdm
 
+from cell_dino.config import Count, NonNegativeInt, Positive, settings
 from cell_dino.data import manifest as mf
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
-from cell_dino.data.readers import read_fov
+from cell_dino.data.readers import BlankChannelError, image_shape, read_fov
 from cell_dino.imaging.illumination import (
     IlluminationAccumulator,
+    Rescale,
     Smoothing,
     correct_illumination,
+    function_range,
     illumination_function,
 )
-from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale
+from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale, resize_field
 
 log = logging.getLogger(__name__)
-UINT16_MAX = float(np.iinfo(np.uint16).max)
 QC_FUNCTION_STRIDE = 8
 
 
-@dataclass(frozen=True)
+@settings
 class PreprocessConfig:
     """How raw fields become stored fields."""
 
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
     illumination: bool = True
     smoothing: Smoothing = "polynomial"
-    polynomial_degree: int = 2
-    smoothing_sigma: float = 50.0
-    clip_percentile: float = 99.0
-    downscale: int = 1
-    clip_max: float | None = None
+    polynomial_degree: NonNegativeInt = 2
+    smoothing_sigma: Positive = 50.0  # pixels (smoothing: gaussian)
+    rescale: Rescale = "robust_minimum"  # CellProfiler's "Rescale the illumination function?": Yes | Median
+    max_illumination_range: Annotated[float, Field(ge=1)] = 3.0  # functions spanning more (max / min) are reported as extreme
+    clip_percentile: Annotated[float, Field(gt=0, le=100)] = 99.0
+    resize_to: tuple[Count, Count] | None = None  # (height, width) for every field, bicubic; None: one size, kept
+    downscale: Count = 1
+    clip_max: Positive | None = None
     on_error: Literal["raise", "skip"] = "raise"
-
-    def __post_init__(self) -> None:
-        if self.smoothing_sigma <= 0 or not 0 < self.clip_percentile <= 100 or self.polynomial_degree < 0:
-            raise ValueError("preprocess: smoothing_sigma > 0, 0 < clip_percentile <= 100, polynomial_degree >= 0")
-        if self.downscale < 1 or (self.clip_max is not None and self.clip_max <= 0):
-            raise ValueError(f"preprocess: downscale must be >= 1 ({self.downscale}), clip_max > 0 ({self.clip_max})")
 
 
 @dataclass
@@ -61,6 +60,15 @@ class SkippedFov:
     fov: str
     row: int
     reason: str
+    plate: str | None = None
+    channel: str | None = None  # a blank channel
+
+
+def most_common_shape(manifest: pd.DataFrame, channels: ChannelSpec) -> tuple[int, ...] | None:
+    """The image size most of the manifest's fields declare (headers only; first channel)."""
+    shapes = [image_shape(paths[0]) for paths in (mf.image_paths(row, channels) for _, row in manifest.iterrows())]
+    counts = Counter(shape for shape in shapes if shape is not None)
+    return counts.most_common(1)[0][0] if counts else None
 
 
 @dataclass
@@ -76,6 +84,7 @@ class PreprocessedFovs:
     config: PreprocessConfig
     skipped: list[SkippedFov] = field(default_factory=list)
     illumination_functions: dict[str, np.ndarray] = field(default_factory=dict)
+    illumination_range: dict[str, dict[str, float]] = field(default_factory=dict)
     _stats: ChannelStatsAccumulator | None = None
     _seconds: float = 0.0
     _shape: tuple[int, ...] | None = None
@@ -91,21 +100,22 @@ class PreprocessedFovs:
             yield "all", self.manifest
 
     def _read(self, row: int, fov: pd.Series) -> np.ndarray | None:
+        paths = mf.image_paths(fov, self.channels)
         try:
-            image = read_fov(mf.image_paths(fov, self.channels))
-            if self._shape is None:
-                self._shape = image.shape
-            elif image.shape != self._shape:
-                raise DataError(
-                    f"{mf.image_paths(fov, self.channels)[0]}: field shape {image.shape} differs from "
-                    f"the data set's {self._shape}"
-                )
+            image = read_fov(paths)
+            if self.config.resize_to is not None:
+                return resize_field(image, self.config.resize_to)
+            if image.shape[1:] != self._shape:
+                raise DataError(f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self._shape} "
+                                "(set preprocess.resize_to to resize every field)")  # fmt: skip
             return image
         except DataError as exc:
             if self.config.on_error == "raise":
                 raise DataError(f"manifest row {row} ({fov[mf.FOV_KEY]}): {exc}") from exc
             log.warning("skipping FOV %s: %s", fov[mf.FOV_KEY], exc)
-            self.skipped.append(SkippedFov(str(fov[mf.FOV_KEY]), int(row), str(exc)))
+            channel = self.channels.names[exc.channel] if isinstance(exc, BlankChannelError) else None
+            plate = str(fov[mf.PLATE]) if mf.PLATE in fov else None
+            self.skipped.append(SkippedFov(str(fov[mf.FOV_KEY]), int(row), str(exc), plate, channel))
             return None
 
     def _plate_function(self, plate: str, rows: pd.DataFrame) -> tuple[np.ndarray | None, set[int]]:
@@ -119,16 +129,21 @@ class PreprocessedFovs:
                 accumulator.add(image)
         if accumulator.count == 0:
             return None, failed
-        function = illumination_function(
-            accumulator.mean(), self.config.smoothing, self.config.smoothing_sigma, self.config.polynomial_degree
-        )
+        c = self.config
+        function = illumination_function(accumulator.mean(), c.smoothing, c.smoothing_sigma, c.polynomial_degree, c.rescale)
         self.illumination_functions[plate] = function[:, ::QC_FUNCTION_STRIDE, ::QC_FUNCTION_STRIDE].copy()
+        self.illumination_range[plate] = dict(zip(self.channels.names, function_range(function), strict=True))
+        for channel, spread in self.illumination_range[plate].items():
+            if spread > c.max_illumination_range:
+                log.warning("plate %s, channel %s: the illumination function spans %.1fx (above %.1fx): the plate's mean image "
+                            "holds signal, not only illumination", plate, channel, spread, c.max_illumination_range)  # fmt: skip
         return function, failed
 
     def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
         start = time.perf_counter()
-        upper = self.config.clip_max or UINT16_MAX
-        self._stats = ChannelStatsAccumulator(list(self.channels.names), upper=upper)
+        self._stats = ChannelStatsAccumulator(list(self.channels.names))
+        if self.config.resize_to is None:
+            self._shape = most_common_shape(self.manifest, self.channels)
         progress = tqdm(total=len(self.manifest), desc="ingest", unit="FOV", leave=False, disable=None)
         for plate, rows in self._groups():
             function, failed = self._plate_function(plate, rows) if self.config.illumination else (None, set())
@@ -148,13 +163,20 @@ class PreprocessedFovs:
         self._seconds = time.perf_counter() - start
 
     def summary(self) -> dict:
-        """Attributes of the finished stream, JSON-serialisable."""
+        """Attributes of the finished stream, JSON-serialisable: channel statistics, skipped fields,
+        blank channels per plate, each plate's illumination range and the extreme ones."""
         if self._stats is None:
             raise RuntimeError("the stream has not been consumed yet")
+        blank = Counter((s.plate, s.channel) for s in self.skipped if s.channel is not None)
+        extreme = [{"plate": plate, "channel": channel, "range": spread} for plate, ranges in self.illumination_range.items()
+                   for channel, spread in ranges.items() if spread > self.config.max_illumination_range]  # fmt: skip
         return {
             "channels": list(self.channels.names),
-            "stats": self._stats.result().as_dict(),
+            "stats": self._stats.result().as_dict() if self._stats.n else None,
             "preprocess": asdict(self.config),
             "skipped": [asdict(s) for s in self.skipped],
+            "blank_channels": [{"plate": plate, "channel": channel, "n_fields": n} for (plate, channel), n in sorted(blank.items(), key=str)],
+            "illumination_range": self.illumination_range,
+            "extreme_illumination": extreme,
             "seconds": self._seconds,
         }

@@ -12,12 +12,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from tqdm import tqdm
 
+from cell_dino.config import Positive, settings
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.fov_store import FovStore
 from cell_dino.imaging.cellpose_backend import require_cellpose, segment_with_cellpose
@@ -34,18 +36,16 @@ from cell_dino.imaging.segmentation import (
 FovStatus = Literal["ok", "empty", "blank", "nonfinite"]
 
 
-@dataclass(frozen=True)
+@settings
 class SegmentConfig:
     """How fields become masks and single-cell crops."""
-
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
 
     nuclei: NucleiConfig = field(default_factory=NucleiConfig)
     cells: CellConfig = field(default_factory=CellConfig)
     nuclei_channel: str = "DNA"
     backend: Literal["classical", "cellpose"] = "classical"
-    cellpose_diameter: float | None = None
-    crop_size: int = 64
+    cellpose_diameter: Positive | None = None
+    crop_size: Annotated[int, Field(ge=8)] = 64
     crop_mode: CropMode = "masked"
     drop_border: bool = True
 
@@ -54,8 +54,6 @@ class SegmentConfig:
         for name in (self.nuclei_channel, *self.cells.channels):
             if name not in channels.names:
                 raise ValueError(f"segment: channel {name!r} not in the data's channels {list(channels.names)}")
-        if self.crop_size < 8:
-            raise ValueError(f"segment.crop_size must be at least 8, got {self.crop_size}")
         if self.backend == "cellpose":
             require_cellpose()
 

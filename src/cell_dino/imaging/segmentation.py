@@ -5,7 +5,6 @@ IdentifySecondaryObjects (watershed from the nuclei over a foreground mask).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -13,42 +12,46 @@ from scipy import ndimage
 from skimage import filters, measure, morphology, segmentation
 from skimage.feature import peak_local_max
 
+from cell_dino.config import Count, NonNegative, NonNegativeInt, Positive, ordered_pair, settings
+
 Threshold = Literal["otsu", "local"]
 
 
-@dataclass(frozen=True)
+@settings
 class NucleiConfig:
     """Primary objects on the DNA channel."""
 
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
     threshold: Threshold = "otsu"
-    threshold_scale: float = 1.0  # CellProfiler's threshold correction factor
-    local_block_size: int = 51  # odd, pixels (threshold: local)
-    smoothing_sigma: float = 1.0
+    threshold_scale: Positive = 1.0  # CellProfiler's threshold correction factor
+    local_block_size: Count = 51  # odd, pixels (threshold: local)
+    smoothing_sigma: NonNegative = 1.0
     declump: Literal["distance", "h_maxima", "none"] = "distance"
-    min_distance: int = 5  # between seeds of touching nuclei (declump: distance)
-    h: float = 1.5  # distance-map prominence of a seed (declump: h_maxima)
-    min_area: int = 15
-    max_area: int = 5000
-    min_contrast: float = 5.0  # foreground minus background, in robust SDs of the background
+    min_distance: Count = 5  # between seeds of touching nuclei (declump: distance)
+    h: Positive = 1.5  # distance-map prominence of a seed (declump: h_maxima)
+    min_area: NonNegativeInt = 15
+    max_area: Count = 5000
+    min_contrast: NonNegative = 5.0  # foreground minus background, in robust SDs of the background
+
+    def __post_init__(self) -> None:
+        ordered_pair("nuclei (min_area, max_area)", (self.min_area, self.max_area))
 
 
-@dataclass(frozen=True)
+@settings
 class CellConfig:
     """Secondary objects grown from the nuclei over the foreground of cytoplasm channels."""
 
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
     channels: tuple[str, ...] = ("Actin", "Tubulin")
     threshold: Threshold = "otsu"
-    threshold_scale: float = 1.0
-    local_block_size: int = 101
-    smoothing_sigma: float = 1.5
+    threshold_scale: Positive = 1.0
+    local_block_size: Count = 101
+    smoothing_sigma: NonNegative = 1.5
     method: Literal["gradient", "intensity"] = "gradient"
-    compactness: float = 0.001  # >0 regularises boundaries towards distance (CellProfiler's propagation lambda)
-    min_area: int = 40
-    max_area: int = 20000
+    compactness: NonNegative = 0.001  # >0 regularises boundaries towards distance (CellProfiler's propagation lambda)
+    min_area: NonNegativeInt = 40
+    max_area: Count = 20000
+
+    def __post_init__(self) -> None:
+        ordered_pair("cells (min_area, max_area)", (self.min_area, self.max_area))
 
 
 def _threshold(image: np.ndarray, kind: Threshold, block_size: int) -> np.ndarray | float:

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import timm
 import torch.nn as nn
+from pydantic import Field
+
+from cell_dino.config import Count, settings
 
 Architecture = Literal["vit_tiny", "vit_small", "vit_base"]
 
 
-@dataclass(frozen=True)
+@settings
 class BackboneConfig:
     """A timm ViT: size, patch, input channels; ``img_size`` only sets the position-embedding grid
     (``dynamic_img_size`` interpolates it for every crop size)."""
 
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
     arch: Architecture = "vit_small"
-    patch_size: int = 16
-    img_size: int = 224
-    drop_path_rate: float = 0.1
-    depth: int | None = None  # None: the architecture's own (12); fewer blocks for quick CPU runs
+    patch_size: Count = 16
+    img_size: Count = 224
+    drop_path_rate: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    depth: Count | None = None  # None: the architecture's own (12); fewer blocks for quick CPU runs
 
     def __post_init__(self) -> None:
-        if self.patch_size < 1 or self.img_size % self.patch_size:
+        if self.img_size % self.patch_size:
             raise ValueError(f"backbone.img_size {self.img_size} must be a multiple of backbone.patch_size {self.patch_size}")
 
 

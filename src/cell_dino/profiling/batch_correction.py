@@ -6,15 +6,24 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from cell_dino.profiling.table import feature_matrix, require_columns, with_features
+from cell_dino.profiling.table import feature_matrix, with_features
+from cell_dino.undefined import require
+
+MIN_ROWS = 15  # harmonypy clusters round(N / 30) by default: at least one cluster
 
 
 def harmony(profiles: pd.DataFrame, covariate: str, n_components: int = 50, theta: float = 2.0, seed: int = 0) -> pd.DataFrame:
     """Harmony-corrected principal components (``harmony_i``): PCA of the features, then Harmony
-    on ``covariate``, as Harmony is meant to run on a PCA embedding."""
+    on ``covariate``, as Harmony is meant to run on a PCA embedding.
+
+    Raises :class:`~cell_dino.undefined.Undefined` without the covariate column, with fewer than 2
+    of its values, or with fewer than ``MIN_ROWS`` rows (harmonypy's default clusters N / 30)."""
     import harmonypy
 
-    require_columns(profiles, [covariate], "harmony covariate")
+    require(covariate in profiles.columns, f"Harmony needs the covariate column {covariate}; the profiles have none")
+    values = profiles[covariate].nunique()
+    require(values >= 2, f"Harmony over {covariate} needs at least 2 of its values, found {values}")
+    require(len(profiles) >= MIN_ROWS, f"Harmony needs at least {MIN_ROWS} profiles (one cluster per 30), got {len(profiles)}")
     if profiles[covariate].isna().any():
         raise ValueError(f"harmony covariate {covariate!r} has missing values")
     x = feature_matrix(profiles)

@@ -2,7 +2,8 @@
 
 The reference is every row (``all``) or the control rows (``controls``, ``Metadata_Control``); a
 ``by`` column (e.g. the plate) fits one transform per group. All transforms are fitted on the
-reference rows and applied to every row.
+reference rows and applied to every row; a group with fewer than two reference rows (or no
+``by`` / control column) raises :class:`~cell_dino.undefined.Undefined`.
 """
 
 from __future__ import annotations
@@ -13,43 +14,42 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from cell_dino.profiling.table import feature_matrix, require_columns, with_features
+from cell_dino.profiling.table import feature_matrix, with_features
+from cell_dino.undefined import require
 
 Reference = Literal["all", "controls"]
 CONTROL = "Metadata_Control"
+MIN_REFERENCE = 2  # reference rows per group: a mean and a spread need two
 
 
 def reference_mask(profiles: pd.DataFrame, reference: Reference) -> np.ndarray:
+    """The reference rows; raises :class:`~cell_dino.undefined.Undefined` without controls."""
     if reference == "all":
         return np.ones(len(profiles), dtype=bool)
     if reference != "controls":
         raise ValueError(f"reference must be 'all' or 'controls', got {reference!r}")
-    require_columns(profiles, [CONTROL], "reference 'controls'")
+    require(CONTROL in profiles.columns, f"reference 'controls' needs a {CONTROL} column; the profiles have none")
     mask = profiles[CONTROL].fillna(False).to_numpy(dtype=bool)
-    if mask.sum() < 2:
-        raise ValueError(f"reference 'controls' needs at least 2 control rows, found {int(mask.sum())}")
+    require(mask.sum() >= MIN_REFERENCE, f"reference 'controls' needs at least {MIN_REFERENCE} control rows, found {int(mask.sum())}")
     return mask
 
 
 def _per_group(profiles: pd.DataFrame, by: str | None, fit_apply, reference: Reference, prefix: str | None = None) -> pd.DataFrame:
     x = feature_matrix(profiles)
     ref = reference_mask(profiles, reference)
-    groups = np.zeros(len(profiles), dtype=int) if by is None else pd.factorize(profiles[_checked(profiles, by)])[0]
+    if by is not None:
+        require(by in profiles.columns, f"normalise by {by}: the profiles have no {by} column")
+    groups = np.zeros(len(profiles), dtype=int) if by is None else pd.factorize(profiles[by])[0]
     out = None
     for g in np.unique(groups):
         rows = groups == g
-        if (rows & ref).sum() < 2:
-            raise ValueError(f"group {profiles[by].iloc[np.flatnonzero(rows)[0]]!r} of {by!r} has fewer than 2 reference rows")
+        name = "the profiles" if by is None else f"{by} {profiles[by].iloc[np.flatnonzero(rows)[0]]!r}"
+        require((rows & ref).sum() >= MIN_REFERENCE, f"{name} has {(rows & ref).sum()} reference row(s); at least {MIN_REFERENCE} are needed")
         values = fit_apply(x[rows & ref], x[rows])
         if out is None:
             out = np.empty((len(x), values.shape[1]))
         out[rows] = values
     return with_features(profiles, out, prefix)
-
-
-def _checked(profiles: pd.DataFrame, by: str) -> str:
-    require_columns(profiles, [by], "normalise by")
-    return by
 
 
 def _zscore(reference: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""PCA and UMAP of profiles; UMAP can be fitted on one level and project another (DINO4Cells)."""
+"""Standardised principal components and UMAP of profiles; UMAP can be fitted on one level and
+project another (DINO4Cells)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,16 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from cell_dino.profiling.table import feature_columns, feature_matrix, with_features
+from cell_dino.undefined import require
 
 log = logging.getLogger(__name__)
-
-
-def pca(profiles: pd.DataFrame, n_components: int | float = 50, seed: int = 0) -> pd.DataFrame:
-    """Principal components (``pc_i``); an int larger than the data allows is lowered to fit."""
-    x = feature_matrix(profiles)
-    if isinstance(n_components, int):
-        n_components = min(n_components, *x.shape)
-    return with_features(profiles, PCA(n_components=n_components, random_state=seed).fit_transform(x), prefix="pc")
+MIN_UMAP_ROWS = 4  # umap-learn's spectral layout needs k < N eigenvectors
 
 
 def standardised_pcs(values: np.ndarray, n_components: int, seed: int = 0) -> np.ndarray:
-    """Principal components of the features z-scored over the rows (constant features kept at 0)."""
+    """Principal components of the features z-scored over the rows (constant features kept at 0);
+    raises :class:`~cell_dino.undefined.Undefined` with fewer than 2 rows."""
+    require(len(values) >= 2, f"principal components need at least 2 rows, got {len(values)}")
     scale = values.std(axis=0)
     values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
     return PCA(n_components=min(n_components, values.shape[1], len(values) - 1), random_state=seed).fit_transform(values)
@@ -33,13 +30,15 @@ def umap_coordinates(
     min_dist: float = 0.1, metric: str = "cosine", seed: int = 0,
 ) -> pd.DataFrame:  # fmt: skip
     """2-D UMAP (``umap_0``, ``umap_1``) of ``profiles``; fitted on ``fit_on`` (e.g. FOV means,
-    with the same feature columns) and used to project ``profiles`` when given."""
+    with the same feature columns) and used to project ``profiles`` when given. Raises
+    :class:`~cell_dino.undefined.Undefined` with fewer than ``MIN_UMAP_ROWS`` rows to fit on."""
     import umap
 
     reference = profiles if fit_on is None else fit_on
     if feature_columns(reference) != feature_columns(profiles):
         raise ValueError("umap fit_on must have the same feature columns as the profiles it projects")
     x, fit_x = feature_matrix(profiles), feature_matrix(reference)
+    require(len(fit_x) >= MIN_UMAP_ROWS, f"UMAP needs at least {MIN_UMAP_ROWS} profiles to fit on, got {len(fit_x)}")
     neighbours = max(2, min(n_neighbors, len(fit_x) - 1))
     reducer = umap.UMAP(n_neighbors=neighbours, min_dist=min_dist, metric=metric, random_state=seed, n_jobs=1)
     fitted = reducer.fit_transform(fit_x)

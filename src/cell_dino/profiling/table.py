@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cell_dino.data.errors import DataError
 from cell_dino.data.manifest import metadata_columns
+from cell_dino.profiling.finite import nonfinite_cells
 
 METADATA_PREFIX = "Metadata_"
 __all__ = ["feature_columns", "feature_matrix", "label_of", "metadata_columns", "require_columns", "with_features"]
@@ -23,7 +25,13 @@ def feature_columns(profiles: pd.DataFrame) -> list[str]:
 
 
 def feature_matrix(profiles: pd.DataFrame) -> np.ndarray:
-    return profiles[feature_columns(profiles)].to_numpy(dtype=np.float64)
+    """``rows x features`` float64; raises :class:`~cell_dino.data.errors.DataError` naming the first
+    non-finite values (drop them first with :func:`cell_dino.profiling.finite.finite_profiles`)."""
+    features = feature_columns(profiles)
+    values = profiles[features].to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(f"non-finite feature values: {nonfinite_cells(profiles, features)}")
+    return values
 
 
 def with_features(profiles: pd.DataFrame, values: np.ndarray, prefix: str | None = None) -> pd.DataFrame:

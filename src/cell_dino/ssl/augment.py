@@ -10,46 +10,65 @@ greyscale: they do not suit fluorescence channels.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
+from cell_dino.config import Count, Fraction, NonNegative, NonNegativeInt, Positive, Probability, ordered_pair, settings
 
-@dataclass(frozen=True)
+
+@settings
 class CropSpec:
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+    number: NonNegativeInt
+    size: Count
+    scale: tuple[Fraction, Fraction]  # (low, high) share of the image's area
 
-    number: int
-    size: int
-    scale: tuple[float, float]
+    def __post_init__(self) -> None:
+        ordered_pair("crop scale", self.scale)
 
 
-@dataclass(frozen=True)
+@settings
 class AugmentConfig:
     """Probabilities and magnitudes of every augmentation (the sweep pipeline tunes them)."""
 
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
     global_crops: CropSpec = field(default_factory=lambda: CropSpec(2, 224, (0.4, 1.0)))
     local_crops: CropSpec = field(default_factory=lambda: CropSpec(8, 96, (0.05, 0.4)))
-    ratio: tuple[float, float] = (3 / 4, 4 / 3)
-    flip_p: float = 0.5
+    ratio: tuple[Positive, Positive] = (3 / 4, 4 / 3)
+    flip_p: Probability = 0.5
     rotate90: bool = True
-    brightness_p: float = 0.8
-    brightness: float = 0.3  # shift, in units of the channel's standard deviation
-    contrast_p: float = 0.8
-    contrast: float = 0.3  # factor range 1 +- contrast around the channel mean
-    channel_drop_p: float = 0.2
+    brightness_p: Probability = 0.8
+    brightness: NonNegative = 0.3  # shift, in units of the channel's standard deviation
+    contrast_p: Probability = 0.8
+    contrast: Probability = 0.3  # factor range 1 +- contrast around the channel mean
+    channel_drop_p: Probability = 0.2
     droppable_channels: tuple[str, ...] | None = None  # None: any channel may drop
-    rescale_p: float = 0.0
+    rescale_p: Probability = 0.0
     rescale_channel: str | None = None  # e.g. the protein channel in HPA
-    rescale_range: tuple[float, float] = (0.5, 1.5)
+    rescale_range: tuple[Positive, Positive] = (0.5, 1.5)
     warp: Literal["none", "perspective", "elastic"] = "perspective"
-    warp_p: float = 0.3
-    warp_magnitude: float = 0.15
+    warp_p: Probability = 0.3
+    warp_magnitude: NonNegative = 0.15
     normalise: Literal["self", "dataset"] = "self"
+
+    def __post_init__(self) -> None:
+        ordered_pair("augment.ratio", self.ratio)
+        ordered_pair("augment.rescale_range", self.rescale_range)
+        if self.global_crops.number < 1 or self.global_crops.number + self.local_crops.number < 2:
+            raise ValueError("augment: at least 1 global crop and 2 crops in all are needed for the DINO loss, got "
+                             f"{self.global_crops.number} global and {self.local_crops.number} local")  # fmt: skip
+
+
+def dataset_statistics(stats: dict, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """The data set's per-channel mean and standard deviation (ingest's statistics), for
+    ``normalise: dataset``; raises ValueError naming a channel without spread (it would be a
+    division by zero)."""
+    flat = [name for name, std in zip(stats.get("channels", range(len(stats["std"]))), stats["std"]) if not std > 0]
+    if flat:
+        raise ValueError(f"channel(s) {flat} have no spread (std 0) in the data-set statistics: normalise: dataset would divide by "
+                         "zero; use normalise: self or leave the channel out")  # fmt: skip
+    return (torch.tensor(stats["mean"], dtype=torch.float32, device=device), torch.tensor(stats["std"], dtype=torch.float32, device=device))
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator, device) -> torch.Tensor:

@@ -34,17 +34,6 @@ def init_distributed(device: torch.device) -> DistributedContext:
     return DistributedContext(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def pick_device(requested: str = "auto", local_rank: int = 0) -> torch.device:
-    """CUDA if present, else Apple MPS, else CPU (or the device asked for)."""
-    if requested != "auto":
-        return torch.device(requested)
-    if torch.cuda.is_available():
-        return torch.device("cuda", local_rank)
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
 def barrier(context: DistributedContext) -> None:
     if context.enabled:
         dist.barrier()

@@ -57,7 +57,10 @@ class CheckpointSeries:
     def load(self, index: int, map_location: str = "cpu") -> dict:
         return load_checkpoint(self.paths[index], map_location)
 
+    def files(self, index: int = -1) -> list[Path]:
+        """The checkpoint file at ``index`` of every model of the run (one, or one per channel)."""
+        return [s.paths[index] for s in (self.channels or [self])]
+
     def states(self, index: int = -1, map_location: str = "cpu") -> list[dict]:
         """The checkpoint at ``index`` of every model of the run (one, or one per channel)."""
-        series = self.channels or [self]
-        return [load_checkpoint(s.paths[index], map_location) for s in series]
+        return [load_checkpoint(path, map_location) for path in self.files(index)]

@@ -8,7 +8,6 @@ continues exactly as an uninterrupted run would.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,22 +19,23 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from cell_dino import __version__
+from cell_dino.config import Count, NonNegative, NonNegativeInt, Positive, Probability, settings
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 from cell_dino.models.head import DINOHead
 from cell_dino.models.multicrop import MultiCropWrapper
 from cell_dino.models.pretrained import load_rgb_weights
 from cell_dino.reporting import peak_rss_mb
-from cell_dino.ssl.augment import AugmentConfig, multicrop
-from cell_dino.ssl.checkpoint import checkpoints_in, load_checkpoint, require_channels, save_checkpoint
+from cell_dino.ssl.augment import AugmentConfig, dataset_statistics, multicrop
+from cell_dino.ssl.checkpoint import checkpoints_in, clear_checkpoints, latest_loadable, require_channels, save_checkpoint
 from cell_dino.ssl.data import ChannelImages, EpochSampler, StoreImages
-from cell_dino.ssl.distributed import DistributedContext, barrier, init_distributed, pick_device
+from cell_dino.runtime import Attention, Precision, attention_kernels, autocast, fused_optimiser, pick_device
+from cell_dino.ssl.distributed import DistributedContext, barrier, init_distributed
 from cell_dino.ssl.ema import update_teacher
 from cell_dino.ssl.loss import DINOLoss
 from cell_dino.ssl.schedules import cosine_schedule, teacher_temperature_schedule
@@ -43,56 +43,52 @@ from cell_dino.ssl.schedules import cosine_schedule, teacher_temperature_schedul
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@settings
 class DINOConfig:
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
-    out_dim: int = 65536
-    hidden_dim: int = 2048
-    bottleneck_dim: int = 256
+    out_dim: Count = 65536
+    hidden_dim: Count = 2048
+    bottleneck_dim: Count = 256
     norm_last_layer: bool = True
-    student_temp: float = 0.1
-    teacher_temp: float = 0.04
-    warmup_teacher_temp: float = 0.04
-    warmup_teacher_temp_epochs: int = 0
-    center_momentum: float = 0.9
+    student_temp: Positive = 0.1
+    teacher_temp: Positive = 0.04
+    warmup_teacher_temp: Positive = 0.04
+    warmup_teacher_temp_epochs: NonNegativeInt = 0
+    center_momentum: Probability = 0.9
 
 
-@dataclass(frozen=True)
+@settings
 class OptimConfig:
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+    epochs: Count = 100
+    batch_size: Count = 64  # per process
+    lr: Positive = 5e-4  # at a total batch of 256; scaled linearly
+    min_lr: NonNegative = 1e-6
+    warmup_epochs: NonNegativeInt = 10
+    weight_decay: NonNegative = 0.04
+    weight_decay_end: NonNegative = 0.4
+    momentum_teacher: Probability = 0.996
+    clip_grad: NonNegative | None = 3.0  # per-parameter gradient norm bound; 0 or null: no clipping
+    freeze_last_layer: NonNegativeInt = 1
 
-    epochs: int = 100
-    batch_size: int = 64  # per process
-    lr: float = 5e-4  # at a total batch of 256; scaled linearly
-    min_lr: float = 1e-6
-    warmup_epochs: int = 10
-    weight_decay: float = 0.04
-    weight_decay_end: float = 0.4
-    momentum_teacher: float = 0.996
-    clip_grad: float = 3.0
-    freeze_last_layer: int = 1
+    def __post_init__(self) -> None:
+        if self.warmup_epochs > self.epochs:
+            raise ValueError(f"optim.warmup_epochs {self.warmup_epochs} exceeds optim.epochs {self.epochs}")
 
 
-@dataclass(frozen=True)
+@settings
 class RuntimeConfig:
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
-
     device: str = "auto"
-    precision: Literal["bf16", "fp32"] = "bf16"
+    precision: Precision = "auto"  # auto: bf16 where the device computes it natively, else fp32
     compile: bool = False
-    num_workers: int = 0
-    seed: int = 0
-    checkpoint_every: int = 1
-    resume: Literal["auto", "never"] = "auto"
-    attention: Literal["auto", "fused", "math"] = "auto"  # auto: math kernel on CPU, fused elsewhere
+    num_workers: NonNegativeInt = 0
+    seed: NonNegativeInt = 0
+    checkpoint_every: Count = 1
+    resume: Literal["auto", "never"] = "auto"  # never: an earlier run's checkpoints in the folder are removed first
+    attention: Attention = "auto"  # auto: math kernel on CPU, fused elsewhere
 
 
-@dataclass(frozen=True)
+@settings
 class TrainConfig:
     """Everything a training run needs besides its data."""
-
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
 
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
     dino: DINOConfig = field(default_factory=DINOConfig)
@@ -101,12 +97,14 @@ class TrainConfig:
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     init: str | None = None  # None: from scratch; a checkpoint path or timm:<name> of RGB DINO weights
 
-    def check(self, channels: ChannelSpec) -> None:
-        """Fail before training on settings that cannot work, naming the parameter."""
+    def __post_init__(self) -> None:
         patch = self.backbone.patch_size
         for name, spec in (("global_crops", self.augment.global_crops), ("local_crops", self.augment.local_crops)):
             if spec.size % patch:
                 raise ValueError(f"augment.{name}.size {spec.size} is not a multiple of backbone.patch_size {patch}")
+
+    def check(self, channels: ChannelSpec) -> None:
+        """Fail before training on settings that do not fit the data's channels, naming the parameter."""
         if self.augment.rescale_channel is not None and self.augment.rescale_channel not in channels.names:
             raise ValueError(f"augment.rescale_channel {self.augment.rescale_channel!r} not in {list(channels.names)}")
         if self.augment.droppable_channels is not None:
@@ -143,11 +141,14 @@ def parameter_groups(model: nn.Module) -> list[dict[str, Any]]:
 @torch.no_grad()
 def adamw(model: nn.Module, device: torch.device) -> torch.optim.AdamW:
     """AdamW over the parameter groups, with the fused kernel where the device has one."""
-    return torch.optim.AdamW(parameter_groups(model), fused=device.type in ("cpu", "cuda"))
+    return torch.optim.AdamW(parameter_groups(model), fused=fused_optimiser(device))
 
 
-def clip_gradients(model: nn.Module, clip: float) -> None:
-    """DINO's clipping: each parameter's gradient norm to at most ``clip``, separately."""
+def clip_gradients(model: nn.Module, clip: float | None) -> None:
+    """DINO's clipping: each parameter's gradient norm to at most ``clip``, separately; 0 or None
+    leaves gradients as they are (WS-DINO trains without clipping)."""
+    if not clip:
+        return
     for p in model.parameters():
         if p.grad is not None:
             p.grad.mul_(torch.clamp(clip / (p.grad.norm() + 1e-6), max=1.0))
@@ -180,21 +181,6 @@ def collapse_metrics(student_out: torch.Tensor, teacher_out: torch.Tensor, cente
     entropy = -(p_teacher * torch.log(p_teacher + 1e-12)).sum(-1).mean()
     kl = (p_teacher * (torch.log(p_teacher + 1e-12) - log_student)).sum(-1).mean()
     return float(entropy), float(kl)
-
-
-def attention_kernels(device: torch.device, choice: str) -> contextlib.AbstractContextManager:
-    """Scaled-dot-product attention kernels for training. On CPU the fused (flash) kernel's
-    backward is about 6x slower than the plain math on the short token sequences of multi-crop
-    training (ViT-S/16, 96/48 px crops: 0.86 s of a 1.4 s backward), so ``auto`` picks math there."""
-    if choice == "math" or (choice == "auto" and device.type == "cpu"):
-        return sdpa_kernel(SDPBackend.MATH)
-    return contextlib.nullcontext()
-
-
-def _autocast(device: torch.device, precision: str):
-    if precision == "bf16" and device.type in ("cpu", "cuda"):
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 @dataclass
@@ -249,20 +235,23 @@ def train(
     schedules = Schedules.of(config, iterations, config.optim.batch_size * context.world_size)
     stats = None
     if config.augment.normalise == "dataset":
-        stats = (torch.tensor(data.stats["mean"], device=device), torch.tensor(data.stats["std"], device=device))
+        stats = dataset_statistics(data.stats, device)
 
     start_epoch, history = 0, []
-    existing = checkpoints_in(run_dir) if rt.resume == "auto" else []
-    if existing:
-        state = load_checkpoint(existing[-1], device)
-        require_channels(state["meta"], data.channels, str(existing[-1]))
-        require_same_model(state["meta"]["config"], config, existing[-1])
+    if rt.resume == "never" and context.is_main:
+        clear_checkpoints(run_dir)
+    barrier(context)
+    existing = latest_loadable(run_dir, device) if rt.resume == "auto" else None
+    if existing is not None:
+        path, state = existing
+        require_channels(state["meta"], data.channels, str(path))
+        require_same_model(state["meta"]["config"], config, path)
         student.load_state_dict(state["student"])
         teacher.load_state_dict(state["teacher"])
         optimizer.load_state_dict(state["optimizer"])
         loss_fn.center.copy_(state["center"])
         start_epoch, history = state["epoch"] + 1, list(state["history"])
-        log.info("resumed from %s (epoch %d)", existing[-1], state["epoch"])
+        log.info("resumed from %s (epoch %d)", path, state["epoch"])
 
     model = DistributedDataParallel(student) if context.enabled else student
     step_fn = torch.compile(model) if rt.compile else model
@@ -283,7 +272,7 @@ def train(
             generator = torch.Generator(device).manual_seed(rt.seed * 1_000_003 + step * 7919 + context.rank)
             images, partners = images.to(device, non_blocking=True), partners.to(device, non_blocking=True)
             crops = multicrop(images, partners, config.augment, data.channels.names, generator, stats)
-            with _autocast(device, rt.precision), attention_kernels(device, rt.attention):
+            with autocast(device, rt.precision), attention_kernels(device, rt.attention):
                 teacher_out = teacher(crops[: config.augment.global_crops.number])
                 student_out = step_fn(crops)
             temperature = float(schedules.teacher_temp[epoch])

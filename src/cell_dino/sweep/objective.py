@@ -7,16 +7,20 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass, replace
+from typing import Annotated
 from pathlib import Path
 
 import numpy as np
 import optuna
+from pydantic import Field
 import pandas as pd
 import torch
 from torch import nn
 
+from cell_dino.config import Count, NonNegativeInt, settings
 from cell_dino.evaluation.knn import knn_accuracy
 from cell_dino.features.model import FeatureConfig, FeatureExtractor, Preprocessing
+from cell_dino.ssl.augment import dataset_statistics
 from cell_dino.ssl.data import SubsetImages
 from cell_dino.ssl.trainer import TrainConfig, TrainingData, train
 from cell_dino.sweep.space import Dimension, apply, suggest
@@ -25,16 +29,14 @@ from cell_dino.sweep.split import ValidationSplit
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@settings
 class TrialBudget:
-    epochs: int = 3
-    max_items: int = 3000  # seeded subset of the training items per trial
-    max_validation_items: int = 2000
-    k: int = 5
-    batch_size: int = 256  # for the validation features
-    seed: int = 0
-
-    __pydantic_config__ = {"extra": "forbid"}  # typos in parameters fail validation
+    epochs: Count = 3
+    max_items: Annotated[int, Field(ge=2)] = 3000  # seeded subset of the training items per trial
+    max_validation_items: Annotated[int, Field(ge=2)] = 2000
+    k: Count = 5
+    batch_size: Count = 256  # for the validation features
+    seed: NonNegativeInt = 0
 
 
 @dataclass
@@ -56,8 +58,7 @@ class Validation:
 
     def score(self, teacher: nn.Module, config: TrainConfig, stats: dict, k: int, batch_size: int) -> float:
         """k-NN accuracy of the teacher's CLS features, each query's group left out."""
-        mean = torch.tensor(stats["mean"], dtype=torch.float32).view(1, -1, 1, 1)
-        std = torch.tensor(stats["std"], dtype=torch.float32).view(1, -1, 1, 1)
+        mean, std = (v.view(1, -1, 1, 1) for v in dataset_statistics(stats)) if config.augment.normalise == "dataset" else (None, None)
         device = next(teacher.parameters()).device
         extractor = FeatureExtractor(teacher.backbone, Preprocessing(config.augment.normalise, mean, std, config.augment.global_crops.size), FeatureConfig())
         features = torch.cat([extractor(self.images[i : i + batch_size].to(device)).cpu() for i in range(0, len(self.images), batch_size)])
@@ -76,7 +77,8 @@ class Objective:
     def config(self, trial: optuna.Trial) -> TrainConfig:
         config = apply(self.base, suggest(trial, self.space))
         runtime = replace(config.runtime, resume="never", checkpoint_every=self.budget.epochs)
-        config = replace(config, optim=replace(config.optim, epochs=self.budget.epochs), runtime=runtime)
+        epochs = self.budget.epochs  # the warm-up is shortened to fit a trial shorter than it
+        config = replace(config, optim=replace(config.optim, epochs=epochs, warmup_epochs=min(config.optim.warmup_epochs, epochs)), runtime=runtime)
         config.check(self.data.channels)
         return config
 

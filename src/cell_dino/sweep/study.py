@@ -23,16 +23,15 @@ def storage(url: str) -> RDBStorage:
         return RDBStorage(url, heartbeat_interval=30, grace_period=120, heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
 
 
-def open_study(name: str, url: str, direction: str, seed: int, n_startup_trials: int, pruner_startup: int, pruner_warmup: int) -> optuna.Study:
-    """Create or load ``name``. The TPE seed is offset by the trials already run, so a resumed
-    study does not repeat its first random proposals."""
-    rdb = storage(url)
+def open_study(name: str, rdb: RDBStorage, direction: str, seed: int, n_startup_trials: int, pruner_startup: int, pruner_warmup: int) -> optuna.Study:
+    """Create or load ``name`` in ``rdb``. The TPE seed is offset by the trials already run, so a
+    resumed study does not repeat its first random proposals."""
     existing = {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(rdb)}
     sampler = optuna.samplers.TPESampler(seed=seed + existing.get(name, 0), n_startup_trials=n_startup_trials)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=pruner_startup, n_warmup_steps=pruner_warmup)
     return optuna.create_study(study_name=name, storage=rdb, direction=direction, sampler=sampler, pruner=pruner, load_if_exists=True)
 
 
-def redacted(url: str) -> str:
-    """The URL with any password hidden, for logs and reports."""
-    return make_url(url).render_as_string(hide_password=True)
+def described(rdb: RDBStorage) -> str:
+    """Where a storage is, with any password hidden, for logs and records."""
+    return rdb.engine.url.render_as_string(hide_password=True)

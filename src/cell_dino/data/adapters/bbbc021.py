@@ -16,7 +16,7 @@ import pandas as pd
 from cell_dino.data import manifest as mf
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import ManifestError
-from cell_dino.data.tables import read_csv_any_newline, require_columns
+from cell_dino.data.tables import read_csv_any_newline, require_columns, require_rows
 
 IMAGE_TABLE = "BBBC021_v1_image.csv"
 MOA_TABLE = "BBBC021_v1_moa.csv"
@@ -80,6 +80,7 @@ def read_bbbc021(root: Path, image_table: str = IMAGE_TABLE, moa_table: str = MO
     image_path = find_table(root, image_table)
     moa_path = find_table(root, moa_table)
     images = read_csv_any_newline(image_path)
+    require_rows(images, image_path)
     require_columns(images, IMAGE_COLUMNS, image_path)
     moa = read_csv_any_newline(moa_path)
     require_columns(moa, ["compound", "concentration", "moa"], moa_path)

@@ -13,7 +13,7 @@ import pandas as pd
 from cell_dino.data import manifest as mf
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import ManifestError
-from cell_dino.data.tables import read_csv_any_newline, require_columns
+from cell_dino.data.tables import read_csv_any_newline, require_columns, require_rows
 
 COLOURS = {"Microtubules": "red", "Protein": "green", "Nucleus": "blue", "ER": "yellow"}
 CHANNELS = ChannelSpec(tuple(COLOURS))
@@ -44,6 +44,7 @@ def read_hpa(root: Path, labels_table: str = "train.csv", image_dir: str = "trai
     """Read a Kaggle HPA tree into an FOV manifest (one row per image Id)."""
     table_path = root / labels_table
     table = read_csv_any_newline(table_path)
+    require_rows(table, table_path)
     require_columns(table, ["Id", "Target"], table_path)
     ids = table["Id"].astype(str)
     manifest = pd.DataFrame(

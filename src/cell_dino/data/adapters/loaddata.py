@@ -1,4 +1,6 @@
-"""A generic CellProfiler LoadData CSV: ``FileName_<Ch>``, ``PathName_<Ch>`` and ``Metadata_*`` columns."""
+"""A generic CellProfiler LoadData CSV: ``FileName_<Ch>``, ``PathName_<Ch>`` and ``Metadata_*`` columns,
+in any order and with any others beside them (pe2loaddata's instrument columns, ``Orig<Ch>``
+channel names). Columns are selected by name; channel names are kept as the table spells them."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import pandas as pd
 
 from cell_dino.data import manifest as mf
 from cell_dino.data.errors import ManifestError
-from cell_dino.data.tables import read_csv_any_newline
+from cell_dino.data.tables import read_csv_any_newline, require_rows
 
 KEY_PARTS = (mf.PLATE, mf.WELL, mf.SITE)
 
@@ -27,6 +29,7 @@ def read_loaddata(root: Path, table: str = "load_data.csv") -> pd.DataFrame:
     """Read a LoadData CSV (``root/table``); relative ``PathName_*`` are taken from ``root``."""
     table_path = root / table
     loaddata = read_csv_any_newline(table_path)
+    require_rows(loaddata, table_path)
     if not any(c.startswith("FileName_") for c in loaddata.columns):
         raise ManifestError(f"{table_path}: no FileName_<Channel> columns")
     channels = mf.channels_of(loaddata)

@@ -12,6 +12,8 @@ import pandas as pd
 import torch
 
 from cell_dino.features.job import EmbeddingJob, item_metadata
+from cell_dino.generation import file_identity
+from cell_dino.runtime import pick_device, resolved_precision
 from cell_dino.features.model import ConcatenatedExtractors, run_extractor
 from cell_dino.features.artifacts import AttentionSample
 from cell_dino.features.sample import attention_sample, item_masks, sample_indices
@@ -35,9 +37,10 @@ def plan_embedding(checkpoints: CheckpointSeries, crop_store: Any, fov_store: An
     states = checkpoints.states(-1)
     state = states[0]
     unit = state["meta"]["unit"]
-    _, images, table = store_and_table(unit, crop_store, fov_store, fov_table)
-    signature = {"checkpoint": str(checkpoints.paths[-1]), "models": len(states), "epoch": state["epoch"], "random_init": random_init,
-                 "features": dataclasses.asdict(params.features), "unit": unit, "seed": params.seed}  # fmt: skip
+    store, images, table = store_and_table(unit, crop_store, fov_store, fov_table)
+    signature = {"checkpoints": [file_identity(p) for p in checkpoints.files(-1)], "store": store.generation, "random_init": random_init,
+                 "features": dataclasses.asdict(params.features), "unit": unit, "seed": params.seed,
+                 "device": str(pick_device(params.device)), "precision": resolved_precision(params.precision, pick_device(params.device))}  # fmt: skip
     job = EmbeddingJob(_extractor(states, params, random_init), images, table, signature, params.batch_size,
                        params.shard_size, params.device, params.precision)  # fmt: skip
     job.report.update({"unit": unit, "epoch": int(state["epoch"]), "random_init": random_init, "models": len(states)})

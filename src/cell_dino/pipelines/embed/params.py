@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cell_dino.config import Count, NonNegativeInt
 from cell_dino.features.model import FeatureConfig
+from cell_dino.runtime import Precision
 
 
 class EmbedParams(BaseModel):
@@ -14,10 +15,10 @@ class EmbedParams(BaseModel):
 
     features: FeatureConfig = Field(default_factory=FeatureConfig)
     test_time_crops_for_fields: bool = True  # WS-DINO: median over 4 centre crops of each field
-    batch_size: int = 64
-    shard_size: int = 8192
+    batch_size: Count = 64
+    shard_size: Count = 8192
     device: str = "auto"
-    precision: Literal["bf16", "fp32"] = "bf16"
-    attention_samples: int = 64
+    precision: Precision = "auto"  # auto: bf16 where the device computes it natively, else fp32
+    attention_samples: Count = 64
     epoch_profiles: bool = True  # well profiles of every checkpoint, for epoch selection
-    seed: int = 0
+    seed: NonNegativeInt = 0

@@ -8,7 +8,6 @@ import pandas as pd
 
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters import read_manifest
-from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.fov_store import FovStore
 from cell_dino.imaging.preprocess import PreprocessedFovs
 from cell_dino.pipelines.ingest.params import IngestParams
@@ -21,9 +20,9 @@ def build_fov_manifest(params: IngestParams) -> pd.DataFrame:
     """Read the data set with its adapter, apply the missing-label policy and validate."""
     source = params.source
     manifest = read_manifest(source.adapter, source.root, source.options)
-    channels = mf.channels_of(manifest)
     if source.channels is not None:
-        ChannelSpec.of(source.channels).require_same(channels, f"ingest.source.channels vs {source.root}")
+        manifest = mf.select_channels(manifest, source.channels, f"ingest.source.channels vs {source.root}")
+    channels = mf.channels_of(manifest)
     manifest, unlabelled = mf.apply_missing_label_policy(
         manifest, source.label_column, source.missing_label, str(source.root)
     )
@@ -39,7 +38,8 @@ def preprocess_fovs(manifest: pd.DataFrame, params: IngestParams) -> Preprocesse
 
 def tabulate_fovs(manifest: pd.DataFrame, fov_store: FovStore) -> pd.DataFrame:
     """One row per stored FOV, in store order: its ``Metadata_*`` columns and store index."""
-    table = manifest.set_index(mf.FOV_KEY).loc[fov_store.keys, mf.metadata_columns(manifest)[1:]]
+    metadata = [c for c in mf.metadata_columns(manifest) if c != mf.FOV_KEY]
+    table = manifest.set_index(mf.FOV_KEY).loc[fov_store.keys, metadata]
     table = table.reset_index()
     table["store_index"] = range(len(table))
     height, width = fov_store.images.shape[2:]
@@ -47,7 +47,8 @@ def tabulate_fovs(manifest: pd.DataFrame, fov_store: FovStore) -> pd.DataFrame:
 
 
 def report_ingest(manifest: pd.DataFrame, fov_store: FovStore) -> dict:
-    """``08_reporting/ingest.json``: counts, speed, memory, per-channel statistics, skipped FOVs."""
+    """``08_reporting/ingest.json``: counts, speed, memory, per-channel statistics, skipped FOVs,
+    blank channels per plate, each plate's illumination range and the extreme ones."""
     seconds = fov_store.attrs["seconds"]
     skipped = fov_store.attrs["skipped"]
     return {
@@ -61,4 +62,5 @@ def report_ingest(manifest: pd.DataFrame, fov_store: FovStore) -> dict:
         "channels": list(fov_store.channels.names),
         "channel_stats": fov_store.stats,
         "image_shape": list(fov_store.images.shape[1:]),
+        **{k: fov_store.attrs[k] for k in ("blank_channels", "illumination_range", "extreme_illumination")},
     }

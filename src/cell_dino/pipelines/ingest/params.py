@@ -18,7 +18,7 @@ class SourceParams(BaseModel):
     adapter: Literal["bbbc021", "hpa", "loaddata"]
     root: Path
     options: dict[str, Any] = Field(default_factory=dict)
-    channels: list[str] | None = None
+    channels: list[str] | None = None  # the channels to ingest, in this order (others are left out); None: all
     required_metadata: list[str] = Field(default_factory=list)
     label_column: str = "Metadata_MoA"
     missing_label: Literal["raise", "drop", "keep"] = "raise"

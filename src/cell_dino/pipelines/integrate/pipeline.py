@@ -9,9 +9,9 @@ from cell_dino.pipelines.integrate.nodes import embed_umap, integrate_profiles, 
 
 def model_pipeline(model: str) -> Pipeline:
     nodes = [
-        Node(integrate_profiles, ["embeddings", "params:integrate"], "profiles", name="integrate_profiles"),
-        Node(embed_umap, ["embeddings", "params:integrate"], "umap", name="embed_umap"),
-        Node(report_integration, ["profiles", "umap"], "integrate_report", name="report_integration"),
+        Node(integrate_profiles, ["embeddings", "params:integrate"], ["profiles", "integration"], name="integrate_profiles"),
+        Node(embed_umap, ["embeddings", "params:integrate"], ["umap", "umap_record"], name="embed_umap"),
+        Node(report_integration, ["profiles", "integration", "umap", "umap_record"], "integrate_report", name="report_integration"),
     ]
     return Pipeline(nodes, namespace=model, parameters={"params:integrate"})
 

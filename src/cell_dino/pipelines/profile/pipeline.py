@@ -13,18 +13,21 @@ from cell_dino.pipelines.profile.nodes import (
 )  # fmt: skip
 
 PARAMS = "params:profile"
+UNDEFINED = ["similarity_undefined", "modality_undefined", "pseudotime_undefined", "heterogeneity_undefined", "tokens_undefined"]
 
 
 def model_pipeline(model: str) -> Pipeline:
     nodes = [
-        Node(similarity_matrices, ["profiles", PARAMS], ["similarity", "similarity_figures"], name="similarity_matrices"),
-        Node(compare_modality, ["profiles", "profile_modality", PARAMS], "modality_comparison", name="compare_modality"),
-        Node(order_pseudotime, ["embeddings", PARAMS], ["pseudotime", "pseudotime_figure"], name="order_pseudotime"),
-        Node(rank_heterogeneity, ["embeddings", PARAMS], ["heterogeneity", "heterogeneity_curve", "heterogeneity_figure"], name="rank_heterogeneity"),
+        Node(similarity_matrices, ["profiles", PARAMS], ["similarity", "similarity_figures", "similarity_undefined"], name="similarity_matrices"),
+        Node(compare_modality, ["profiles", "profile_modality", PARAMS], ["modality_comparison", "modality_undefined"], name="compare_modality"),
+        Node(order_pseudotime, ["embeddings", PARAMS], ["pseudotime", "pseudotime_figure", "pseudotime_undefined"], name="order_pseudotime"),
+        Node(rank_heterogeneity, ["embeddings", PARAMS], ["heterogeneity", "heterogeneity_curve", "heterogeneity_figure", "heterogeneity_undefined"],
+             name="rank_heterogeneity"),
         Node(overlap_attention, ["attention", "crop_store", PARAMS], ["attention_overlap", "attention_overlap_figure"], name="overlap_attention"),
-        Node(find_discriminative_tokens, ["attention", PARAMS], ["discriminative_tokens", "token_regions", "token_figure"], name="find_discriminative_tokens"),
-        Node(summarise_profile, ["modality_comparison", "pseudotime", "heterogeneity", "attention_overlap", "token_regions", PARAMS],
-             "profile_summary", name="summarise_profile"),  # fmt: skip
+        Node(find_discriminative_tokens, ["attention", PARAMS], ["discriminative_tokens", "token_regions", "token_figure", "tokens_undefined"],
+             name="find_discriminative_tokens"),
+        Node(summarise_profile, ["modality_comparison", "pseudotime", "heterogeneity", "attention_overlap", "token_regions", PARAMS,
+                                 *UNDEFINED], "profile_summary", name="summarise_profile"),  # fmt: skip
     ]
     return Pipeline(nodes, namespace=model, inputs={"profile_modality", "crop_store"}, parameters={PARAMS},
                     outputs={"profile_summary": f"{model}_profile_summary"})  # fmt: skip

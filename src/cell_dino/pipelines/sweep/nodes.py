@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna.storages import RDBStorage
 import pandas as pd
 import plotly.graph_objects as go
 from optuna.visualization import plot_optimization_history, plot_param_importances
@@ -19,14 +20,16 @@ from cell_dino.ssl.training_data import store_and_table, training_data
 from cell_dino.sweep.objective import Objective, Validation
 from cell_dino.sweep.space import check_space, overrides
 from cell_dino.sweep.split import validation_split
-from cell_dino.sweep.study import open_study, redacted
+from cell_dino.sweep.study import described, open_study
 
 log = logging.getLogger(__name__)
 
 
-def run_sweep(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, train: TrainDinoParams, params: SweepParams) -> dict:
-    """Add ``n_trials`` trials to the study; returns its record (name and storage). The validation
-    split and this run's time are kept in the study's user attributes."""
+def run_sweep(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, rdb: RDBStorage, train: TrainDinoParams,
+              params: SweepParams) -> tuple[optuna.Study, dict]:  # fmt: skip
+    """Add ``n_trials`` trials to the study in ``rdb``; returns the study and its record (name,
+    storage with the password hidden). The validation split and this run's time are kept in the
+    study's user attributes."""
     check_space(train.train, params.space)
     data = training_data(train.unit, crop_store, fov_store, fov_table)
     train.train.check(data.channels)
@@ -36,15 +39,15 @@ def run_sweep(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, train: T
     log.info("sweep validation: %s %s (%d groups); test, never scored: %s", v.label, split.validation_labels,
              len(split.validation_groups), split.test_labels)  # fmt: skip
     validation = Validation.of(images, table, split, params.trial.max_validation_items, params.trial.seed)
-    study = open_study(params.study_name, params.storage, params.direction, params.sampler.seed, params.sampler.n_startup_trials,
+    study = open_study(params.study_name, rdb, params.direction, params.sampler.seed, params.sampler.n_startup_trials,
                        params.pruner.n_startup_trials, params.pruner.n_warmup_steps)  # fmt: skip
-    log.info("study %s in %s: %d trials so far", params.study_name, redacted(params.storage), len(study.trials))
+    log.info("study %s in %s: %d trials so far", params.study_name, described(rdb), len(study.trials))
     study.set_user_attr("validation", vars(split))
     started = time.perf_counter()
     study.optimize(Objective(data, train.train, params.space, validation, params.trial, Path(params.trials_dir)), n_trials=params.n_trials,
                    timeout=params.timeout, catch=(FloatingPointError,))  # fmt: skip
     study.set_user_attr("seconds_last_run", time.perf_counter() - started)
-    return {"study_name": params.study_name, "storage": params.storage, "direction": params.direction}
+    return study, {"study_name": params.study_name, "storage": described(rdb), "direction": params.direction}
 
 
 def tabulate_trials(study: optuna.Study) -> pd.DataFrame:

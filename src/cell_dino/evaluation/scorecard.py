@@ -1,0 +1,98 @@
+"""Every profile-level metric of one set of well and treatment profiles: NSC and NSCB (treatment
+profiles), leave-compound-out k-NN of wells, and the mAPs of phenotypic activity (wells) and
+consistency (treatments). A metric that the data cannot support is NaN, with its reason under
+``undefined``; the others are still computed."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from cell_dino.config import Count, NonNegativeInt, settings
+from cell_dino.evaluation.knn import knn_accuracy
+from cell_dino.evaluation.moa_matching import BATCH, moa_matching, treatment_batches
+from cell_dino.evaluation.retrieval import phenotypic_activity, phenotypic_consistency
+from cell_dino.profiling.table import feature_matrix, require_columns
+from cell_dino.undefined import attempt
+
+METRICS = ("nsc", "nscb", "knn_well", "map_activity", "fraction_active", "map_consistency", "fraction_consistent")
+
+
+@settings
+class ScoringSpec:
+    """Which columns the metrics read, and their settings."""
+
+    label: str = "Metadata_MoA"
+    group: str = "Metadata_Compound"  # never a neighbour of itself (NSC, k-NN), never split (MLP)
+    treatment: str = "Metadata_Treatment"
+    knn_k: Count = 1
+    map_null_size: Annotated[int, Field(ge=10)] = 10000  # permutations for the mAP p-values
+    map_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.05  # FDR level of "active" / "consistent"
+    seed: NonNegativeInt = 0
+
+
+@dataclass
+class Scorecard:
+    """``summary``: metric -> value (NaN where undefined) with ``n_nsc``, ``n_nscb``;
+    ``undefined``: metric -> reason; per-treatment ``matches`` and per-group ``maps``."""
+
+    summary: dict[str, float]
+    undefined: dict[str, str]
+    matches: pd.DataFrame = field(default_factory=pd.DataFrame)
+    maps: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def treated(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Labelled, non-control rows."""
+    keep = table[label].notna()
+    if "Metadata_Control" in table.columns:
+        keep &= ~table["Metadata_Control"].fillna(False).astype(bool)
+    return table.loc[keep].reset_index(drop=True)
+
+
+def well_knn(wells: pd.DataFrame, spec: ScoringSpec) -> float:
+    """Leave-group-out k-NN label accuracy of treated well profiles."""
+    require_columns(wells, [spec.label, spec.group], "well k-NN")
+    rows = treated(wells, spec.label)
+    return knn_accuracy(feature_matrix(rows), rows[spec.label].astype(str).to_numpy(), rows[spec.group].astype(str).to_numpy(),
+                        spec.knn_k, spec.seed)  # fmt: skip
+
+
+def _mean(table: pd.DataFrame | None, column: str) -> float:
+    return float(table[column].astype(float).mean()) if table is not None else math.nan
+
+
+def score(wells: pd.DataFrame, treatments: pd.DataFrame, spec: ScoringSpec) -> Scorecard:
+    """All metrics of one normalisation's well and treatment profiles (finite features)."""
+    undefined: dict[str, str] = {}
+    batches = treatment_batches(wells, treatments, [spec.treatment]) if BATCH in wells.columns else None
+    matching = moa_matching(treatments, batches, spec.label, spec.group)
+    undefined |= matching.undefined
+    knn = attempt("knn_well", lambda: well_knn(wells, spec), undefined)
+    activity = attempt("map_activity", lambda: phenotypic_activity(wells, spec.treatment, spec.map_null_size, spec.map_threshold, spec.seed), undefined)
+    consistency = attempt("map_consistency", lambda: phenotypic_consistency(treatments, spec.label, spec.group, spec.map_null_size,
+                                                                            spec.map_threshold, spec.seed), undefined)  # fmt: skip
+    for pair in (("fraction_active", "map_activity"), ("fraction_consistent", "map_consistency")):
+        if pair[1] in undefined:
+            undefined[pair[0]] = undefined[pair[1]]
+    summary = {**matching.summary(), "knn_well": math.nan if knn is None else knn,
+               "map_activity": _mean(activity, "mean_average_precision"), "fraction_active": _mean(activity, "below_corrected_p"),
+               "map_consistency": _mean(consistency, "mean_average_precision"),
+               "fraction_consistent": _mean(consistency, "below_corrected_p")}  # fmt: skip
+    maps = [m.assign(kind=kind) for kind, m in (("activity", activity), ("consistency", consistency)) if m is not None]
+    return Scorecard(summary, undefined, matching.table, pd.concat(maps, ignore_index=True) if maps else pd.DataFrame())
+
+
+def undefined_text(undefined: dict[str, str]) -> str:
+    """Reasons as one line for a table cell: ``metric: reason; ...``."""
+    return "; ".join(f"{k}: {v}" for k, v in sorted(undefined.items()))
+
+
+def finite_or_none(value: float) -> float | None:
+    """A metric for JSON: NaN (undefined) becomes null."""
+    return None if value is None or (isinstance(value, float) and not np.isfinite(value)) else value

@@ -1,0 +1,124 @@
+"""integrate and evaluate nodes on small in-memory tables of real BBBC021 wells: non-finite
+values, undefined metrics and designs too small for a step; each skipped result names its reason
+and every other result is still computed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cell_dino.pipelines.evaluate.nodes import classify_items, score_profiles, summarise_model
+from cell_dino.pipelines.evaluate.params import EvaluateParams
+from cell_dino.pipelines.integrate.nodes import embed_umap, integrate_profiles, report_integration
+from cell_dino.pipelines.integrate.params import IntegrateParams
+from tests.fixtures import bbbc021_wells, items_of, planted
+
+MOAS = ["Microtubule stabilizers", "Actin disruptors", "DNA damage", "Eg5 inhibitors"]
+ALL = ("none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony")
+EVALUATE = EvaluateParams.model_validate({"scoring": {"map_null_size": 200}, "classifier": {"epochs": 20, "n_splits": 2, "hidden": [32, 16]}})
+
+
+def _partitions(profiles: dict[str, pd.DataFrame]) -> dict:
+    return {key: (lambda table=table: table) for key, table in profiles.items()}
+
+
+@pytest.fixture(scope="module")
+def small_screen(bbbc021_manifest: pd.DataFrame) -> pd.DataFrame:
+    """Items (4 cells x 3 sites) of 4 MoAs x 2 treatments and DMSO wells on their plates."""
+    return planted(items_of(bbbc021_wells(bbbc021_manifest, MOAS)), seed=1)
+
+
+def test_a_small_screen_skips_harmony_with_its_reason_and_keeps_every_other_normalisation(bbbc021_manifest: pd.DataFrame) -> None:
+    """Harmony on 8-12 wells raised "nclust must be at least 1" and integrate lost every normalisation."""
+    items = planted(items_of(bbbc021_wells(bbbc021_manifest, MOAS[:2], compounds_per_moa=1, controls_per_plate=1)))
+    n_wells = items[["Metadata_Plate", "Metadata_Well"]].drop_duplicates().shape[0]
+    assert 8 <= n_wells <= 12
+    profiles, record = integrate_profiles(items, IntegrateParams(normalisations=list(ALL)))
+    assert "at least 15 profiles" in record["undefined"]["harmony"]
+    assert "has 1 reference row(s); at least 2 are needed" in record["undefined"]["zscore_plate_controls"]  # one DMSO well per plate
+    assert {"none/well", "zscore/well", "tvn/well", "sphering/well"} <= set(profiles)
+    assert "harmony/well" not in profiles and "zscore_plate_controls/well" not in profiles
+    summary, _, _ = score_profiles(_partitions(profiles), EVALUATE)
+    assert set(summary["normalisation"]) == {"none", "zscore", "tvn", "sphering"}
+
+
+def test_without_batches_nsc_is_scored_nscb_and_harmony_are_undefined(small_screen: pd.DataFrame) -> None:
+    items = small_screen.drop(columns="Metadata_Batch")
+    profiles, record = integrate_profiles(items, IntegrateParams())
+    assert "Metadata_Batch" in record["undefined"]["harmony"]
+    summary, matches, _ = score_profiles(_partitions(profiles), EVALUATE)
+    row = summary.set_index("normalisation").loc["zscore"]
+    assert row["nsc"] > 0.8 and np.isnan(row["nscb"]) and "Metadata_Batch" in json.loads(row["undefined"])["nscb"]
+    report = summarise_model(summary, {"macro_f1": 0.5}, pd.DataFrame({"factor": [], "share": []}), EVALUATE.model_copy(update={"headline_normalisation": "zscore"}), {})
+    assert report["nscb"] is None and report["nsc"] == pytest.approx(row["nsc"]) and "nscb" in report["undefined"]
+    json.dumps(report, allow_nan=False)  # undefined is null, never NaN
+
+
+def test_nan_rows_in_embeddings_are_dropped_and_counted_before_every_metric(small_screen: pd.DataFrame) -> None:
+    """4 NaN rows let the MLP run on (macro-F1 fell from 0.646 to 0.481) and made copairs raise
+    "features should not have null values"; now they are dropped, named and counted."""
+    broken = small_screen.copy()
+    bad = [3, 40, 41, 100]
+    broken.loc[bad, [c for c in broken if c.startswith("f_")]] = np.nan
+    profiles, record = integrate_profiles(broken, IntegrateParams())
+    assert record["nonfinite"]["n_rows_dropped"] == 4 and record["nonfinite"]["n_features_dropped"] == 0
+    assert "Metadata_Index=3" in record["nonfinite"]["rows"][0]
+    clean, _ = integrate_profiles(small_screen.drop(index=bad), IntegrateParams())
+    pd.testing.assert_frame_equal(profiles["tvn/treatment"], clean["tvn/treatment"])
+    _, _, with_nan = classify_items(broken, EVALUATE)
+    _, _, without = classify_items(small_screen.drop(index=bad).reset_index(drop=True), EVALUATE)
+    assert with_nan["n_items"] == without["n_items"] and with_nan["macro_f1"] == pytest.approx(without["macro_f1"])
+    with pytest.raises(Exception, match=r"non-finite .*Metadata_Index=3"):
+        integrate_profiles(broken, IntegrateParams(nonfinite="raise"))
+
+
+@pytest.mark.parametrize(
+    ("design", "undefined"),
+    [
+        ("one well per treatment", {"map_activity", "fraction_active"}),
+        ("one compound per MoA", {"map_consistency", "fraction_consistent"}),
+        ("a single MoA", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),
+    ],
+)
+def test_a_map_the_design_cannot_support_is_undefined_and_the_rest_is_written(small_screen: pd.DataFrame, design: str, undefined: set[str]) -> None:
+    """copairs raised UnpairedException and the evaluate node died, taking NSC, NSCB and k-NN with it."""
+    items = small_screen
+    if design == "one well per treatment":
+        first_plate = items.groupby("Metadata_Treatment")["Metadata_Plate"].transform("min")
+        items = items[items["Metadata_Control"] | (items["Metadata_Plate"] == first_plate)]
+    elif design == "one compound per MoA":
+        items = items[items["Metadata_Control"] | items["Metadata_Compound"].isin(items.groupby("Metadata_MoA")["Metadata_Compound"].min())]
+    else:
+        items = items[items["Metadata_Control"] | (items["Metadata_MoA"] == MOAS[0])]
+    profiles, _ = integrate_profiles(items.reset_index(drop=True), IntegrateParams(normalisations=["zscore"]))
+    summary, _, _ = score_profiles(_partitions(profiles), EVALUATE)
+    row = summary.iloc[0]
+    reasons = json.loads(row["undefined"])
+    assert undefined <= set(reasons) and all(np.isnan(row[m]) for m in undefined)
+    assert np.isfinite(row["nsc"]) or "nsc" in reasons
+    defined = {"map_activity", "map_consistency", "knn_well"} - undefined
+    assert all(np.isfinite(row[m]) for m in defined)
+
+
+def test_constant_features_get_chance_map_not_one(small_screen: pd.DataFrame) -> None:
+    """Information-free features scored replicate-retrieval mAP 1.0 (p = 0.001) for every
+    treatment, through copairs and through the blocked AP: epoch selection would pick a collapsed model."""
+    constant = small_screen.copy()
+    constant[[c for c in constant if c.startswith("f_")]] = 1.0
+    profiles, _ = integrate_profiles(constant, IntegrateParams(normalisations=["none"]))
+    summary, _, maps = score_profiles(_partitions(profiles), EVALUATE)
+    row = summary.iloc[0]
+    assert row["map_activity"] < 0.6 and row["fraction_active"] == 0.0
+    assert (maps.loc[maps["kind"] == "activity", "p_value"] > 0.05).all()
+
+
+def test_umap_of_too_few_fields_is_skipped_with_its_reason(small_screen: pd.DataFrame) -> None:
+    few = small_screen[small_screen["Metadata_FOV"].isin(small_screen["Metadata_FOV"].unique()[:3])].reset_index(drop=True)
+    umap, record = embed_umap(few, IntegrateParams())
+    assert umap.empty and "at least 4 profiles" in record["undefined"]["umap"]
+    profiles, integration = integrate_profiles(few, IntegrateParams(normalisations=["none"]))
+    report = report_integration(_partitions(profiles), integration, umap, record)
+    assert report["umap_items"] == 0 and "umap" in report["undefined"]

@@ -1,0 +1,52 @@
+"""Resuming is never silently wrong: ``resume: never`` clears an older run; a truncated last
+checkpoint is named and the one before it used; gradient clipping 0 means off."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+from cell_dino.ssl.checkpoint import CheckpointError, checkpoints_in, load_checkpoint
+from cell_dino.ssl.trainer import clip_gradients, train
+from tests.ssl.tiny_training import CONFIG, DATA
+
+
+def _config(**runtime) -> object:
+    return dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=2), runtime=dataclasses.replace(CONFIG.runtime, **runtime))
+
+
+def test_resume_never_over_an_older_run_clears_its_checkpoints(tmp_path: Path) -> None:
+    """The old run's epoch 2 checkpoint was left beside a new 2-epoch run, and the report showed it."""
+    train(DATA, dataclasses.replace(CONFIG, runtime=dataclasses.replace(CONFIG.runtime, seed=7)), tmp_path)  # 3 epochs, seed 7
+    assert len(checkpoints_in(tmp_path)) == 3
+    last = train(DATA, _config(resume="never"), tmp_path)
+    assert [p.name for p in checkpoints_in(tmp_path)] == ["checkpoint-epoch0000.pt", "checkpoint-epoch0001.pt"]
+    assert load_checkpoint(last)["meta"]["config"]["runtime"]["seed"] == CONFIG.runtime.seed
+
+
+def test_a_truncated_last_checkpoint_is_named_and_the_previous_one_resumed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """It stopped resume with a zip error naming only the folder."""
+    train(DATA, _config(), tmp_path)
+    last = checkpoints_in(tmp_path)[-1]
+    last.write_bytes(last.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match=r"checkpoint-epoch0001\.pt: unreadable checkpoint, truncated"):
+        load_checkpoint(last)
+    train(DATA, _config(), tmp_path)  # resumes from epoch 0 and redoes epoch 1
+    assert "checkpoint-epoch0001.pt: unreadable checkpoint" in caplog.text and "resumed from" in caplog.text
+    assert [p.name for p in checkpoints_in(tmp_path)] == ["checkpoint-epoch0000.pt", "checkpoint-epoch0001.pt"]
+    assert load_checkpoint(checkpoints_in(tmp_path)[-1])["epoch"] == 1 and (tmp_path / "checkpoint-epoch0001.pt.unreadable").is_file()
+
+
+@pytest.mark.parametrize("clip", [0, 0.0, None])
+def test_clipping_off_leaves_gradients_as_they_are(clip: float | None) -> None:
+    """``optim.clip_grad: 0`` zeroed every gradient; WS-DINO trains without clipping."""
+    layer = torch.nn.Linear(4, 4)
+    layer(torch.randn(8, 4)).pow(2).sum().backward()
+    before = layer.weight.grad.clone()
+    clip_gradients(layer, clip)
+    torch.testing.assert_close(layer.weight.grad, before)
+    clip_gradients(layer, 1e-3)
+    assert layer.weight.grad.norm() <= 1e-3 + 1e-6
