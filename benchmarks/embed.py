@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import torch
 import zarr
+from fresh_process import measure_in_fresh_process
 
 from cell_dino.features.job import EmbeddingJob
 from cell_dino.features.model import FeatureConfig, FeatureExtractor, Preprocessing
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 from cell_dino.reporting import peak_rss_mb
-from fresh_process import measure_in_fresh_process
 
 # ViT-tiny/8 (12 blocks), 48 px crops resized to 32 px, as the demo embeds single cells.
 BACKBONE = BackboneConfig(arch="vit_tiny", patch_size=8, img_size=32, drop_path_rate=0.0)
@@ -82,13 +82,20 @@ def main() -> None:
             for mode in ("job", "plain"):
                 runs[f"{mode}_{n}"] = measure_in_fresh_process(__file__, mode, str(crops), str(Path(workdir) / f"{mode}-{n}"))
     small, large = args.items
-    print(json.dumps({
-        "benchmark": "embed", "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-        "threads": torch.get_num_threads(), "runs": runs,
-        "speedup_vs_plain": runs[f"job_{large}"]["items_per_second"] / runs[f"plain_{large}"]["items_per_second"],
-        "job_peak_rss_ratio": runs[f"job_{large}"]["peak_rss_mb"] / runs[f"job_{small}"]["peak_rss_mb"],
-        "plain_peak_rss_ratio": runs[f"plain_{large}"]["peak_rss_mb"] / runs[f"plain_{small}"]["peak_rss_mb"],
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "embed",
+                "machine": platform.processor() or platform.machine(),
+                "torch": torch.__version__,
+                "threads": torch.get_num_threads(),
+                "runs": runs,
+                "speedup_vs_plain": runs[f"job_{large}"]["items_per_second"] / runs[f"plain_{large}"]["items_per_second"],
+                "job_peak_rss_ratio": runs[f"job_{large}"]["peak_rss_mb"] / runs[f"job_{small}"]["peak_rss_mb"],
+                "plain_peak_rss_ratio": runs[f"plain_{large}"]["peak_rss_mb"] / runs[f"plain_{small}"]["peak_rss_mb"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

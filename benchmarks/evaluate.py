@@ -16,11 +16,11 @@ import time
 
 import numpy as np
 import pandas as pd
+from fresh_process import measure_in_fresh_process
 
-from cell_dino.evaluation.moa_matching import moa_matching
+from cell_dino.evaluation.nsc import moa_matching
 from cell_dino.evaluation.retrieval import phenotypic_activity
 from cell_dino.reporting import peak_rss_mb
-from fresh_process import measure_in_fresh_process
 
 N_FEATURES = 384  # ViT-S CLS
 
@@ -28,11 +28,15 @@ N_FEATURES = 384  # ViT-S CLS
 def profiles(n: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     compound = np.arange(n) // 10
-    meta = pd.DataFrame({
-        "Metadata_Compound": compound.astype(str), "Metadata_Treatment": (np.arange(n) // 5).astype(str),
-        "Metadata_MoA": (compound % 12).astype(str), "Metadata_Batch": (compound % 10).astype(str),
-        "Metadata_Control": np.arange(n) % 10 == 0,
-    })  # fmt: skip
+    meta = pd.DataFrame(
+        {
+            "Metadata_Compound": compound.astype(str),
+            "Metadata_Treatment": (np.arange(n) // 5).astype(str),
+            "Metadata_MoA": (compound % 12).astype(str),
+            "Metadata_Batch": (compound % 10).astype(str),
+            "Metadata_Control": np.arange(n) % 10 == 0,
+        }
+    )
     features = pd.DataFrame(rng.normal(size=(n, N_FEATURES)).astype(np.float32)).add_prefix("f_")
     return pd.concat([meta, features], axis=1)
 
@@ -60,12 +64,18 @@ def main() -> None:
         for n in args.rows:
             runs[f"{metric}_{n}"] = measure_in_fresh_process(__file__, metric, str(n))
     small, large = args.rows
-    print(json.dumps({
-        "benchmark": "evaluate", "machine": platform.processor() or platform.machine(), "runs": runs,
-        "nsc_time_ratio": runs[f"nsc_{large}"]["seconds"] / runs[f"nsc_{small}"]["seconds"],
-        "map_time_ratio": runs[f"map_{large}"]["seconds"] / runs[f"map_{small}"]["seconds"],
-        "map_peak_rss_ratio": runs[f"map_{large}"]["peak_rss_mb"] / runs[f"map_{small}"]["peak_rss_mb"],
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "evaluate",
+                "machine": platform.processor() or platform.machine(),
+                "runs": runs,
+                "nsc_time_ratio": runs[f"nsc_{large}"]["seconds"] / runs[f"nsc_{small}"]["seconds"],
+                "map_time_ratio": runs[f"map_{large}"]["seconds"] / runs[f"map_{small}"]["seconds"],
+                "map_peak_rss_ratio": runs[f"map_{large}"]["peak_rss_mb"] / runs[f"map_{small}"]["peak_rss_mb"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

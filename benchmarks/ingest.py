@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from phantoms import phantom_with_plates
 
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
 from cell_dino.reporting import peak_rss_mb
-from phantoms import phantom_with_plates
 
 
 def measure(root: Path, out: Path) -> dict:
@@ -34,9 +34,14 @@ def measure(root: Path, out: Path) -> dict:
     write_fov_store(out, PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig()))
     seconds = time.perf_counter() - start
     store = FovStore(out)
-    return {"n_fovs": len(store), "n_plates": int(manifest[mf.PLATE].nunique()), "seconds": seconds,
-            "fovs_per_second": len(store) / seconds, "peak_rss_mb": peak_rss_mb(),
-            "field_shape": list(store.images.shape[2:])}  # fmt: skip
+    return {
+        "n_fovs": len(store),
+        "n_plates": int(manifest[mf.PLATE].nunique()),
+        "seconds": seconds,
+        "fovs_per_second": len(store) / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "field_shape": list(store.images.shape[2:]),
+    }
 
 
 def main() -> None:
@@ -54,13 +59,20 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--measure", str(root)]
             runs.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
     small, large = runs
-    print(json.dumps({
-        "benchmark": "ingest", "machine": platform.processor() or platform.machine(), "small": small, "large": large,
-        "fov_ratio": large["n_fovs"] / small["n_fovs"],
-        "peak_rss_ratio": large["peak_rss_mb"] / small["peak_rss_mb"],
-        "throughput_ratio": large["fovs_per_second"] / small["fovs_per_second"],
-        "numpy": np.__version__,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest",
+                "machine": platform.processor() or platform.machine(),
+                "small": small,
+                "large": large,
+                "fov_ratio": large["n_fovs"] / small["n_fovs"],
+                "peak_rss_ratio": large["peak_rss_mb"] / small["peak_rss_mb"],
+                "throughput_ratio": large["fovs_per_second"] / small["fovs_per_second"],
+                "numpy": np.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -21,15 +21,17 @@ import pandas as pd
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
-from cell_dino.evaluation.moa_matching import moa_matching, treatment_batches
+from cell_dino.evaluation.nsc import moa_matching, treatment_batches
 from cell_dino.evaluation.retrieval import phenotypic_consistency
-from cell_dino.pipelines.integrate.nodes import normalise_wells
 from cell_dino.pipelines.integrate.params import IntegrateParams
+from cell_dino.pipelines.params import load_parameters
 from cell_dino.profiling.finite import finite_profiles
 from cell_dino.profiling.levels import TREATMENT_KEYS, treatment_profiles
+from cell_dino.profiling.normalise import normalised
 
 PROFILES = "ljosa_jbiomolscreen_2013_per_well_mean.csv.gz"
 METHODS = ("none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony")
+SETTINGS = load_parameters("integrate", IntegrateParams, Path(__file__).resolve().parents[1]).normalise  # as the pipeline runs them
 
 
 def main() -> None:
@@ -40,8 +42,17 @@ def main() -> None:
     one_missing = wells.copy()
     one_missing.loc[0, "Cells_AreaShape_Area"] = np.nan
     one_missing, dropped = finite_profiles(one_missing, "drop", "Ljosa wells with one missing value")
-    print(json.dumps({"benchmark": "ljosa_profiles", "n_wells": len(wells), "published_best_nsc": 0.94, "results": score(wells),
-                      "one_missing_value": {"dropped": dropped, "zscore": score(one_missing, ("zscore",))["zscore"]}}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "ljosa_profiles",
+                "n_wells": len(wells),
+                "published_best_nsc": 0.94,
+                "results": score(wells),
+                "one_missing_value": {"dropped": dropped, "zscore": score(one_missing, ("zscore",))["zscore"]},
+            }
+        )
+    )
 
 
 def score(wells: pd.DataFrame, methods: tuple[str, ...] = METHODS) -> dict:
@@ -49,12 +60,15 @@ def score(wells: pd.DataFrame, methods: tuple[str, ...] = METHODS) -> dict:
     results = {}
     for method in methods:
         start = time.perf_counter()
-        normalised = normalise_wells(wells, method, IntegrateParams())
-        treatments = treatment_profiles(normalised, "median")
-        matching = moa_matching(treatments, treatment_batches(normalised, treatments, TREATMENT_KEYS))
+        normal = normalised(wells, method, SETTINGS)
+        treatments = treatment_profiles(normal, "median")
+        matching = moa_matching(treatments, treatment_batches(normal, treatments, TREATMENT_KEYS))
         consistency = phenotypic_consistency(treatments, null_size=1000)
-        results[method] = {**matching.summary(), "map_consistency": float(consistency["mean_average_precision"].mean()),
-                           "seconds": time.perf_counter() - start}  # fmt: skip
+        results[method] = {
+            **matching.summary(),
+            "map_consistency": float(consistency["mean_average_precision"].mean()),
+            "seconds": time.perf_counter() - start,
+        }
     return results
 
 

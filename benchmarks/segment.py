@@ -19,20 +19,22 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from phantoms import phantom_with_plates
 
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.crop_store import CropStore, write_crop_store
 from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
-from cell_dino.imaging.segment_fovs import SegmentConfig, SegmentationJob
+from cell_dino.imaging.segment_fovs import SegmentationJob, SegmentConfig
 from cell_dino.reporting import peak_rss_mb
-from phantoms import phantom_with_plates
 
 
 def fov_store_of(root: Path) -> tuple[FovStore, pd.DataFrame]:
     manifest = read_bbbc021(root)
-    store = FovStore(write_fov_store(root.with_suffix(".fovs.zarr"), PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig())))
+    store = FovStore(
+        write_fov_store(root.with_suffix(".fovs.zarr"), PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig()))
+    )
     return store, manifest.set_index(mf.FOV_KEY).loc[store.keys].reset_index()
 
 
@@ -42,9 +44,15 @@ def measure(root: Path, workers: int) -> dict:
     out = write_crop_store(root.with_suffix(f".crops{workers}.zarr"), SegmentationJob(store, table, SegmentConfig(), workers, 32))
     seconds = time.perf_counter() - start
     crops = CropStore(out)
-    return {"workers": workers, "n_fovs": len(store), "n_cells": len(crops), "seconds": seconds,
-            "fovs_per_second": len(store) / seconds, "peak_rss_mb": peak_rss_mb(),
-            "peak_worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}  # fmt: skip
+    return {
+        "workers": workers,
+        "n_fovs": len(store),
+        "n_cells": len(crops),
+        "seconds": seconds,
+        "fovs_per_second": len(store) / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "peak_worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -64,13 +72,18 @@ def main() -> None:
                 cmd = [sys.executable, __file__, "--measure", str(root), "--workers", str(workers)]
                 runs[(plates, workers)] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     small, large = args.plates
-    print(json.dumps({
-        "benchmark": "segment", "machine": platform.machine(),
-        "runs": list(runs.values()),
-        "speedup_2_workers": {str(p): runs[(p, 2)]["fovs_per_second"] / runs[(p, 1)]["fovs_per_second"] for p in args.plates},
-        "peak_rss_ratio_large_vs_small": runs[(large, 1)]["peak_rss_mb"] / runs[(small, 1)]["peak_rss_mb"],
-        "fov_ratio": runs[(large, 1)]["n_fovs"] / runs[(small, 1)]["n_fovs"],
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "segment",
+                "machine": platform.machine(),
+                "runs": list(runs.values()),
+                "speedup_2_workers": {str(p): runs[(p, 2)]["fovs_per_second"] / runs[(p, 1)]["fovs_per_second"] for p in args.plates},
+                "peak_rss_ratio_large_vs_small": runs[(large, 1)]["peak_rss_mb"] / runs[(small, 1)]["peak_rss_mb"],
+                "fov_ratio": runs[(large, 1)]["n_fovs"] / runs[(small, 1)]["n_fovs"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

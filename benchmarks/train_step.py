@@ -31,11 +31,11 @@ from cell_dino.models.backbone import BackboneConfig, create_backbone
 from cell_dino.models.head import DINOHead
 from cell_dino.models.multicrop import MultiCropWrapper
 from cell_dino.reporting import peak_rss_mb
+from cell_dino.runtime import attention_kernels, peak_gpu_mb
 from cell_dino.ssl.augment import AugmentConfig, CropSpec, multicrop
 from cell_dino.ssl.ema import update_teacher
 from cell_dino.ssl.loss import DINOLoss
-from cell_dino.runtime import attention_kernels
-from cell_dino.ssl.trainer import adamw, clip_gradients, parameter_groups
+from cell_dino.ssl.optimiser import adamw, clip_gradients, parameter_groups
 
 CHANNELS = ("DNA", "Tubulin", "Actin")
 BATCH, OUT_DIM = 32, 65536
@@ -97,8 +97,14 @@ def measure(variant: str, steps: int, global_size: int, local_size: int) -> dict
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = (time.perf_counter() - start) / steps
-    return {"variant": variant, "device": device.type, "seconds_per_step": seconds, "images_per_second": BATCH / seconds,
-            "peak_rss_mb": peak_rss_mb(), "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else 0.0}  # fmt: skip
+    return {
+        "variant": variant,
+        "device": device.type,
+        "seconds_per_step": seconds,
+        "images_per_second": BATCH / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "peak_gpu_mb": peak_gpu_mb(device),
+    }
 
 
 def main() -> None:
@@ -114,17 +120,42 @@ def main() -> None:
     variants = ["cell_dino", "plain"] + (["lightly"] if importlib.util.find_spec("lightly") else [])
     runs = {}
     for variant in variants:
-        cmd = [sys.executable, __file__, "--variant", variant, "--steps", str(args.steps),
-               "--global-size", str(args.global_size), "--local-size", str(args.local_size)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            __file__,
+            "--variant",
+            variant,
+            "--steps",
+            str(args.steps),
+            "--global-size",
+            str(args.global_size),
+            "--local-size",
+            str(args.local_size),
+        ]
         runs[variant] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    print(json.dumps({
-        "benchmark": "train_step", "machine": platform.machine(), "torch": torch.__version__,
-        "config": {"arch": "vit_small", "patch": 16, "channels": 3, "batch": BATCH, "global": [2, args.global_size],
-                   "local": [6, args.local_size], "out_dim": OUT_DIM},
-        "runs": list(runs.values()),
-        "speedup_vs_plain": runs["cell_dino"]["images_per_second"] / runs["plain"]["images_per_second"],
-        "speedup_vs_lightly": runs["cell_dino"]["images_per_second"] / runs["lightly"]["images_per_second"] if "lightly" in runs else None,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_step",
+                "machine": platform.machine(),
+                "torch": torch.__version__,
+                "config": {
+                    "arch": "vit_small",
+                    "patch": 16,
+                    "channels": 3,
+                    "batch": BATCH,
+                    "global": [2, args.global_size],
+                    "local": [6, args.local_size],
+                    "out_dim": OUT_DIM,
+                },
+                "runs": list(runs.values()),
+                "speedup_vs_plain": runs["cell_dino"]["images_per_second"] / runs["plain"]["images_per_second"],
+                "speedup_vs_lightly": runs["cell_dino"]["images_per_second"] / runs["lightly"]["images_per_second"]
+                if "lightly" in runs
+                else None,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,20 +6,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-WELL_COLUMNS = ["Metadata_Plate", "Metadata_Well", "Metadata_Batch", "Metadata_Compound", "Metadata_Concentration",
-                "Metadata_Treatment", "Metadata_MoA", "Metadata_Control"]  # fmt: skip
+WELL_COLUMNS = [
+    "Metadata_Plate",
+    "Metadata_Well",
+    "Metadata_Batch",
+    "Metadata_Compound",
+    "Metadata_Concentration",
+    "Metadata_Treatment",
+    "Metadata_MoA",
+    "Metadata_Control",
+]
 
 
-def bbbc021_wells(manifest: pd.DataFrame, moas: list[str], compounds_per_moa: int = 2, controls_per_plate: int = 2) -> pd.DataFrame:
-    """Well metadata of one treatment (the first) of each of the first ``compounds_per_moa``
-    compounds of each MoA (every replicate well), and ``controls_per_plate`` DMSO wells of each
-    plate they are on."""
+def bbbc021_wells(
+    manifest: pd.DataFrame, moas: list[str], compounds_per_moa: int = 2, controls_per_plate: int = 2, doses_per_compound: int = 1
+) -> pd.DataFrame:
+    """Well metadata of the first ``doses_per_compound`` treatments (compound at a concentration)
+    of each of the first ``compounds_per_moa`` compounds of each MoA (every replicate well), and
+    ``controls_per_plate`` DMSO wells of each plate they are on."""
     wells = manifest[WELL_COLUMNS].drop_duplicates(["Metadata_Plate", "Metadata_Well"])
     chosen = []
     for moa in moas:
         of_moa = wells[wells["Metadata_MoA"] == moa].sort_values("Metadata_Treatment")
-        first = of_moa.groupby("Metadata_Compound")["Metadata_Treatment"].first().sort_index().iloc[:compounds_per_moa]
-        chosen.append(wells[wells["Metadata_Treatment"].isin(first)])
+        compounds = sorted(of_moa["Metadata_Compound"].unique())[:compounds_per_moa]
+        first = of_moa[of_moa["Metadata_Compound"].isin(compounds)].groupby("Metadata_Compound")["Metadata_Treatment"]
+        chosen.append(wells[wells["Metadata_Treatment"].isin(first.unique().explode().groupby(level=0).head(doses_per_compound))])
     treated = pd.concat(chosen)
     controls = wells[wells["Metadata_Control"] & wells["Metadata_Plate"].isin(treated["Metadata_Plate"])]
     controls = controls.groupby("Metadata_Plate").head(controls_per_plate)
@@ -33,8 +44,12 @@ def planted(rows: pd.DataFrame, n_features: int = 16, effect: float = 3.0, seed:
     moa_centre = {m: rng.normal(size=n_features) * effect for m in sorted(rows["Metadata_MoA"].dropna().unique())}
     compound_offset = {c: rng.normal(size=n_features) * effect / 3 for c in sorted(rows["Metadata_Compound"].unique())}
     origin = np.zeros(n_features)
-    x = np.stack([origin if control else moa_centre[m] + compound_offset[c] for m, c, control in
-                  rows[["Metadata_MoA", "Metadata_Compound", "Metadata_Control"]].itertuples(index=False)])  # fmt: skip
+    x = np.stack(
+        [
+            origin if control else moa_centre[m] + compound_offset[c]
+            for m, c, control in rows[["Metadata_MoA", "Metadata_Compound", "Metadata_Control"]].itertuples(index=False)
+        ]
+    )
     x = x + rng.normal(size=x.shape)
     return pd.concat([rows.reset_index(drop=True), pd.DataFrame(x, columns=[f"f_{j:04d}" for j in range(n_features)])], axis=1)
 

@@ -9,9 +9,11 @@ from typing import Any
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from cell_dino.pipelines.params import P, load_parameters
+from cell_dino.registry import PIPELINES
+
 REPO = Path(__file__).resolve().parents[1]
-# every pipeline, in the order make demo runs them
-CHAIN = ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile", "sweep")
+CHAIN = PIPELINES  # every pipeline, in the order make demo runs them
 
 
 def make_project(root: Path, phantom: Path | None = None) -> Path:
@@ -30,3 +32,9 @@ def run_pipeline(project: Path, name: str, env: str = "test", params: dict[str, 
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
         session.run(pipeline_names=[name])
+
+
+def parameters(name: str, model: type[P], env: str = "test", **overrides: Any) -> P:
+    """The parameter block ``name`` of this project's ``conf/`` (``base`` then ``env``) with
+    ``overrides`` over it, validated as ``model``: what a node gets from ``kedro run -e env``."""
+    return load_parameters(name, model, REPO, env, overrides)

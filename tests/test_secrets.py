@@ -14,10 +14,20 @@ from cell_dino.sweep.study import described
 
 
 def test_passwords_in_urls_and_secret_keys_are_hidden() -> None:
-    record = {"storage": "postgresql://user:s3cret@db.example:5432/optuna", "nested": [{"password": "s3cret", "n": 3}],
-              "api_token": "abc", "plain": "sqlite:///data/optuna.db", "user_only": "postgresql://user@host/db"}  # fmt: skip
-    assert redact(record) == {"storage": "postgresql://user:***@db.example:5432/optuna", "nested": [{"password": "***", "n": 3}],
-                              "api_token": "***", "plain": "sqlite:///data/optuna.db", "user_only": "postgresql://user@host/db"}  # fmt: skip
+    record = {
+        "storage": "postgresql://user:s3cret@db.example:5432/optuna",
+        "nested": [{"password": "s3cret", "n": 3}],
+        "api_token": "abc",
+        "plain": "sqlite:///data/optuna.db",
+        "user_only": "postgresql://user@host/db",
+    }
+    assert redact(record) == {
+        "storage": "postgresql://user:***@db.example:5432/optuna",
+        "nested": [{"password": "***", "n": 3}],
+        "api_token": "***",
+        "plain": "sqlite:///data/optuna.db",
+        "user_only": "postgresql://user@host/db",
+    }
     assert "s3cret" not in redact_text("connect to mysql+pymysql://a:s3cret@h/d and redis://:s3cret@h:6379")
 
 
@@ -28,4 +38,7 @@ def test_the_storage_password_comes_from_credentials_and_is_never_described() ->
         storage_url("postgresql://host/optuna", {"host": "x"})
     dataset = OptunaStorageDataset("postgresql://user:inline@host/optuna", credentials={"password": "s3cret"})
     assert "s3cret" not in str(dataset._describe()) and "inline" not in str(dataset._describe())
-    assert described(SimpleNamespace(engine=SimpleNamespace(url=make_url("postgresql://user:s3cret@host/optuna")))) == "postgresql://user:***@host/optuna"
+    assert (
+        described(SimpleNamespace(engine=SimpleNamespace(url=make_url("postgresql://user:s3cret@host/optuna"))))
+        == "postgresql://user:***@host/optuna"
+    )

@@ -16,26 +16,12 @@ from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 from omegaconf.errors import InterpolationResolutionError
 
+from cell_dino.registry import MODEL_NAMES as MODELS
+from cell_dino.registry import PIPELINES
 from cell_dino.secrets import redact
 from cell_dino.settings import CONFIG_LOADER_ARGS
 
-MODELS = ("dino", "dino_random", "wsdino", "wsdino_random")
-PIPELINES = ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile", "sweep")
-
-# which pipeline writes each output (tests/app checks this against the pipeline registry)
-PRODUCED_BY = {
-    "ingest_report": "ingest", "fov_store": "ingest", "segment_report": "segment", "crop_store": "segment",
-    "train_dino_report": "train_dino", "dino_training_metrics": "train_dino",
-    "train_wsdino_report": "train_wsdino", "wsdino_training_metrics": "train_wsdino",
-    "embeddings": "embed", "attention": "embed", "embed_report": "embed",
-    "profiles": "integrate", "umap": "integrate", "integrate_report": "integrate",
-    "metrics": "evaluate", "matches": "evaluate", "map_scores": "evaluate", "confusion_figure": "evaluate",
-    "umap_figure": "evaluate", "evaluate_report": "evaluate", "factor_figure": "evaluate", "epoch_selection": "evaluate",
-    "similarity": "profile", "similarity_figures": "profile", "modality_comparison": "profile", "pseudotime_figure": "profile",
-    "heterogeneity_figure": "profile", "attention_overlap": "profile", "attention_overlap_figure": "profile",
-    "discriminative_tokens": "profile", "token_figure": "profile", "profile_report": "profile",
-    "sweep_trials": "sweep", "sweep_record": "sweep", "sweep_history_figure": "sweep", "sweep_importance_figure": "sweep", "sweep_report": "sweep",
-}  # fmt: skip
+__all__ = ["MODELS", "PIPELINES"]
 
 
 def project() -> Path:
@@ -47,16 +33,19 @@ class Missing(Exception):
     """An output that has not been made yet; the message names the run that makes it."""
 
 
+DEFAULT_ENV = "local"  # the demo's environment (data/), Kedro's default run environment
+
+
 def environments() -> list[str]:
-    """The environments under ``conf/`` besides base: ``CELL_DINO_ENV`` (default ``local``, the
-    demo's) first."""
-    first = requested_environment()
+    """The environments under ``conf/`` besides base, the one shown first leading:
+    ``CELL_DINO_ENV`` when it names one, else ``local``."""
     names = sorted(p.name for p in (project() / "conf").iterdir() if p.is_dir() and p.name != "base")
+    first = requested_environment() if requested_environment() in names else DEFAULT_ENV
     return sorted(names, key=lambda n: n != first)
 
 
 def requested_environment() -> str:
-    return os.environ.get("CELL_DINO_ENV", "local")
+    return os.environ.get("CELL_DINO_ENV", DEFAULT_ENV)
 
 
 def unknown_environment() -> str | None:
@@ -70,8 +59,10 @@ def unknown_environment() -> str | None:
 def _absolute(config: Any, root: Path) -> Any:
     """Relative ``filepath`` / ``path`` entries made absolute against the project root."""
     if isinstance(config, dict):
-        return {k: str(root / v) if k in ("filepath", "path") and isinstance(v, str) and not Path(v).is_absolute() else _absolute(v, root)
-                for k, v in config.items()}  # fmt: skip
+        return {
+            k: str(root / v) if k in ("filepath", "path") and isinstance(v, str) and not Path(v).is_absolute() else _absolute(v, root)
+            for k, v in config.items()
+        }
     return config
 
 
@@ -100,8 +91,10 @@ def _parameters(root: str, env: str) -> dict:
     try:
         return redact(dict(_loader(Path(root), env)["parameters"]))
     except InterpolationResolutionError as error:
-        raise NeedsRuntimeParameters(f"the parameters of env `{env}` take values given at run time ({str(error).splitlines()[0]}); "
-                                     "each pipeline's last run record below shows the values it ran with") from error  # fmt: skip
+        raise NeedsRuntimeParameters(
+            f"the parameters of env `{env}` take values given at run time ({str(error).splitlines()[0]}); "
+            "each pipeline's last run record below shows the values it ran with"
+        ) from error
 
 
 def parameters(env: str) -> dict:
@@ -124,11 +117,17 @@ def modified(path: Path) -> float:
     return max([path.stat().st_mtime, *(p.stat().st_mtime for p in path.rglob("*"))])
 
 
+def produced_by(env: str, name: str) -> str | None:
+    """The pipeline that writes ``name``, as its catalog entry says (``metadata.cell-dino.pipeline``)."""
+    if name.endswith("_run"):
+        return name.removesuffix("_run")
+    dataset = catalog(env).get(name)
+    return None if dataset is None else ((dataset.metadata or {}).get("cell-dino") or {}).get("pipeline")
+
+
 def run_command(env: str, name: str) -> str:
-    base = name.split(".")[-1]
-    pipeline = PRODUCED_BY.get(base) or PRODUCED_BY.get(name) or (name.removesuffix("_run") if name.endswith("_run") else "the pipeline that writes it")
     flag = "" if env == "local" else f" -e {env}"
-    return f"kedro run{flag} --pipeline {pipeline}"
+    return f"kedro run{flag} --pipeline {produced_by(env, name) or '<the pipeline that writes it>'}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -4,7 +4,7 @@ matrix, and the discriminative patch tokens."""
 import numpy as np
 import plotly.express as px
 import streamlit as st
-from explorer.data import Missing, load, show
+from explorer.data import show
 from explorer.figures import heads_figure
 from explorer.images import composite
 
@@ -14,13 +14,9 @@ env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Attention: {model}")
 
 sample = show(env, f"{model}.attention")
-try:
-    channels = list(load(env, "crop_store").channels.names)
-except Missing as missing:
-    channels = []
-    st.info(str(missing))
+channels = sample.channels if sample is not None else []
 
-if sample is not None and channels:
+if sample is not None:
     labels = [f"{int(r.Metadata_Index)}: {getattr(r, 'Metadata_MoA', '')}" for r in sample.items.itertuples()]
     choice = st.selectbox("Sampled item", range(len(labels)), format_func=labels.__getitem__, key="sampled")
     image, attention = sample.images[choice], sample.attention[choice]
@@ -36,7 +32,9 @@ if sample is not None and channels:
         grid = np.zeros(attention.shape[-2:])
         grid[mine["token_row"].to_numpy(), mine["token_col"].to_numpy()] = 1
         st.caption(f"{len(mine)} of this item's {grid.size} patch tokens are discriminative")
-        st.plotly_chart(px.imshow(grid, zmin=0, zmax=1, color_continuous_scale="Greens", title="discriminative tokens of this item"), width="stretch")
+        st.plotly_chart(
+            px.imshow(grid, zmin=0, zmax=1, color_continuous_scale="Greens", title="discriminative tokens of this item"), width="stretch"
+        )
 
 left, right = st.columns(2)
 with left:

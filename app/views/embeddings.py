@@ -36,9 +36,17 @@ values = sorted(umap[facet].astype(str).unique())
 kept = st.multiselect(f"{facet} values shown", values, default=values)
 shown = umap[umap[facet].astype(str).isin(kept)].reset_index(drop=True)
 
-figure = px.scatter(shown, x="umap_0", y="umap_1", color=shown[colour].astype(str), custom_data=["Metadata_Index"],
-                    hover_data=[c for c in ("Metadata_Compound", "Metadata_Plate", "Metadata_Well", "Metadata_Index") if c in shown],
-                    render_mode="webgl", opacity=0.7, labels={"color": colour.removeprefix("Metadata_")})  # fmt: skip
+figure = px.scatter(
+    shown,
+    x="umap_0",
+    y="umap_1",
+    color=shown[colour].astype(str),
+    custom_data=["Metadata_Index"],
+    hover_data=[c for c in ("Metadata_Compound", "Metadata_Plate", "Metadata_Well", "Metadata_Index") if c in shown],
+    render_mode="webgl",
+    opacity=0.7,
+    labels={"color": colour.removeprefix("Metadata_")},
+)
 figure.update_traces(marker={"size": 5})
 event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="umap", width="stretch")
 
@@ -56,7 +64,13 @@ default = st.session_state.get("item", next((i for i in indices if i in sampled)
 item = st.selectbox("Item (or click a point)", indices, key="item_choice", index=indices.index(default) if default in indices else 0)
 
 row = embeddings.loc[embeddings["Metadata_Index"] == item].iloc[0]
-st.caption(" · ".join(f"{c.removeprefix('Metadata_')}: {row[c]}" for c in ("Metadata_MoA", "Metadata_Compound", "Metadata_Plate", "Metadata_Well") if c in row))
+st.caption(
+    " · ".join(
+        f"{c.removeprefix('Metadata_')}: {row[c]}"
+        for c in ("Metadata_MoA", "Metadata_Compound", "Metadata_Plate", "Metadata_Well")
+        if c in row
+    )
+)
 
 if store is not None:
     channels = list(store.channels.names)

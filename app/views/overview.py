@@ -11,10 +11,17 @@ from cell_dino.secrets import redact
 env = st.session_state["env"]
 st.title("Overview")
 
-REPORTS = [("ingest", "ingest_report"), ("segment", "segment_report"), ("train_dino", "train_dino_report"),
-           ("train_wsdino", "train_wsdino_report"), *((f"embed ({m})", f"{m}.embed_report") for m in MODELS),
-           *((f"integrate ({m})", f"{m}.integrate_report") for m in MODELS), ("evaluate", "evaluate_report"),
-           ("profile", "profile_report"), ("sweep", "sweep_report")]  # fmt: skip
+REPORTS = [
+    ("ingest", "ingest_report"),
+    ("segment", "segment_report"),
+    ("train_dino", "train_dino_report"),
+    ("train_wsdino", "train_wsdino_report"),
+    *((f"embed ({m})", f"{m}.embed_report") for m in MODELS),
+    *((f"integrate ({m})", f"{m}.integrate_report") for m in MODELS),
+    ("evaluate", "evaluate_report"),
+    ("profile", "profile_report"),
+    ("sweep", "sweep_report"),
+]
 
 rows = []
 for pipeline, name in REPORTS:
@@ -24,11 +31,18 @@ for pipeline, name in REPORTS:
         rows.append({"pipeline": pipeline, "ran": "not yet"})
         continue
     seconds = report.get("seconds") or report.get("seconds_last_run")
-    rows.append({"pipeline": pipeline, "ran": datetime.fromtimestamp(modified(output_path(env, name))).strftime("%Y-%m-%d %H:%M"),
-                 "inputs": report.get("n_inputs"), "outputs": report.get("n_outputs"),
-                 "seconds": round(seconds, 1) if seconds else None,
-                 "items/s": round(report.get("items_per_second") or report.get("images_per_second") or 0, 1) or None,
-                 "peak RSS (MB)": round(report["peak_rss_mb"]) if report.get("peak_rss_mb") else None})  # fmt: skip
+    rows.append(
+        {
+            "pipeline": pipeline,
+            "ran": datetime.fromtimestamp(modified(output_path(env, name))).strftime("%Y-%m-%d %H:%M"),
+            "inputs": report.get("n_inputs"),
+            "outputs": report.get("n_outputs"),
+            "seconds": round(seconds, 1) if seconds else None,
+            "items/s": round(report.get("items_per_second") or report.get("fovs_per_second") or report.get("images_per_second") or 0, 1)
+            or None,
+            "peak RSS (MB)": round(report["peak_rss_mb"]) if report.get("peak_rss_mb") else None,
+        }
+    )
 st.subheader("Runs")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 3)
 
@@ -38,8 +52,11 @@ st.subheader("Headline metrics (TVN, the WS-DINO protocol)")
 def headline(report: dict) -> None:
     table = pd.DataFrame(report["headline"]).T.rename_axis("model").astype(float)
     st.dataframe(table.style.format("{:.3f}", na_rep="undefined"), width="stretch")
-    reasons = [{"model": model, "metric": metric, "undefined because": why}
-               for model, summary in report["models"].items() for metric, why in summary.get("undefined", {}).items()]  # fmt: skip
+    reasons = [
+        {"model": model, "metric": metric, "undefined because": why}
+        for model, summary in report["models"].items()
+        for metric, why in summary.get("undefined", {}).items()
+    ]
     if reasons:
         st.dataframe(pd.DataFrame(reasons), hide_index=True, width="stretch")
 

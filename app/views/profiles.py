@@ -21,8 +21,10 @@ if tables and figures:
         zoom += [g for g in table.index if annotation[g] in by_annotation and g not in zoom]
     if len(zoom) >= 2:
         part = table.loc[zoom, zoom]
-        st.plotly_chart(px.imshow(part.to_numpy(), x=zoom, y=zoom, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f",
-                                  title="zoom"), width="stretch")  # fmt: skip
+        st.plotly_chart(
+            px.imshow(part.to_numpy(), x=zoom, y=zoom, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f", title="zoom"),
+            width="stretch",
+        )
 
 st.subheader("Agreement with another modality (Mantel, CCA)")
 comparison = show(env, f"{model}.modality_comparison")

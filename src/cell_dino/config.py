@@ -5,19 +5,30 @@ the configurations share."""
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-settings = partial(dataclass, frozen=True, config=ConfigDict(extra="forbid"))
+# allow_inf_nan: infinities and NaN are refused wherever a number is expected
+settings = partial(dataclass, frozen=True, config=ConfigDict(extra="forbid", allow_inf_nan=False))
 
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Probability = Annotated[float, Field(ge=0, le=1)]
-Fraction = Annotated[float, Field(gt=0, le=1)]  # a share of something: above 0, at most all of it
-Count = Annotated[int, Field(ge=1)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
+
+def _not_bool(value: Any) -> Any:
+    """``lr: true`` is a mistake, not 1.0."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is expected, not {value}")
+    return value
+
+
+Number = BeforeValidator(_not_bool)
+Positive = Annotated[float, Number, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Number, Field(ge=0, allow_inf_nan=False)]
+Probability = Annotated[float, Number, Field(ge=0, le=1)]
+Fraction = Annotated[float, Number, Field(gt=0, le=1)]  # a share of something: above 0, at most all of it
+Count = Annotated[int, Number, Field(ge=1)]
+NonNegativeInt = Annotated[int, Number, Field(ge=0)]
+Device = Annotated[str, Field(pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")]  # auto: CUDA, else MPS, else CPU
 
 
 def ordered_pair(name: str, pair: tuple[float, float]) -> None:

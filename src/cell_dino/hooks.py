@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from cell_dino.publication import DataRootLock, Journal
+from cell_dino.publication import DataRootLock, Journal, is_main_process
 from cell_dino.secrets import redact
 
 RECORD = "{pipeline}_run"  # catalog pattern: 08_reporting/runs/<pipeline>.json
@@ -29,12 +29,18 @@ class RunRecordHooks:
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], run_result: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        if not is_main_process():
+            return
         parameters = catalog.load("parameters")
         for name in run_params.get("pipeline_names") or ["__default__"]:
             block = parameters.get(name, {})
-            record = {"pipeline": name, "env": run_params.get("env") or self.default_env, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                      "runtime_params": run_params.get("runtime_params") or {},
-                      "parameters": block.model_dump(mode="json") if hasattr(block, "model_dump") else block}  # fmt: skip
+            record = {
+                "pipeline": name,
+                "env": run_params.get("env") or self.default_env,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                "runtime_params": run_params.get("runtime_params") or {},
+                "parameters": block.model_dump(mode="json") if hasattr(block, "model_dump") else block,
+            }
             # made plain before saving, so that a value JSON cannot hold fails here, not half-way through the file
             catalog.save(RECORD.format(pipeline=name), redact(json.loads(json.dumps(record, default=_plain))))
 
@@ -63,6 +69,8 @@ class PublicationHooks:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        if not is_main_process():  # under torchrun the main process holds the data root for all
+            return
         names = ",".join(run_params.get("pipeline_names") or ["__default__"])
         self.lock = DataRootLock(self.root)
         self.lock.acquire(f"kedro run --pipeline {names} (env {run_params.get('env')})")

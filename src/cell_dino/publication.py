@@ -32,6 +32,11 @@ LOCK, JOURNAL = ".cell-dino.lock", ".cell-dino-journal.json"
 INTERRUPTED_WRITE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-[0-9a-f]{8}$")
 
 
+def is_main_process() -> bool:
+    """Rank 0 of a ``torchrun`` job, or a process started without it: the one that publishes."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 class RunInProgress(RuntimeError):
     """Another run holds the data root."""
 

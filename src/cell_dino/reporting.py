@@ -1,4 +1,4 @@
-"""Run-report figures shared by every pipeline: peak memory and throughput."""
+"""Run reports: the figures every pipeline reports (counts, time, throughput, peak memory)."""
 
 from __future__ import annotations
 
@@ -25,3 +25,11 @@ def peak_rss_mb() -> float:
 
 def per_second(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("nan")
+
+
+def run_report(n_inputs: int, n_outputs: int, seconds: float | None = None, unit: str = "items", **figures: object) -> dict:
+    """The head every ``08_reporting/<pipeline>.json`` shares (inputs, outputs, seconds, inputs per
+    second as ``<unit>_per_second``, peak memory of this process in MiB), followed by the
+    pipeline's own ``figures``."""
+    timing = {} if seconds is None else {"seconds": seconds, f"{unit}_per_second": per_second(n_inputs, seconds)}
+    return {"n_inputs": n_inputs, "n_outputs": n_outputs, **timing, "peak_rss_mb": peak_rss_mb(), **figures}

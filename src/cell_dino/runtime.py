@@ -70,3 +70,8 @@ def attention_kernels(device: torch.device, choice: Attention) -> contextlib.Abs
 def fused_optimiser(device: torch.device) -> bool:
     """Whether the device has PyTorch's fused AdamW kernel."""
     return device.type in ("cpu", "cuda")
+
+
+def peak_gpu_mb(device: torch.device) -> float:
+    """Peak GPU memory allocated by this process on ``device``, in MiB (0 off CUDA)."""
+    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else 0.0

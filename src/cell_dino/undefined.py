@@ -9,7 +9,7 @@ result's name and lets every other result be computed and written.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,13 @@ def require(condition: bool, reason: str) -> None:
     """Raise :class:`Undefined` with ``reason`` unless ``condition`` holds."""
     if not condition:
         raise Undefined(reason)
+
+
+def needs(columns: Iterable[str], needed: Iterable[str], what: str) -> None:
+    """Raise :class:`Undefined` when a table (its ``columns``) lacks a column ``what`` needs."""
+    present = set(columns)
+    missing = [c for c in needed if c not in present]
+    require(not missing, f"{what} needs the column(s) {missing}, which the profiles do not have")
 
 
 def attempt(name: str, compute: Callable[[], T], undefined: dict[str, str]) -> T | None:

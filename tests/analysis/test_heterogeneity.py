@@ -8,7 +8,9 @@ from cell_dino.analysis.heterogeneity import group_spread, top_k_curve
 def test_groups_are_ranked_by_their_planted_spread() -> None:
     rng = np.random.default_rng(0)
     spreads = {"g0": 0.2, "g1": 1.0, "g2": 3.0, "g3": 0.5}
-    frames = [pd.DataFrame(rng.normal(0, s, (100, 8)), columns=[f"f{i}" for i in range(8)]).assign(Metadata_Well=g) for g, s in spreads.items()]
+    frames = [
+        pd.DataFrame(rng.normal(0, s, (100, 8)), columns=[f"f{i}" for i in range(8)]).assign(Metadata_Well=g) for g, s in spreads.items()
+    ]
     table = pd.concat(frames + [pd.DataFrame(np.zeros((2, 8)), columns=[f"f{i}" for i in range(8)]).assign(Metadata_Well="tiny")])
     ranking = group_spread(table, ["Metadata_Well"], n_components=8, min_items=5)
     assert ranking["Metadata_Well"].tolist() == ["g2", "g1", "g3", "g0"]  # "tiny" (2 cells) left out

@@ -1,8 +1,10 @@
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from cell_dino.analysis.pseudotime import diffusion_map, pseudotime, root_cell
+from cell_dino.analysis.pseudotime import diffusion_map, pseudotime, pseudotime_table, root_cell
+from cell_dino.undefined import Undefined
 
 
 def trajectory(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -41,3 +43,10 @@ def test_cells_the_root_cannot_reach_have_no_pseudotime() -> None:
     assert np.isinf(time[far]).all() and np.isfinite(time[~far]).all()
     assert spearmanr(time[~far], t[~far]).statistic > 0.95
     assert (diffusion.eigenvalues > 1 - 1e-6).sum() == 2  # one stationary state per component
+
+
+def test_identical_items_have_no_pseudotime() -> None:
+    """60 identical items (a collapsed model) were ordered from 0 to 1 by floating-point noise."""
+    items = pd.DataFrame(np.ones((60, 8)), columns=[f"f{i}" for i in range(8)]).assign(Metadata_MoA=np.repeat(["DMSO", "A", "B"], 20))
+    with pytest.raises(Undefined, match="features do not vary"):
+        pseudotime_table(items, "Metadata_MoA", "DMSO", [], n_pcs=4, n_neighbors=10, n_components=5, max_cells=100)

@@ -7,8 +7,13 @@ from cell_dino.analysis.similarity import cosine_similarity, group_profiles, kee
 
 def profiles() -> pd.DataFrame:
     rows = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [1.0, 0.1], "d": [0.1, 1.0]}
-    return pd.DataFrame([{"Metadata_Treatment": t, "Metadata_MoA": "x" if t in "ac" else "y", "f0": v[0], "f1": v[1]}
-                         for t, v in rows.items() for _ in range(2)])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"Metadata_Treatment": t, "Metadata_MoA": "x" if t in "ac" else "y", "f0": v[0], "f1": v[1]}
+            for t, v in rows.items()
+            for _ in range(2)
+        ]
+    )
 
 
 def test_cosine_similarity_by_hand_and_cluster_order_puts_similar_groups_together() -> None:

@@ -24,8 +24,14 @@ from tests.projects import REPO
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 # url path -> the page's title
-PAGES = {"": "Overview", "embeddings": "Embeddings: dino", "evaluation": "Evaluation: dino", "profiles": "Profiles: dino",
-         "attention": "Attention: dino", "training": "Training and sweeps"}  # fmt: skip
+PAGES = {
+    "": "Overview",
+    "embeddings": "Embeddings: dino",
+    "evaluation": "Evaluation: dino",
+    "profiles": "Profiles: dino",
+    "attention": "Attention: dino",
+    "training": "Training and sweeps",
+}
 
 
 def _free_port() -> int:
@@ -44,11 +50,25 @@ def served(finished_project: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     port = _free_port()
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app" / "main.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
         env={**os.environ, "CELL_DINO_PROJECT": str(finished_project), "CELL_DINO_ENV": "test", "KEDRO_DISABLE_TELEMETRY": "true"},
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):

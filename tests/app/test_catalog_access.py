@@ -11,17 +11,23 @@ import pytest
 from tests.projects import REPO
 
 sys.path.insert(0, str(REPO / "app"))
-from explorer.data import MODELS, PRODUCED_BY, Missing, environments, load  # noqa: E402
+from explorer.data import Missing, environments, load, produced_by  # noqa: E402
 
 
-def test_outputs_are_mapped_to_the_pipelines_that_write_them() -> None:
+def test_every_output_has_its_own_catalog_entry_naming_the_pipeline_that_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No catch-all pattern turns a misspelt output into a new file: each output of each pipeline
+    resolves to an entry whose metadata names that pipeline, which the explorer reads."""
     from kedro.framework.project import pipelines
     from kedro.framework.startup import bootstrap_project
 
+    monkeypatch.setenv("CELL_DINO_PROJECT", str(REPO))
     bootstrap_project(REPO)
-    for name, pipeline in PRODUCED_BY.items():
-        outputs = pipelines[pipeline].all_outputs()
-        assert name in outputs or any(f"{m}.{name}" in outputs for m in MODELS), (name, pipeline)
+    for name, pipeline in pipelines.items():
+        if name == "__default__":
+            continue
+        for output in pipeline.all_outputs():
+            assert produced_by("test", output) == name, (output, name, produced_by("test", output))
+    assert produced_by("test", "dino.metrcs") is None  # a typo resolves to no entry
 
 
 def test_only_catalog_names_and_conf_environments_reach_the_file_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

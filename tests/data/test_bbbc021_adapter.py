@@ -94,3 +94,12 @@ def test_whole_real_table_reads_with_its_real_counts(shared_bbbc021: Path, tmp_p
     assert annotated.loc[~annotated[mf.CONTROL], mf.TREATMENT].nunique() == 103
     assert sorted(manifest[mf.SITE].unique()) == [1, 2, 3, 4]
     assert manifest[mf.BATCH].nunique() == 10
+
+
+def test_a_header_only_moa_table_names_the_file(tmp_path: Path, shared_bbbc021: Path) -> None:
+    import shutil
+
+    shutil.copy(shared_bbbc021 / "BBBC021_v1_image.csv.gz", tmp_path)
+    (tmp_path / "BBBC021_v1_moa.csv").write_text("compound,concentration,moa\n")
+    with pytest.raises(ManifestError, match=r"BBBC021_v1_moa\.csv: no fields in this table"):
+        read_bbbc021(tmp_path)

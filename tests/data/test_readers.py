@@ -5,7 +5,7 @@ import pytest
 import tifffile
 
 from cell_dino.data.errors import ImageReadError
-from cell_dino.data.readers import BlankChannelError, image_shape, read_fov, read_image
+from cell_dino.data.readers import BlankChannelError, image_header, read_fov, read_image
 from tests.conftest import write_tiff
 
 
@@ -72,11 +72,28 @@ def test_a_blank_channel_names_its_file_and_position(tmp_path: Path) -> None:
     """A failed stain: every pixel 0."""
     good = write_tiff(tmp_path / "dna.tif", shape=(8, 8))
     tifffile.imwrite(tmp_path / "actin.tif", np.zeros((8, 8), np.uint16))
-    with pytest.raises(BlankChannelError, match=r"actin\.tif: blank channel, no signal \(every pixel is 0\)") as error:
+    with pytest.raises(BlankChannelError, match=r"actin\.tif: blank channel, no signal \(every pixel is 0,") as error:
         read_fov([good, tmp_path / "actin.tif"])
     assert error.value.channel == 1
 
 
-def test_image_shape_reads_the_header_only(tmp_path: Path) -> None:
-    assert image_shape(write_tiff(tmp_path / "a.tif", shape=(24, 40))) == (24, 40)
-    assert image_shape(tmp_path / "absent.tif") is None
+def test_the_header_gives_shape_and_pixel_type_without_decoding(tmp_path: Path) -> None:
+    assert image_header(write_tiff(tmp_path / "a.tif", shape=(24, 40))) == ((24, 40), np.dtype(np.uint16))
+    assert image_header(tmp_path / "absent.tif") is None
+
+
+def test_a_channel_of_zeros_with_a_hot_pixel_is_still_blank_and_float64_overflow_is_named(tmp_path: Path) -> None:
+    """A failed stain with one hot pixel passed the every-pixel-equal check; a float64 value beyond
+    float32 became inf only after the cast, and the run failed naming no file."""
+    good = write_tiff(tmp_path / "dna.tif", shape=(64, 64))
+    zeros = np.zeros((64, 64), np.uint16)
+    zeros[3, 4] = 4095
+    tifffile.imwrite(tmp_path / "actin.tif", zeros)
+    with pytest.raises(BlankChannelError, match=r"actin\.tif: blank channel"):
+        read_fov([good, tmp_path / "actin.tif"])
+    big = np.random.default_rng(1).random((64, 64)) * 100
+    big[10, 10] = 1e39
+    tifffile.imwrite(tmp_path / "tubulin.tif", big)
+    tifffile.imwrite(tmp_path / "dna64.tif", np.random.default_rng(0).random((64, 64)))
+    with pytest.raises(ImageReadError, match=r"tubulin\.tif: pixel values beyond the float32 range"):
+        read_fov([tmp_path / "dna64.tif", tmp_path / "tubulin.tif"])

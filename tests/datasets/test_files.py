@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.io.core import DatasetError
 
 from cell_dino.datasets.files import JSONDataset, ParquetDataset
 
@@ -16,7 +17,7 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temporary(tmp_path: Path)
     path = tmp_path / "table.parquet"
     dataset = ParquetDataset(str(path))
     dataset.save(pd.DataFrame({"a": [1, 2]}))
-    with pytest.raises(Exception):
+    with pytest.raises(DatasetError, match="table.parquet"):
         dataset.save(pd.DataFrame({"a": [object()]}))  # pyarrow cannot write this column
     pd.testing.assert_frame_equal(dataset.load(), pd.DataFrame({"a": [1, 2]}))
     assert [p.name for p in tmp_path.iterdir()] == ["table.parquet"]

@@ -33,6 +33,14 @@ def test_mlp_learns_planted_classes_with_compounds_never_split() -> None:
     assert np.trace(result.confusion.to_numpy()) == (result.predictions["label"] == result.predictions["prediction"]).sum()
 
 
+def test_a_class_of_a_single_compound_is_left_out_not_scored_zero() -> None:
+    """BBBC021's Eg5 inhibitors-like classes of one compound were always tested unseen: F1 0 pulled macro-F1 down."""
+    profiles = _planted(np.random.default_rng(0), ["A", "A", "B", "B", "C", "C", "D"])
+    result = cross_validate(profiles, config=FAST)
+    assert result.left_out == ["D"] and result.classes == ["A", "B", "C"] and "D" not in set(result.predictions["label"])
+    assert result.macro_f1 > 0.95
+
+
 def test_mlp_on_labels_unrelated_to_the_features_is_near_chance() -> None:
     profiles = _planted(np.random.default_rng(1), ["A", "A", "B", "B", "C", "C"], scale=0.0)
     assert cross_validate(profiles, config=FAST).macro_f1 < 0.6
@@ -63,9 +71,16 @@ def test_mutual_information_matches_the_formula_and_assigns_planted_factors() ->
     rng = np.random.default_rng(3)
     n = 600
     moa, batch = rng.integers(0, 3, n), rng.integers(0, 2, n)
-    profiles = pd.DataFrame({"Metadata_MoA": moa.astype(str), "Metadata_Batch": batch.astype(str),
-                             "f_moa": moa * 2.0 + rng.normal(size=n) * 0.3, "f_moa2": -moa + rng.normal(size=n) * 0.3,
-                             "f_batch": batch * 3.0 + rng.normal(size=n) * 0.3, "f_noise": rng.normal(size=n)})  # fmt: skip
+    profiles = pd.DataFrame(
+        {
+            "Metadata_MoA": moa.astype(str),
+            "Metadata_Batch": batch.astype(str),
+            "f_moa": moa * 2.0 + rng.normal(size=n) * 0.3,
+            "f_moa2": -moa + rng.normal(size=n) * 0.3,
+            "f_batch": batch * 3.0 + rng.normal(size=n) * 0.3,
+            "f_noise": rng.normal(size=n),
+        }
+    )
     information = mutual_information(profiles, ["Metadata_MoA", "Metadata_Batch"], bins=5)
     assert information.loc["f_moa", "Metadata_MoA"] == pytest.approx(_mi_by_hand(moa, discretise(profiles["f_moa"].to_numpy(), 5)))
     assert information.loc["f_noise"].max() < 0.02
@@ -76,12 +91,21 @@ def test_mutual_information_matches_the_formula_and_assigns_planted_factors() ->
 
 def test_constant_features_are_informative_about_no_factor() -> None:
     """argmax over an all-zero row picked the first factor: constant features counted as MoA."""
-    profiles = pd.DataFrame({"Metadata_MoA": list("aabb") * 5, "Metadata_Batch": list("abab") * 5, "f_const": 1.0, "f_moa": [0, 0, 1, 1] * 5})
+    profiles = pd.DataFrame(
+        {"Metadata_MoA": list("aabb") * 5, "Metadata_Batch": list("abab") * 5, "f_const": 1.0, "f_moa": [0, 0, 1, 1] * 5}
+    )
     shares = factor_shares(mutual_information(profiles, ["Metadata_MoA", "Metadata_Batch"], bins=2)).set_index("factor")
     assert shares["n_features"].to_dict() == {"Metadata_MoA": 1, "Metadata_Batch": 0, "none": 1}
 
 
-@pytest.mark.parametrize(("compounds", "labels", "message"), [(["c0"] * 4, list("ABAB"), "2 distinct"), (["c0", "c1"] * 2, ["A"] * 4, "2 classes")])
+@pytest.mark.parametrize(
+    ("compounds", "labels", "message"),
+    [
+        (["c0"] * 4, list("ABAB"), "at least 2 classes of Metadata_MoA with items of 2 Metadata_Compound values"),  # both classes left out
+        (["c0"] * 4, ["A|B", "A", "A|B", "B"], "2 distinct Metadata_Compound"),  # multi-label: nothing left out, nothing to split
+        (["c0", "c1"] * 2, ["A"] * 4, "2 classes"),
+    ],
+)
 def test_a_split_the_design_cannot_support_is_undefined(compounds: list[str], labels: list[str], message: str) -> None:
     profiles = pd.DataFrame({"Metadata_Compound": compounds, "Metadata_MoA": labels, "f0": [0.0, 1.0, 2.0, 3.0]})
     with pytest.raises(Undefined, match=message):

@@ -30,8 +30,11 @@ def _frame(names: list[str], **meta: list) -> pd.DataFrame:
 
 
 def test_phenotypic_activity_by_hand(empty_home: Path) -> None:
-    profiles = _frame(["q", "p", "n1", "n2", "n3"], Metadata_Treatment=["t", "t", "DMSO", "DMSO", "DMSO"],
-                      Metadata_Control=[False, False, True, True, True])  # fmt: skip
+    profiles = _frame(
+        ["q", "p", "n1", "n2", "n3"],
+        Metadata_Treatment=["t", "t", "DMSO", "DMSO", "DMSO"],
+        Metadata_Control=[False, False, True, True, True],
+    )
     result = phenotypic_activity(profiles, null_size=2000, seed=0)
     # q ranks: n1 (0.90), p (0.60), ... -> AP 1/2; p ranks: n1 (0.889), n2 (0.80), q (0.60) -> AP 1/3
     assert result["Metadata_Treatment"].tolist() == ["t"]
@@ -64,8 +67,14 @@ def _random_profiles(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     treatment = np.where(np.arange(n) % 10 == 0, "DMSO", (np.arange(n) // 4).astype(str))
     x = rng.normal(size=(n, 12)) + (np.arange(n) // 4 % 7)[:, None] * 0.3
-    meta = pd.DataFrame({"Metadata_Treatment": treatment, "Metadata_Control": treatment == "DMSO",
-                         "Metadata_Compound": treatment, "Metadata_MoA": [f"m{int(t) % 5}" if t != "DMSO" else None for t in treatment]})  # fmt: skip
+    meta = pd.DataFrame(
+        {
+            "Metadata_Treatment": treatment,
+            "Metadata_Control": treatment == "DMSO",
+            "Metadata_Compound": treatment,
+            "Metadata_MoA": [f"m{int(t) % 5}" if t != "DMSO" else None for t in treatment],
+        }
+    )
     return pd.concat([meta, pd.DataFrame(x).add_prefix("f")], axis=1)
 
 
@@ -77,16 +86,33 @@ def test_average_precisions_equal_copairs_where_no_similarities_tie() -> None:
     profiles = _random_profiles(300, 4)
     x = profiles.filter(regex="^f").to_numpy()
     meta = profiles[["Metadata_Treatment", "Metadata_Control"]].assign(ref=np.where(profiles["Metadata_Control"], np.arange(300), -1))
-    theirs = average_precision(meta, x, pos_sameby=["Metadata_Treatment", "ref"], pos_diffby=[], neg_sameby=[],
-                               neg_diffby=["Metadata_Treatment", "ref"], progress_bar=False)  # fmt: skip
+    theirs = average_precision(
+        meta,
+        x,
+        pos_sameby=["Metadata_Treatment", "ref"],
+        pos_diffby=[],
+        neg_sameby=[],
+        neg_diffby=["Metadata_Treatment", "ref"],
+        progress_bar=False,
+    )
     theirs = theirs.loc[~theirs["Metadata_Control"]].groupby("Metadata_Treatment")["average_precision"].mean()
     ours = phenotypic_activity(profiles, null_size=200, seed=0).set_index("Metadata_Treatment")["mean_average_precision"]
     np.testing.assert_allclose(ours.sort_index().to_numpy(), theirs.sort_index().to_numpy(), rtol=1e-4)
 
     labelled = profiles[~profiles["Metadata_Control"]].reset_index(drop=True)
-    theirs = average_precision(labelled[["Metadata_MoA", "Metadata_Compound"]], labelled.filter(regex="^f").to_numpy(),
-                               pos_sameby=["Metadata_MoA"], pos_diffby=["Metadata_Compound"], neg_sameby=[],
-                               neg_diffby=["Metadata_MoA"], progress_bar=False).groupby("Metadata_MoA")["average_precision"].mean()  # fmt: skip
+    theirs = (
+        average_precision(
+            labelled[["Metadata_MoA", "Metadata_Compound"]],
+            labelled.filter(regex="^f").to_numpy(),
+            pos_sameby=["Metadata_MoA"],
+            pos_diffby=["Metadata_Compound"],
+            neg_sameby=[],
+            neg_diffby=["Metadata_MoA"],
+            progress_bar=False,
+        )
+        .groupby("Metadata_MoA")["average_precision"]
+        .mean()
+    )
     ours = phenotypic_consistency(profiles, null_size=200, seed=0).set_index("Metadata_MoA")["mean_average_precision"]
     np.testing.assert_allclose(ours.sort_index().to_numpy(), theirs.sort_index().to_numpy(), rtol=1e-4)
 
@@ -98,9 +124,16 @@ def test_multilabel_consistency_equals_copairs_multilabel() -> None:
     profiles = profiles[~profiles["Metadata_Control"]].reset_index(drop=True)
     profiles.loc[::3, "Metadata_MoA"] = profiles.loc[::3, "Metadata_MoA"] + "|m9"
     meta = profiles[["Metadata_MoA", "Metadata_Compound"]].assign(Metadata_MoA=profiles["Metadata_MoA"].str.split("|"))
-    theirs = multilabel.average_precision(meta, profiles.filter(regex="^f").to_numpy(), pos_sameby=["Metadata_MoA"],
-                                          pos_diffby=["Metadata_Compound"], neg_sameby=[], neg_diffby=["Metadata_MoA"],
-                                          multilabel_col="Metadata_MoA", progress_bar=False)  # fmt: skip
+    theirs = multilabel.average_precision(
+        meta,
+        profiles.filter(regex="^f").to_numpy(),
+        pos_sameby=["Metadata_MoA"],
+        pos_diffby=["Metadata_Compound"],
+        neg_sameby=[],
+        neg_diffby=["Metadata_MoA"],
+        multilabel_col="Metadata_MoA",
+        progress_bar=False,
+    )
     theirs = theirs.groupby("Metadata_MoA")["average_precision"].mean()
     ours = phenotypic_consistency(profiles, null_size=200, seed=0).set_index("Metadata_MoA")["mean_average_precision"]
     np.testing.assert_allclose(ours.sort_index().to_numpy(), theirs.sort_index().to_numpy(), rtol=1e-4)
@@ -113,8 +146,9 @@ def _angles(degrees: list[float], **meta: list) -> pd.DataFrame:
 
 def test_a_tie_between_a_positive_and_a_negative_scores_the_mean_of_both_orders() -> None:
     """q's replicate p2 and control n1 are equally similar to it: AP (1 + 5/6) / 2, not 1."""
-    profiles = _angles([0, 10, 60, 60, 170], Metadata_Treatment=["t", "t", "t", "DMSO", "DMSO"],
-                       Metadata_Control=[False, False, False, True, True])  # fmt: skip
+    profiles = _angles(
+        [0, 10, 60, 60, 170], Metadata_Treatment=["t", "t", "t", "DMSO", "DMSO"], Metadata_Control=[False, False, False, True, True]
+    )
     from cell_dino.evaluation.average_precision import blocked_average_precision
 
     x = profiles[["f0", "f1"]].to_numpy()
@@ -130,8 +164,9 @@ def test_a_tie_between_a_positive_and_a_negative_scores_the_mean_of_both_orders(
 def test_constant_features_score_at_chance_not_one() -> None:
     """Three replicates and two controls, every profile identical: each query ranks 2 positives
     among 4 tied candidates, whose expected AP over all orders is 49/72 (enumerated by hand)."""
-    profiles = _frame(["q", "q", "q", "q", "q"], Metadata_Treatment=["t", "t", "t", "DMSO", "DMSO"],
-                      Metadata_Control=[False, False, False, True, True])  # fmt: skip
+    profiles = _frame(
+        ["q", "q", "q", "q", "q"], Metadata_Treatment=["t", "t", "t", "DMSO", "DMSO"], Metadata_Control=[False, False, False, True, True]
+    )
     result = phenotypic_activity(profiles, null_size=2000, seed=0)
     assert result["mean_average_precision"].iloc[0] == pytest.approx(49 / 72)
     assert result["p_value"].iloc[0] > 0.2 and not result["below_corrected_p"].iloc[0]
@@ -154,8 +189,13 @@ def test_zero_norm_profiles_take_no_part_and_none_left_is_undefined() -> None:
 )
 def test_metrics_the_design_cannot_support_are_undefined(treatments, moas, compounds, function, message) -> None:
     """One well per treatment (no replicates), a single MoA, one compound per MoA."""
-    profiles = _frame(["q", "p", "n1", "n2"], Metadata_Treatment=treatments, Metadata_MoA=moas, Metadata_Compound=compounds,
-                      Metadata_Control=[t == "DMSO" for t in treatments])  # fmt: skip
+    profiles = _frame(
+        ["q", "p", "n1", "n2"],
+        Metadata_Treatment=treatments,
+        Metadata_MoA=moas,
+        Metadata_Compound=compounds,
+        Metadata_Control=[t == "DMSO" for t in treatments],
+    )
     compute = phenotypic_activity if function == "activity" else phenotypic_consistency
     with pytest.raises(Undefined, match=message):
         compute(profiles, null_size=100)

@@ -12,12 +12,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cell_dino.features.attention import cls_attention_and_tokens
 from cell_dino.features.artifacts import read_embeddings
+from cell_dino.features.attention import cls_attention_and_tokens
 from cell_dino.features.job import EmbeddingJob
 from cell_dino.features.model import (
-    ConcatenatedExtractors, FeatureConfig, FeatureExtractor, Preprocessing, centre_crops, greyscale_rgb_extractor, pooled,
-)  # fmt: skip
+    ConcatenatedExtractors,
+    FeatureConfig,
+    FeatureExtractor,
+    Preprocessing,
+    centre_crops,
+    greyscale_rgb_extractor,
+    pooled,
+)
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 
 TINY = BackboneConfig(arch="vit_tiny", patch_size=8, img_size=32, depth=2, drop_path_rate=0.0)
@@ -74,8 +80,13 @@ def test_preprocessing_normalises_like_training_and_resizes_to_the_global_crop()
     x = torch.rand(2, 2, 48, 48) * 100
     prep = Preprocessing("dataset", torch.tensor([10.0, 20.0]).view(1, 2, 1, 1), torch.tensor([2.0, 4.0]).view(1, 2, 1, 1), 32)
     out = prep(x)
-    expected = F.interpolate((x - torch.tensor([10.0, 20.0]).view(1, 2, 1, 1)) / torch.tensor([2.0, 4.0]).view(1, 2, 1, 1),
-                             size=(32, 32), mode="bilinear", antialias=True, align_corners=False)  # fmt: skip
+    expected = F.interpolate(
+        (x - torch.tensor([10.0, 20.0]).view(1, 2, 1, 1)) / torch.tensor([2.0, 4.0]).view(1, 2, 1, 1),
+        size=(32, 32),
+        mode="bilinear",
+        antialias=True,
+        align_corners=False,
+    )
     torch.testing.assert_close(out, expected)
     selfed = Preprocessing("self", None, None, 48)(x)
     torch.testing.assert_close(selfed.mean(dim=(2, 3)), torch.zeros(2, 2), atol=1e-4, rtol=0)
@@ -122,15 +133,15 @@ def test_embedding_job_resumes_by_shard_and_matches_an_uninterrupted_run(tmp_pat
     images = np.random.default_rng(0).normal(size=(40, 3, 32, 32)).astype(np.float32)
     table = pd.DataFrame({"Metadata_Plate": ["p"] * 40, "Metadata_Well": [f"A{i % 4:02d}" for i in range(40)], "other": range(40)})
     extractor = FeatureExtractor(_backbone(), Preprocessing("self", None, None, 32), FeatureConfig())
-    EmbeddingJob(extractor, images, table, {"run": 1}, batch_size=8, shard_size=16, precision="fp32")(tmp_path / "ref")
+    EmbeddingJob(extractor, images, table, {"run": 1}, batch_size=8, shard_size=16, precision="fp32").run(tmp_path / "ref")
     failing = _FailingAfter(extractor, limit=3)  # two batches of shard 0, one of shard 1
     target = tmp_path / "embeddings"
     with pytest.raises(RuntimeError, match="killed"):
-        EmbeddingJob(failing, images, table, {"run": 1}, batch_size=8, shard_size=16, precision="fp32")(target)
+        EmbeddingJob(failing, images, table, {"run": 1}, batch_size=8, shard_size=16, precision="fp32").run(target)
     assert not target.exists() and [p.name for p in (tmp_path / ".embeddings.parts").glob("part-*")] == ["part-00000.parquet"]
     counting = _FailingAfter(extractor, limit=10**6)
     job = EmbeddingJob(counting, images, table, {"run": 1}, batch_size=8, shard_size=16, precision="fp32")
-    job(target)
+    job.run(target)
     assert counting.calls == 3 and job.report["n_embedded_now"] == 24  # shard 0 was not redone
     resumed, expected = read_embeddings(target), read_embeddings(tmp_path / "ref")
     assert "other" not in resumed and resumed["Metadata_Index"].tolist() == list(range(40))
@@ -151,20 +162,20 @@ def test_a_resumed_embedding_never_reuses_shards_of_another_model_or_store(tmp_p
     """Killed after some shards, retrained with another seed, re-run: rows 0-255 came from the
     old model. The job's fingerprint now holds the checkpoint file's identity, the store's
     generation, the device and the precision: any change starts the job afresh."""
-    from types import SimpleNamespace
-
+    from cell_dino.data.items import Items
     from cell_dino.pipelines.embed.nodes import plan_embedding
     from cell_dino.pipelines.embed.params import EmbedParams
     from cell_dino.ssl.run import CheckpointSeries
     from cell_dino.ssl.trainer import train
-    from tests.ssl.tiny_training import CONFIG, DATA, IMAGES
+    from tests.projects import parameters
+    from tests.ssl.tiny_training import CONFIG, DATA, IMAGES, STATS
 
     table = pd.DataFrame({"Metadata_Plate": ["p"] * len(IMAGES), "Metadata_FOV": [f"f{i}" for i in range(len(IMAGES))]})
-    store = SimpleNamespace(crops=IMAGES, table=lambda: table, generation="store-1", channels=DATA.channels)
-    params = EmbedParams(batch_size=4, shard_size=8, device="cpu", precision="fp32")
+    items = Items("cell", IMAGES, table, DATA.channels, STATS, "store-1")
+    params = parameters("embed", EmbedParams, batch_size=4, shard_size=8, device="cpu", precision="fp32")
 
-    def fingerprint_of(run: Path, crop_store=store, **changes) -> dict:
-        return plan_embedding(CheckpointSeries(run), crop_store, None, pd.DataFrame(), params.model_copy(update=changes), False).signature
+    def fingerprint_of(run: Path, store: Items = items, **changes) -> dict:
+        return plan_embedding(CheckpointSeries(run), store, params.model_copy(update=changes), False).signature
 
     run = tmp_path / "run"
     train(DATA, CONFIG, run)
@@ -173,5 +184,5 @@ def test_a_resumed_embedding_never_reuses_shards_of_another_model_or_store(tmp_p
     train(DATA, dataclasses.replace(CONFIG, runtime=dataclasses.replace(CONFIG.runtime, seed=5, resume="never")), run)
     assert fingerprint_of(run) != first  # retrained: the checkpoint file changed
     again = fingerprint_of(run)
-    assert fingerprint_of(run, SimpleNamespace(**{**vars(store), "generation": "store-2"})) != again  # re-segmented
+    assert fingerprint_of(run, dataclasses.replace(items, generation="store-2")) != again  # re-segmented
     assert fingerprint_of(run, precision="bf16") != again

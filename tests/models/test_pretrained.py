@@ -16,7 +16,9 @@ def test_inflated_filters_respond_to_a_uniform_stack_as_rgb_filters_to_grey() ->
     rgb = torch.randn(4, 3, 8, 8)
     inflated = inflate_patch_embedding(rgb, 5)
     grey = torch.rand(1, 1, 16, 16)
-    torch.testing.assert_close(F.conv2d(grey.expand(1, 5, 16, 16), inflated), F.conv2d(grey.expand(1, 3, 16, 16), rgb), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        F.conv2d(grey.expand(1, 5, 16, 16), inflated), F.conv2d(grey.expand(1, 3, 16, 16), rgb), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_rgb_dino_checkpoint_loads_into_a_five_channel_backbone(tmp_path: Path) -> None:

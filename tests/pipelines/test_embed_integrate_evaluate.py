@@ -43,7 +43,14 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
     dino = report["models"]["dino"]
     # taxol, the positive control, has wells in every batch: no NSCB neighbour can exist, so it is left out (not counted as a miss)
     assert (dino["n_nsc"], dino["n_nscb"]) == (9, 8)
-    assert {row["normalisation"] for row in dino["by_normalisation"]} == {"none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"}
+    assert {row["normalisation"] for row in dino["by_normalisation"]} == {
+        "none",
+        "zscore",
+        "zscore_plate_controls",
+        "tvn",
+        "sphering",
+        "harmony",
+    }
     assert 0.0 <= dino["macro_f1"] <= 1.0 and dino["epoch_selection"]["selected_epoch"] in (0, 1)
     for model in ("wsdino", "wsdino_random"):  # whole fields carry the batch's illumination and gain: Harmony over batch raises NSCB
         rows = {row["normalisation"]: row for row in report["models"][model]["by_normalisation"]}

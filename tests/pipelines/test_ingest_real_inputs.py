@@ -58,7 +58,7 @@ def test_a_failed_stain_on_a_plate_is_flagged_by_plate_and_channel(project: Path
     for _, row in plate.iterrows():
         path = _path(project, row, "Actin")
         tifffile.imwrite(path, np.zeros_like(tifffile.imread(path)))
-    with pytest.raises(Exception, match=r"blank channel, no signal \(every pixel is 0\)"):
+    with pytest.raises(Exception, match=r"blank channel, no signal \(every pixel is 0,"):
         run_pipeline(project, "ingest")
     run_pipeline(project, "ingest", params={"ingest": {"preprocess": {"on_error": "skip"}}})
     report = json.loads((project / REPORT).read_text())
@@ -111,15 +111,22 @@ def test_real_loaddata_tables_ingest_with_their_columns_and_order(project: Path,
     root = project / "data/test/01_raw/loaddata"
     table = _loaddata_miniature(root, version)
     channels = ["OrigDNA", "OrigER", "OrigRNA", "OrigAGP", "OrigMito"] if version != 5 else ["OrigER", "OrigRNA", "OrigAGP", "OrigMito"]
-    source = {"adapter": "loaddata", "root": str(root), "options": {"table": "load_data.csv"}, "channels": channels,
-              "required_metadata": ["Metadata_Plate", "Metadata_Well", "Metadata_Site"]}  # fmt: skip
+    source = {
+        "adapter": "loaddata",
+        "root": str(root),
+        "options": {"table": "load_data.csv"},
+        "channels": channels,
+        "required_metadata": ["Metadata_Plate", "Metadata_Well", "Metadata_Site"],
+    }
     run_pipeline(project, "ingest", params={"ingest": {"source": source}})
     store = FovStore(project / STORE)
     fov_table = pd.read_parquet(project / "data/test/03_primary/fov_table.parquet")
     assert store.channels.names == tuple(channels) and store.images.shape == (6, len(channels), 40, 48)
     plate = str(table["Metadata_Plate"].iloc[0])
     assert fov_table["Metadata_FOV"].tolist() == [f"{plate}/A0{w}/{s}" for w in (1, 2) for s in (1, 2, 3)]
-    assert {"Metadata_ChannelName_OrigDNA" if version != 5 else "Metadata_ChannelName_OrigER", "Metadata_ImageSizeX"} <= set(fov_table.columns)
+    assert {"Metadata_ChannelName_OrigDNA" if version != 5 else "Metadata_ChannelName_OrigER", "Metadata_ImageSizeX"} <= set(
+        fov_table.columns
+    )
     assert json.loads((project / REPORT).read_text())["n_outputs"] == 6
 
 
@@ -140,7 +147,11 @@ def test_a_failed_run_leaves_the_previous_generation_whole(project: Path, monkey
     """The store, FOV table, manifest and report are one generation: a run failing after its new
     store was written puts every output back as it was."""
     run_pipeline(project, "ingest")
-    outputs = [project / "data/test/02_intermediate/fov_manifest.parquet", project / STORE, project / "data/test/03_primary/fov_table.parquet"]
+    outputs = [
+        project / "data/test/02_intermediate/fov_manifest.parquet",
+        project / STORE,
+        project / "data/test/03_primary/fov_table.parquet",
+    ]
     before = {p: p.stat().st_mtime_ns for p in outputs}
     generation = FovStore(project / STORE).generation
     write = ParquetDataset._write

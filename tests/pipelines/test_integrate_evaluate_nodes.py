@@ -15,10 +15,17 @@ from cell_dino.pipelines.evaluate.params import EvaluateParams
 from cell_dino.pipelines.integrate.nodes import embed_umap, integrate_profiles, report_integration
 from cell_dino.pipelines.integrate.params import IntegrateParams
 from tests.fixtures import bbbc021_wells, items_of, planted
+from tests.projects import parameters
 
 MOAS = ["Microtubule stabilizers", "Actin disruptors", "DNA damage", "Eg5 inhibitors"]
 ALL = ("none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony")
-EVALUATE = EvaluateParams.model_validate({"scoring": {"map_null_size": 200}, "classifier": {"epochs": 20, "n_splits": 2, "hidden": [32, 16]}})
+EVALUATE = parameters(
+    "evaluate", EvaluateParams, scoring={"map_null_size": 200}, classifier={"epochs": 20, "n_splits": 2, "hidden": [32, 16]}
+)
+
+
+def integrate_params(**overrides) -> IntegrateParams:
+    return parameters("integrate", IntegrateParams, **overrides)
 
 
 def _partitions(profiles: dict[str, pd.DataFrame]) -> dict:
@@ -36,8 +43,8 @@ def test_a_small_screen_skips_harmony_with_its_reason_and_keeps_every_other_norm
     items = planted(items_of(bbbc021_wells(bbbc021_manifest, MOAS[:2], compounds_per_moa=1, controls_per_plate=1)))
     n_wells = items[["Metadata_Plate", "Metadata_Well"]].drop_duplicates().shape[0]
     assert 8 <= n_wells <= 12
-    profiles, record = integrate_profiles(items, IntegrateParams(normalisations=list(ALL)))
-    assert "at least 15 profiles" in record["undefined"]["harmony"]
+    profiles, record = integrate_profiles(items, integrate_params(normalisations=list(ALL)))
+    assert "at least 16 profiles" in record["undefined"]["harmony"]
     assert "has 1 reference row(s); at least 2 are needed" in record["undefined"]["zscore_plate_controls"]  # one DMSO well per plate
     assert {"none/well", "zscore/well", "tvn/well", "sphering/well"} <= set(profiles)
     assert "harmony/well" not in profiles and "zscore_plate_controls/well" not in profiles
@@ -47,12 +54,18 @@ def test_a_small_screen_skips_harmony_with_its_reason_and_keeps_every_other_norm
 
 def test_without_batches_nsc_is_scored_nscb_and_harmony_are_undefined(small_screen: pd.DataFrame) -> None:
     items = small_screen.drop(columns="Metadata_Batch")
-    profiles, record = integrate_profiles(items, IntegrateParams())
+    profiles, record = integrate_profiles(items, integrate_params())
     assert "Metadata_Batch" in record["undefined"]["harmony"]
     summary, matches, _ = score_profiles(_partitions(profiles), EVALUATE)
     row = summary.set_index("normalisation").loc["zscore"]
     assert row["nsc"] > 0.8 and np.isnan(row["nscb"]) and "Metadata_Batch" in json.loads(row["undefined"])["nscb"]
-    report = summarise_model(summary, {"macro_f1": 0.5}, pd.DataFrame({"factor": [], "share": []}), EVALUATE.model_copy(update={"headline_normalisation": "zscore"}), {})
+    report = summarise_model(
+        summary,
+        {"macro_f1": 0.5},
+        pd.DataFrame({"factor": [], "share": []}),
+        EVALUATE.model_copy(update={"headline_normalisation": "zscore"}),
+        {},
+    )
     assert report["nscb"] is None and report["nsc"] == pytest.approx(row["nsc"]) and "nscb" in report["undefined"]
     json.dumps(report, allow_nan=False)  # undefined is null, never NaN
 
@@ -63,16 +76,16 @@ def test_nan_rows_in_embeddings_are_dropped_and_counted_before_every_metric(smal
     broken = small_screen.copy()
     bad = [3, 40, 41, 100]
     broken.loc[bad, [c for c in broken if c.startswith("f_")]] = np.nan
-    profiles, record = integrate_profiles(broken, IntegrateParams())
+    profiles, record = integrate_profiles(broken, integrate_params())
     assert record["nonfinite"]["n_rows_dropped"] == 4 and record["nonfinite"]["n_features_dropped"] == 0
     assert "Metadata_Index=3" in record["nonfinite"]["rows"][0]
-    clean, _ = integrate_profiles(small_screen.drop(index=bad), IntegrateParams())
+    clean, _ = integrate_profiles(small_screen.drop(index=bad), integrate_params())
     pd.testing.assert_frame_equal(profiles["tvn/treatment"], clean["tvn/treatment"])
     _, _, with_nan = classify_items(broken, EVALUATE)
     _, _, without = classify_items(small_screen.drop(index=bad).reset_index(drop=True), EVALUATE)
     assert with_nan["n_items"] == without["n_items"] and with_nan["macro_f1"] == pytest.approx(without["macro_f1"])
     with pytest.raises(Exception, match=r"non-finite .*Metadata_Index=3"):
-        integrate_profiles(broken, IntegrateParams(nonfinite="raise"))
+        integrate_profiles(broken, integrate_params(nonfinite="raise"))
 
 
 @pytest.mark.parametrize(
@@ -81,9 +94,13 @@ def test_nan_rows_in_embeddings_are_dropped_and_counted_before_every_metric(smal
         ("one well per treatment", {"map_activity", "fraction_active"}),
         ("one compound per MoA", {"map_consistency", "fraction_consistent"}),
         ("a single MoA", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),
+        ("one treatment and its controls", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),
+        ("one compound at several doses", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),
     ],
 )
-def test_a_map_the_design_cannot_support_is_undefined_and_the_rest_is_written(small_screen: pd.DataFrame, design: str, undefined: set[str]) -> None:
+def test_a_map_the_design_cannot_support_is_undefined_and_the_rest_is_written(
+    small_screen: pd.DataFrame, bbbc021_manifest: pd.DataFrame, design: str, undefined: set[str]
+) -> None:
     """copairs raised UnpairedException and the evaluate node died, taking NSC, NSCB and k-NN with it."""
     items = small_screen
     if design == "one well per treatment":
@@ -91,9 +108,15 @@ def test_a_map_the_design_cannot_support_is_undefined_and_the_rest_is_written(sm
         items = items[items["Metadata_Control"] | (items["Metadata_Plate"] == first_plate)]
     elif design == "one compound per MoA":
         items = items[items["Metadata_Control"] | items["Metadata_Compound"].isin(items.groupby("Metadata_MoA")["Metadata_Compound"].min())]
-    else:
+    elif design == "a single MoA":
         items = items[items["Metadata_Control"] | (items["Metadata_MoA"] == MOAS[0])]
-    profiles, _ = integrate_profiles(items.reset_index(drop=True), IntegrateParams(normalisations=["zscore"]))
+    elif design == "one treatment and its controls":
+        items = items[
+            items["Metadata_Control"] | (items["Metadata_Treatment"] == items.loc[~items["Metadata_Control"], "Metadata_Treatment"].iloc[0])
+        ]
+    else:  # docetaxel at 0.03, 0.1 and 0.3 uM
+        items = planted(items_of(bbbc021_wells(bbbc021_manifest, MOAS[:1], compounds_per_moa=1, doses_per_compound=3)))
+    profiles, _ = integrate_profiles(items.reset_index(drop=True), integrate_params(normalisations=["zscore"]))
     summary, _, _ = score_profiles(_partitions(profiles), EVALUATE)
     row = summary.iloc[0]
     reasons = json.loads(row["undefined"])
@@ -108,7 +131,7 @@ def test_constant_features_get_chance_map_not_one(small_screen: pd.DataFrame) ->
     treatment, through copairs and through the blocked AP: epoch selection would pick a collapsed model."""
     constant = small_screen.copy()
     constant[[c for c in constant if c.startswith("f_")]] = 1.0
-    profiles, _ = integrate_profiles(constant, IntegrateParams(normalisations=["none"]))
+    profiles, _ = integrate_profiles(constant, integrate_params(normalisations=["none"]))
     summary, _, maps = score_profiles(_partitions(profiles), EVALUATE)
     row = summary.iloc[0]
     assert row["map_activity"] < 0.6 and row["fraction_active"] == 0.0
@@ -117,8 +140,30 @@ def test_constant_features_get_chance_map_not_one(small_screen: pd.DataFrame) ->
 
 def test_umap_of_too_few_fields_is_skipped_with_its_reason(small_screen: pd.DataFrame) -> None:
     few = small_screen[small_screen["Metadata_FOV"].isin(small_screen["Metadata_FOV"].unique()[:3])].reset_index(drop=True)
-    umap, record = embed_umap(few, IntegrateParams())
+    umap, record = embed_umap(few, integrate_params())
     assert umap.empty and "at least 4 profiles" in record["undefined"]["umap"]
-    profiles, integration = integrate_profiles(few, IntegrateParams(normalisations=["none"]))
+    profiles, integration = integrate_profiles(few, integrate_params(normalisations=["none"]))
     report = report_integration(_partitions(profiles), integration, umap, record)
     assert report["umap_items"] == 0 and "umap" in report["undefined"]
+
+
+def test_integrate_then_evaluate_run_as_a_sliced_pipeline_on_an_in_memory_catalog(small_screen: pd.DataFrame) -> None:
+    """The wiring of one model's namespace, without files: Kedro's runner over memory datasets."""
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    from cell_dino.pipelines.evaluate.pipeline import model_pipeline as evaluation
+    from cell_dino.pipelines.integrate.pipeline import model_pipeline as integration
+    from cell_dino.registry import model
+
+    catalog = DataCatalog(
+        {
+            "dino_random.embeddings": MemoryDataset(small_screen),
+            "params:integrate": MemoryDataset(integrate_params()),
+            "params:evaluate": MemoryDataset(EVALUATE),
+        }
+    )
+    SequentialRunner().run(integration("dino_random") + evaluation(model("dino_random")), catalog)
+    summary = catalog.load("dino_random_summary")
+    assert summary["headline_normalisation"] == "tvn" and summary["n_nsc"] == 8 and summary["nsc"] > 0.8
+    assert catalog.load("dino_random.integrate_report")["levels"]["tvn/treatment"] == 9  # 8 treatments and DMSO

@@ -14,17 +14,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cell_dino.data.channels import ChannelStats
 from cell_dino.data.crop_store import CropStore
 from cell_dino.evaluation.knn import knn_accuracy
 from cell_dino.features.model import FeatureConfig, teacher_extractor
 from cell_dino.models.backbone import BackboneConfig
+from cell_dino.models.head import HeadConfig
 from cell_dino.ssl.augment import AugmentConfig, CropSpec
-from cell_dino.ssl.trainer import DINOConfig, OptimConfig, RuntimeConfig, TrainConfig, TrainingData, train
+from cell_dino.ssl.config import RuntimeConfig, TrainConfig
+from cell_dino.ssl.loss import LossConfig
+from cell_dino.ssl.optimiser import OptimConfig
+from cell_dino.ssl.trainer import train
+from cell_dino.ssl.training_data import TrainingData
 from tests.pipelines.conftest import run_pipeline
 
 LEARNING = TrainConfig(
     backbone=BackboneConfig(arch="vit_tiny", patch_size=8, img_size=32, drop_path_rate=0.1, depth=4),
-    dino=DINOConfig(out_dim=256, hidden_dim=512, bottleneck_dim=128, teacher_temp=0.01, warmup_teacher_temp=0.01),
+    head=HeadConfig(out_dim=256, hidden_dim=512, bottleneck_dim=128),
+    loss=LossConfig(teacher_temp=0.01, warmup_teacher_temp=0.01),
     optim=OptimConfig(epochs=20, batch_size=16, lr=4e-3, warmup_epochs=2, momentum_teacher=0.99),
     augment=AugmentConfig(global_crops=CropSpec(2, 32, (0.5, 1.0)), local_crops=CropSpec(4, 16, (0.15, 0.5)), normalise="dataset"),
     runtime=RuntimeConfig(seed=0, checkpoint_every=20, resume="never"),
@@ -37,7 +44,7 @@ def test_short_dino_training_beats_random_init_on_moa_knn(project: Path, tmp_pat
     run_pipeline(project, "segment")
     store = CropStore(project / "data/test/03_primary/crop_store.zarr")
     table = store.table()
-    checkpoint = train(TrainingData(store.crops, store.channels, store.stats, meta={"unit": "cell", "n_items": len(table)}), LEARNING, tmp_path / "run")
+    checkpoint = train(TrainingData(store.crops, store.channels, ChannelStats.from_dict(store.stats), "cell"), LEARNING, tmp_path / "run")
     state = torch.load(checkpoint, weights_only=True)
     treated = (table["Metadata_MoA"] != "DMSO").to_numpy()
     images = torch.from_numpy(np.asarray(store.crops[:], dtype=np.float32)[treated])

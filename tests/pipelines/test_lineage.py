@@ -18,8 +18,13 @@ from tests.projects import REPO, make_project
 def test_kedro_viz_build_shows_every_pipeline_with_layers_and_namespaces(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     kedro = Path(sys.executable).with_name("kedro")
-    subprocess.run([str(kedro), "viz", "build"], cwd=project, check=True, capture_output=True,
-                   env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"})  # fmt: skip
+    subprocess.run(
+        [str(kedro), "viz", "build"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"},
+    )
     graph = json.loads((project / "build" / "api" / "main").read_text())
     bootstrap_project(REPO)
     assert {p["id"] for p in graph["pipelines"]} == set(pipelines)

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cell_dino.imaging.segment_fovs as segment_fovs
-from cell_dino.data.crop_store import CropStore, write_crop_store
+import cell_dino.imaging.segmentation_job as segmentation_job
+from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore
-from cell_dino.imaging.segment_fovs import SegmentConfig, SegmentationJob
+from cell_dino.imaging.segment_fovs import SegmentConfig
+from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
 from tests.pipelines.conftest import run_pipeline
 
 CROPS = Path("data/test/03_primary/crop_store.zarr")
@@ -49,7 +50,7 @@ def test_interrupted_segmentation_resumes_without_redoing_shards(ingested: Path,
     store = FovStore(ingested / "data/test/03_primary/fov_store.zarr")
     table = pd.read_parquet(ingested / "data/test/03_primary/fov_table.parquet")
     job = SegmentationJob(store, table, SegmentConfig(crop_size=32), workers=1, shard_size=8)
-    real = segment_fovs.process_fov
+    real = segmentation_job.process_fov
     calls: list[int] = []
 
     def crash_at_20(path, index, config):
@@ -58,14 +59,14 @@ def test_interrupted_segmentation_resumes_without_redoing_shards(ingested: Path,
         calls.append(index)
         return real(path, index, config)
 
-    monkeypatch.setattr(segment_fovs, "process_fov", crash_at_20)
+    monkeypatch.setattr(segmentation_job, "process_fov", crash_at_20)
     out = ingested / "resumable.zarr"
     with pytest.raises(RuntimeError, match="killed"):
         write_crop_store(out, job)
     assert not out.exists() and len(list(out.with_name(".resumable.zarr.parts").glob("shard-*"))) == 2
 
     calls.clear()
-    monkeypatch.setattr(segment_fovs, "process_fov", lambda p, i, c: calls.append(i) or real(p, i, c))
+    monkeypatch.setattr(segmentation_job, "process_fov", lambda p, i, c: calls.append(i) or real(p, i, c))
     write_crop_store(out, job)
     assert calls == list(range(16, 48))  # shards 0 and 1 were not redone
     resumed = CropStore(out)
@@ -88,19 +89,19 @@ def test_shards_of_an_older_fov_store_are_not_reused_after_a_reingest(ingested: 
     fields): the finished shards were made from the old store and must be redone."""
     table = pd.read_parquet(ingested / "data/test/03_primary/fov_table.parquet")
     config = SegmentConfig(crop_size=32)
-    real = segment_fovs.process_fov
+    real = segmentation_job.process_fov
 
     def killed_at_20(path, index, config):
         if index == 20:
             raise RuntimeError("killed")
         return real(path, index, config)
 
-    monkeypatch.setattr(segment_fovs, "process_fov", killed_at_20)
+    monkeypatch.setattr(segmentation_job, "process_fov", killed_at_20)
     out = ingested / "crops.zarr"
     with pytest.raises(RuntimeError, match="killed"):
         write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
     run_pipeline(ingested, "ingest")  # same fields, a new store generation
     calls: list[int] = []
-    monkeypatch.setattr(segment_fovs, "process_fov", lambda p, i, c: calls.append(i) or real(p, i, c))
+    monkeypatch.setattr(segmentation_job, "process_fov", lambda p, i, c: calls.append(i) or real(p, i, c))
     write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
     assert calls == list(range(48))

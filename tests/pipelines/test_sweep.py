@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 from kedro.config import OmegaConfigLoader
 
-from cell_dino.pipelines.train_dino.params import TrainDinoParams
+from cell_dino.pipelines.train_dino.params import TrainingParams
 from cell_dino.settings import CONFIG_LOADER_ARGS
 from tests.pipelines.conftest import run_pipeline
 
@@ -40,8 +40,10 @@ def test_sweep_runs_continues_and_feeds_train_dino(project: Path) -> None:
     # the README's recipe: the best parameters as a conf/<env>/ file override train_dino there
     (project / "conf/swept").mkdir()
     (project / "conf/swept/parameters_train_dino.yml").write_text((out / "best_params.yml").read_text())
-    loader = OmegaConfigLoader(str(project / "conf"), env="swept", **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"})
-    augment = TrainDinoParams(**loader["parameters"]["train_dino"]).train.augment
+    loader = OmegaConfigLoader(
+        str(project / "conf"), env="swept", **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"}
+    )
+    augment = TrainingParams(**loader["parameters"]["train_dino"]).train.augment
     best = report["best"]["params"]
     assert augment.brightness_p == best["augment.brightness_p"] and augment.local_crops.number == best["augment.local_crops.number"]
     assert augment.global_crops.scale[0] == best["augment.global_crops.scale.0"]

@@ -39,8 +39,8 @@ def test_train_dino_and_wsdino_write_checkpoints_with_channel_spec(segmented: Pa
     ("pipeline", "params", "message"),
     [
         ("train_dino", {"train_dino": {"train": {"augment": {"local_crops": {"size": 12}}}}}, "local_crops.size 12 is not a multiple"),
-        ("train_wsdino", {"train_wsdino": {"weak_label": "Metadata_Gene"}}, "weak_label 'Metadata_Gene' is not a column"),
-        ("train_wsdino", {"train_wsdino": {"weak_label": "Metadata_MoA"}}, "determines the evaluation label"),
+        ("train_wsdino", {"train_wsdino": {"weak_labels": {"label": "Metadata_Gene"}}}, "weak_label 'Metadata_Gene' is not a column"),
+        ("train_wsdino", {"train_wsdino": {"weak_labels": {"label": "Metadata_MoA"}}}, "determines the evaluation label"),
     ],
 )
 def test_bad_configuration_fails_before_training(segmented: Path, pipeline: str, params: dict, message: str) -> None:
@@ -76,7 +76,9 @@ def test_cell_dino_train_entry_point_runs_the_training_node_and_its_reports(segm
 
 def test_resuming_with_another_architecture_names_the_changed_parameters(segmented: Path) -> None:
     run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 1}}}})
-    with pytest.raises(Exception, match=r"cannot resume from .*checkpoint-epoch0000.pt: the model parameters changed \(backbone.depth: 4 -> 2\)"):
+    with pytest.raises(
+        Exception, match=r"cannot resume from .*checkpoint-epoch0000.pt: the model parameters changed \(backbone.depth: 4 -> 2\)"
+    ):
         run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 2}, "backbone": {"depth": 2}}}})
 
 
@@ -98,8 +100,10 @@ def test_numeric_parameters_out_of_range_fail_before_any_node_runs(project: Path
 
 
 def test_weight_decay_zero_and_no_clipping_are_valid_settings() -> None:
-    from cell_dino.ssl.trainer import OptimConfig, Schedules, TrainConfig
+    from cell_dino.ssl.loss import LossConfig
+    from cell_dino.ssl.optimiser import OptimConfig
+    from cell_dino.ssl.schedules import Schedules
 
     optim = OptimConfig(epochs=2, warmup_epochs=1, weight_decay=0.0, weight_decay_end=0.0, clip_grad=0)
-    schedules = Schedules.of(TrainConfig(optim=optim), iterations_per_epoch=3, total_batch=64)
+    schedules = Schedules.of(optim, LossConfig(), iterations_per_epoch=3, total_batch=64)
     assert (schedules.weight_decay == 0).all() and len(schedules.lr) == 6

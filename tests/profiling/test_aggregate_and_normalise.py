@@ -11,14 +11,20 @@ from cell_dino.profiling.batch_correction import harmony
 from cell_dino.profiling.levels import fov_profiles, well_profiles
 from cell_dino.profiling.normalise import sphering, tvn, zscore
 from cell_dino.profiling.table import feature_matrix
+from cell_dino.undefined import Undefined
 
 
 def test_aggregate_mean_median_and_constant_metadata_by_hand() -> None:
-    cells = pd.DataFrame({
-        "Metadata_FOV": ["p/A01/s1"] * 3 + ["p/A01/s2"] * 2, "Metadata_Well": ["A01"] * 5,
-        "Metadata_Site": [1, 1, 1, 2, 2], "Metadata_Cell": list("abcde"),
-        "f0": [1.0, 2.0, 6.0, 4.0, 8.0], "f1": [0.0, 0.0, 3.0, 1.0, 1.0],
-    })  # fmt: skip
+    cells = pd.DataFrame(
+        {
+            "Metadata_FOV": ["p/A01/s1"] * 3 + ["p/A01/s2"] * 2,
+            "Metadata_Well": ["A01"] * 5,
+            "Metadata_Site": [1, 1, 1, 2, 2],
+            "Metadata_Cell": list("abcde"),
+            "f0": [1.0, 2.0, 6.0, 4.0, 8.0],
+            "f1": [0.0, 0.0, 3.0, 1.0, 1.0],
+        }
+    )
     fovs = aggregate(cells, ["Metadata_FOV"], "mean")
     assert fovs["f0"].tolist() == [3.0, 6.0] and fovs["f1"].tolist() == [1.0, 1.0]
     assert fovs["Metadata_Count"].tolist() == [3, 2] and "Metadata_Cell" not in fovs  # varies within a field
@@ -30,8 +36,15 @@ def test_aggregate_mean_median_and_constant_metadata_by_hand() -> None:
 
 
 def test_cells_to_wells_weights_each_field_equally() -> None:
-    cells = pd.DataFrame({"Metadata_FOV": ["f1", "f1", "f1", "f2"], "Metadata_Plate": ["p"] * 4, "Metadata_Well": ["A01"] * 4,
-                          "Metadata_Index": [0, 1, 2, 3], "f0": [0.0, 0.0, 0.0, 4.0]})  # fmt: skip
+    cells = pd.DataFrame(
+        {
+            "Metadata_FOV": ["f1", "f1", "f1", "f2"],
+            "Metadata_Plate": ["p"] * 4,
+            "Metadata_Well": ["A01"] * 4,
+            "Metadata_Index": [0, 1, 2, 3],
+            "f0": [0.0, 0.0, 0.0, 4.0],
+        }
+    )
     wells = well_profiles(fov_profiles(cells))
     assert wells["f0"].tolist() == [2.0] and wells["Metadata_Count"].tolist() == [2]
 
@@ -86,3 +99,27 @@ def test_harmony_removes_a_planted_batch_shift_but_keeps_the_biology() -> None:
 
     assert distance(corrected, batch) < 0.4 * distance(x, batch)
     assert distance(corrected, biology) > 0.9 * distance(x, biology)
+
+
+def _two_batches(n: int, n_features: int = 5) -> pd.DataFrame:
+    x = np.random.default_rng(3).normal(size=(n, n_features))
+    return pd.DataFrame(x, columns=[f"f{j}" for j in range(n_features)]).assign(
+        Metadata_Batch=np.arange(n) % 2, Metadata_Control=np.arange(n) % 3 == 0
+    )
+
+
+def test_harmony_on_15_profiles_is_undefined_and_on_16_runs() -> None:
+    """15 wells crashed harmonypy (round(15 / 30) = 0 clusters, "nclust must be at least 1")."""
+    with pytest.raises(Undefined, match="Harmony needs at least 16 profiles .* got 15"):
+        harmony(_two_batches(15), "Metadata_Batch")
+    assert feature_matrix(harmony(_two_batches(16), "Metadata_Batch")).shape == (16, 5)
+
+
+def test_tvn_with_more_components_than_the_controls_support_is_undefined() -> None:
+    """An int ``n_components`` above min(controls, features) raised sklearn's ValueError and took
+    every normalisation with it; a fraction of variance stays valid on any size."""
+    profiles = _two_batches(12)  # 4 control rows of 5 features: at most 4 components
+    with pytest.raises(Undefined, match="TVN keeps 5 components, but 4 control rows of 5 features support at most 4"):
+        tvn(profiles, n_components=5)
+    assert feature_matrix(tvn(profiles, n_components=4)).shape == (12, 4)
+    assert feature_matrix(tvn(profiles, n_components=0.99)).shape[0] == 12

@@ -10,9 +10,17 @@ import torch
 from cell_dino.ssl.augment import AugmentConfig, CropSpec, augment_intensity, multicrop
 
 OFF = AugmentConfig(
-    global_crops=CropSpec(2, 16, (1.0, 1.0)), local_crops=CropSpec(3, 8, (0.25, 0.25)), ratio=(1.0, 1.0),
-    flip_p=0.0, rotate90=False, brightness_p=0.0, contrast_p=0.0, channel_drop_p=0.0, warp="none", normalise="dataset",
-)  # fmt: skip
+    global_crops=CropSpec(2, 16, (1.0, 1.0)),
+    local_crops=CropSpec(3, 8, (0.25, 0.25)),
+    ratio=(1.0, 1.0),
+    flip_p=0.0,
+    rotate90=False,
+    brightness_p=0.0,
+    contrast_p=0.0,
+    channel_drop_p=0.0,
+    warp="none",
+    normalise="dataset",
+)
 IDENTITY_STATS = (torch.zeros(3), torch.ones(3))
 CHANNELS = ("DNA", "Tubulin", "Actin")
 

@@ -37,7 +37,11 @@ def test_loss_matches_reference_and_updates_the_centre() -> None:
     loss_fn.center.copy_(torch.tensor(rng.normal(size=(1, dim)) * 0.1))
     center = loss_fn.center.numpy().copy()
     got = loss_fn(torch.tensor(student.reshape(-1, dim)), torch.tensor(teacher.reshape(-1, dim)), teacher_temp=0.04)
-    assert np.isclose(got.item(), reference_loss(student, teacher, center[0], 0.1, 0.04), rtol=1e-5)
+    assert np.isclose(got.loss.item(), reference_loss(student, teacher, center[0], 0.1, 0.04), rtol=1e-5)
+    p = softmax((teacher - center[0]) / 0.04)  # 2 x batch x dim
+    q = softmax(student[:2] / 0.1)
+    assert np.isclose(got.teacher_entropy.item(), -(p * np.log(p)).sum(-1).mean(), rtol=1e-5)
+    assert np.isclose(got.kl.item(), (p * (np.log(p) - np.log(q))).sum(-1).mean(), rtol=1e-4)
     expected_center = 0.9 * center + 0.1 * teacher.reshape(-1, dim).mean(axis=0, keepdims=True)
     np.testing.assert_allclose(loss_fn.center.numpy(), expected_center, rtol=1e-5)
 
@@ -45,6 +49,6 @@ def test_loss_matches_reference_and_updates_the_centre() -> None:
 def test_gradient_flows_to_the_student_only() -> None:
     student = torch.randn(8, 16, requires_grad=True)
     teacher = torch.randn(4, 16, requires_grad=True)
-    DINOLoss(16)(student, teacher, 0.04).backward()
+    DINOLoss(16)(student, teacher, 0.04).loss.backward()
     assert student.grad is not None and student.grad.abs().sum() > 0
     assert teacher.grad is None

@@ -15,7 +15,7 @@ from tests.ssl.tiny_training import CONFIG, DATA
 
 def test_per_channel_run_trains_one_model_per_channel_and_embeds_their_concatenation(tmp_path: Path) -> None:
     config = dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1))
-    TrainingRun(DATA, config, "per_channel")(tmp_path)
+    TrainingRun(DATA, config, "per_channel").run(tmp_path)
     series = CheckpointSeries(tmp_path)
     assert series.per_channel and [c.directory.name for c in series.channels] == ["channel-Actin", "channel-DNA", "channel-Tubulin"]
     states = series.states(-1)
@@ -32,7 +32,9 @@ def test_per_channel_run_trains_one_model_per_channel_and_embeds_their_concatena
     assert features.shape == (4, 3 * 192)
     torch.testing.assert_close(features.norm(dim=1), torch.ones(4))
     actin_only = extractor.extractors[0](images)
-    torch.testing.assert_close(features[:, :192], actin_only / torch.cat([e(images) for e in extractor.extractors], 1).norm(dim=1, keepdim=True))
+    torch.testing.assert_close(
+        features[:, :192], actin_only / torch.cat([e(images) for e in extractor.extractors], 1).norm(dim=1, keepdim=True)
+    )
     changed = images.clone()
     changed[:, 1] += torch.randn_like(changed[:, 1])  # Tubulin only moves the Tubulin model's block
     after = torch.cat([e(changed) for e in extractor.extractors], 1)

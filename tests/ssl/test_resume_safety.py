@@ -1,5 +1,6 @@
-"""Resuming is never silently wrong: ``resume: never`` clears an older run; a truncated last
-checkpoint is named and the one before it used; gradient clipping 0 means off."""
+"""Resuming is never silently wrong: ``resume: never`` clears an older run of either layout; a
+truncated or foreign last checkpoint is named and the one before it used; checkpoints of other data
+are retrained, not resumed; gradient clipping 0 means off."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import pytest
 import torch
 
 from cell_dino.ssl.checkpoint import CheckpointError, checkpoints_in, load_checkpoint
-from cell_dino.ssl.trainer import clip_gradients, train
+from cell_dino.ssl.optimiser import clip_gradients
+from cell_dino.ssl.run import CheckpointSeries, TrainingRun
+from cell_dino.ssl.trainer import train
 from tests.ssl.tiny_training import CONFIG, DATA
 
 
 def _config(**runtime) -> object:
-    return dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=2), runtime=dataclasses.replace(CONFIG.runtime, **runtime))
+    return dataclasses.replace(
+        CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=2), runtime=dataclasses.replace(CONFIG.runtime, **runtime)
+    )
 
 
 def test_resume_never_over_an_older_run_clears_its_checkpoints(tmp_path: Path) -> None:
@@ -38,6 +43,38 @@ def test_a_truncated_last_checkpoint_is_named_and_the_previous_one_resumed(tmp_p
     assert "checkpoint-epoch0001.pt: unreadable checkpoint" in caplog.text and "resumed from" in caplog.text
     assert [p.name for p in checkpoints_in(tmp_path)] == ["checkpoint-epoch0000.pt", "checkpoint-epoch0001.pt"]
     assert load_checkpoint(checkpoints_in(tmp_path)[-1])["epoch"] == 1 and (tmp_path / "checkpoint-epoch0001.pt.unreadable").is_file()
+
+
+def test_a_checkpoint_that_is_not_a_checkpoint_is_set_aside_and_the_previous_one_resumed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file of other bytes stopped resume with an UnpicklingError that named no file."""
+    train(DATA, _config(), tmp_path)
+    checkpoints_in(tmp_path)[-1].write_bytes(b"not a checkpoint at all" * 100)
+    train(DATA, _config(), tmp_path)
+    assert "checkpoint-epoch0001.pt: unreadable checkpoint" in caplog.text
+    assert load_checkpoint(checkpoints_in(tmp_path)[-1])["epoch"] == 1
+
+
+def test_checkpoints_of_other_data_are_retrained_not_resumed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Re-segmenting with other settings kept the channels, so the old model was resumed as complete."""
+    train(dataclasses.replace(DATA, generation="store-a"), _config(), tmp_path)
+    train(dataclasses.replace(DATA, generation="store-b"), _config(), tmp_path)
+    again = load_checkpoint(checkpoints_in(tmp_path)[-1])
+    assert "trained on other data (store store-a, now store-b): training afresh" in caplog.text
+    assert again["meta"]["data_generation"] == "store-b" and len(again["history"]) == 2  # resumed, it kept store-a's epoch 1
+
+
+def test_resume_never_replaces_a_per_channel_run_with_a_multichannel_one(tmp_path: Path) -> None:
+    """``resume: never`` cleared only top-level checkpoints: the channel folders stayed and the
+    series read the old per-channel models."""
+    TrainingRun(DATA, _config(), "per_channel").run(tmp_path)
+    assert CheckpointSeries(tmp_path).per_channel
+    with pytest.raises(ValueError, match="holds a run of the other mode than mode: multichannel"):
+        TrainingRun(DATA, _config(), "multichannel").run(tmp_path)
+    TrainingRun(DATA, _config(resume="never"), "multichannel").run(tmp_path)
+    series = CheckpointSeries(tmp_path)
+    assert not series.per_channel and not list(tmp_path.glob("channel-*")) and series.meta().channels.names == tuple(DATA.channels.names)
 
 
 @pytest.mark.parametrize("clip", [0, 0.0, None])

@@ -31,7 +31,7 @@ def test_ema_update_formula() -> None:
 
 
 def test_gradients_are_clipped_per_parameter() -> None:
-    from cell_dino.ssl.trainer import clip_gradients
+    from cell_dino.ssl.optimiser import clip_gradients
 
     model = nn.Linear(2, 2)
     model.weight.grad = torch.full((2, 2), 10.0)  # norm 20

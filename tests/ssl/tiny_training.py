@@ -1,6 +1,6 @@
 """A tiny deterministic training run, as a script: for the resume and distributed tests.
 
-    python tiny_training.py RUN_DIR [--kill-at STEP] [--dump-teacher]   (also under torchrun)
+python tiny_training.py RUN_DIR [--kill-at STEP] [--dump-teacher]   (also under torchrun)
 """
 
 from __future__ import annotations
@@ -13,20 +13,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cell_dino.data.channels import ChannelSpec
+from cell_dino.data.channels import ChannelSpec, ChannelStats
 from cell_dino.models.backbone import BackboneConfig
+from cell_dino.models.head import HeadConfig
 from cell_dino.ssl.augment import AugmentConfig, CropSpec
-from cell_dino.ssl.trainer import DINOConfig, OptimConfig, RuntimeConfig, TrainConfig, TrainingData, train
+from cell_dino.ssl.config import RuntimeConfig, TrainConfig
+from cell_dino.ssl.optimiser import OptimConfig
+from cell_dino.ssl.trainer import train
+from cell_dino.ssl.training_data import TrainingData
 
 CONFIG = TrainConfig(
     backbone=BackboneConfig("vit_tiny", 8, 16, 0.1),
-    dino=DINOConfig(out_dim=128, hidden_dim=64, bottleneck_dim=32),
+    head=HeadConfig(out_dim=128, hidden_dim=64, bottleneck_dim=32),
     optim=OptimConfig(epochs=3, batch_size=4, warmup_epochs=1),
     augment=AugmentConfig(global_crops=CropSpec(2, 16, (0.5, 1.0)), local_crops=CropSpec(2, 8, (0.2, 0.5))),
     runtime=RuntimeConfig(device="cpu", precision="fp32", seed=3),
 )
 IMAGES = np.random.default_rng(0).gamma(2.0, 100.0, (16, 3, 20, 20)).astype(np.float32)
-DATA = TrainingData(IMAGES, ChannelSpec(("DNA", "Tubulin", "Actin")), {"mean": [0.0] * 3, "std": [1.0] * 3}, meta={"unit": "cell", "n_items": 16})
+CHANNELS = ["DNA", "Tubulin", "Actin"]
+STATS = ChannelStats(CHANNELS, *([[v] * 3 for v in (0.0, 1.0, 0.0, 100.0, 400.0, 900.0)]), n_pixels=16 * 400)
+DATA = TrainingData(IMAGES, ChannelSpec.of(CHANNELS), STATS, "cell")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from cell_dino.ssl.trainer import TrainConfig
+from cell_dino.ssl.config import TrainConfig
 from cell_dino.sweep.space import Dimension, apply, check_space, overrides, suggest
 from cell_dino.sweep.split import validation_split
 
@@ -29,7 +29,11 @@ def test_unknown_paths_and_bad_dimensions_fail_before_any_trial() -> None:
 
 
 def test_suggestions_stay_in_their_ranges() -> None:
-    space = {"a": Dimension(low=0.2, high=0.4), "n": Dimension(type="int", low=2, high=4), "w": Dimension(type="categorical", choices=["none", "elastic"])}
+    space = {
+        "a": Dimension(low=0.2, high=0.4),
+        "n": Dimension(type="int", low=2, high=4),
+        "w": Dimension(type="categorical", choices=["none", "elastic"]),
+    }
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(20):
         values = suggest(study.ask(), space)
@@ -37,10 +41,12 @@ def test_suggestions_stay_in_their_ranges() -> None:
 
 
 def test_validation_split_holds_out_whole_labels_and_never_the_controls() -> None:
-    table = pd.DataFrame({
-        "Metadata_MoA": ["A", "A", "B", "B", "C", "C", "D", "DMSO"],
-        "Metadata_Compound": ["a1", "a2", "b1", "b2", "c1", "c2", "d1", "DMSO"],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "Metadata_MoA": ["A", "A", "B", "B", "C", "C", "D", "DMSO"],
+            "Metadata_Compound": ["a1", "a2", "b1", "b2", "c1", "c2", "d1", "DMSO"],
+        }
+    )
     split = validation_split(table, "Metadata_MoA", "Metadata_Compound", 0.5, ["DMSO"], seed=0)
     assert len(split.validation_labels) == 2 and set(split.validation_labels) <= {"A", "B", "C"}  # D has one compound
     assert set(split.validation_labels) | set(split.test_labels) == {"A", "B", "C", "D"}

@@ -7,18 +7,41 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 
+def skipped(reason: str) -> go.Figure:
+    """An empty figure whose title says why the analysis did not run."""
+    return go.Figure().update_layout(title=f"not computed: {reason}")
+
+
 def similarity_heatmap(similarity: pd.DataFrame, title: str = "") -> go.Figure:
     """Cosine similarity in the given row/column order (clustered or annotated)."""
     labels = [str(label) for label in similarity.index]
-    return px.imshow(similarity.to_numpy(), x=labels, y=labels, zmin=-1, zmax=1, color_continuous_scale="RdBu_r",
-                     labels={"color": "cosine"}, title=title, aspect="auto")  # fmt: skip
+    return px.imshow(
+        similarity.to_numpy(),
+        x=labels,
+        y=labels,
+        zmin=-1,
+        zmax=1,
+        color_continuous_scale="RdBu_r",
+        labels={"color": "cosine"},
+        title=title,
+        aspect="auto",
+    )
 
 
 def pseudotime_figure(cells: pd.DataFrame, colour: str, title: str = "") -> go.Figure:
     """Cells on the first two diffusion components, coloured by pseudotime, symbol by ``colour``."""
     hover = [c for c in (colour, "Metadata_Compound", "Metadata_Concentration", "Metadata_Index") if c in cells]
-    figure = px.scatter(cells, x="dc_1", y="dc_2", color="pseudotime", symbol=colour if colour in cells else None, hover_data=hover,
-                        color_continuous_scale="Viridis", title=title, render_mode="webgl")  # fmt: skip
+    figure = px.scatter(
+        cells,
+        x="dc_1",
+        y="dc_2",
+        color="pseudotime",
+        symbol=colour if colour in cells else None,
+        hover_data=hover,
+        color_continuous_scale="Viridis",
+        title=title,
+        render_mode="webgl",
+    )
     return figure.update_layout(legend={"orientation": "h", "y": -0.2})
 
 
@@ -31,8 +54,17 @@ def heterogeneity_figure(ranking: pd.DataFrame, by: str, title: str = "") -> go.
 
 def attention_overlap_figure(matrix: pd.DataFrame, title: str = "") -> go.Figure:
     """Heads x channels mean IoU of Otsu-binarised attention and channels."""
-    return px.imshow(matrix.to_numpy(), x=list(matrix.columns), y=[str(h) for h in matrix.index], zmin=0, zmax=1,
-                     color_continuous_scale="Viridis", text_auto=".2f", labels={"color": "IoU"}, title=title)  # fmt: skip
+    return px.imshow(
+        matrix.to_numpy(),
+        x=list(matrix.columns),
+        y=[str(h) for h in matrix.index],
+        zmin=0,
+        zmax=1,
+        color_continuous_scale="Viridis",
+        text_auto=".2f",
+        labels={"color": "IoU"},
+        title=title,
+    )
 
 
 def token_region_figure(shares: pd.DataFrame, title: str = "") -> go.Figure:

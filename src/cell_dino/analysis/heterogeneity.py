@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from cell_dino.profiling.aggregate import aggregate
 from cell_dino.profiling.reduce import standardised_pcs
-from cell_dino.profiling.table import feature_matrix, label_of, require_columns
+from cell_dino.profiling.table import feature_matrix, label_of, metadata_columns, require_columns
 from cell_dino.undefined import require
 
 
@@ -34,3 +36,19 @@ def top_k_curve(ranking: pd.DataFrame, by: list[str], annotated: set) -> pd.Data
     k = np.arange(1, len(hits) + 1)
     found = np.cumsum(hits)
     return pd.DataFrame({"k": k, "precision": found / k, "recall": found / hits.sum()})
+
+
+LABELS = ("Metadata_MoA", "Metadata_Compound", "Metadata_Treatment")
+
+
+def ranked_groups(
+    items: pd.DataFrame, by: list[str], n_components: int, min_items: int, variable: list[str], seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`group_spread` with each group's labels (MoA, compound, treatment where constant) and,
+    when groups are annotated as ``variable``, the top-k curve; raises
+    :class:`~cell_dino.undefined.Undefined` when no group has ``min_items``."""
+    ranking = group_spread(items, by, n_components, min_items, seed)
+    require(not ranking.empty, f"no {' / '.join(by)} group has {min_items} items")
+    constant = aggregate(items.drop(columns=["Metadata_Index", "Metadata_Count"], errors="ignore"), by)
+    ranking = ranking.merge(constant[[c for c in metadata_columns(constant) if c in (*LABELS, *by)]], on=by, how="left")
+    return ranking, top_k_curve(ranking, by, set(variable)) if variable else pd.DataFrame()

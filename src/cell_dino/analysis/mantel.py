@@ -51,8 +51,14 @@ def _p_value(observed: float, null: np.ndarray, alternative: Alternative, includ
     return float((hits + include_observed) / (len(null) + include_observed))
 
 
-def mantel(x: np.ndarray, y: np.ndarray, permutations: int = 999, method: Literal["pearson", "spearman"] = "pearson",
-           alternative: Alternative = "two-sided", seed: int = 0) -> MantelResult:  # fmt: skip
+def mantel(
+    x: np.ndarray,
+    y: np.ndarray,
+    permutations: int = 999,
+    method: Literal["pearson", "spearman"] = "pearson",
+    alternative: Alternative = "two-sided",
+    seed: int = 0,
+) -> MantelResult:
     """Correlation of the upper triangles of ``x`` and ``y``; the null permutes the objects of
     ``y``. When ``n!`` is at most ``permutations`` every ordering is scored (an exact p-value);
     otherwise ``p = (hits + 1) / (permutations + 1)`` over seeded random orderings."""

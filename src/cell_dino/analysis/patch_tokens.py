@@ -11,7 +11,7 @@ from scipy import sparse
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
-from cell_dino.evaluation.similarity import unit_rows
+from cell_dino.profiling.table import require_columns, unit_rows
 from cell_dino.undefined import require
 
 REGIONS = ("nucleus", "cytoplasm", "background")
@@ -26,7 +26,9 @@ def patch_region_fractions(masks: np.ndarray, grid: tuple[int, int]) -> np.ndarr
     nucleus = masks[:, 0].astype(bool)
     pixel_region = np.where(nucleus, 0, np.where(masks[:, 1].astype(bool), 1, 2)).reshape(n, -1)
     patch_of_pixel = ((np.arange(height) * h // height)[:, None] * w + (np.arange(width) * w // width)[None, :]).ravel()
-    pooling = sparse.csr_matrix((np.ones(patch_of_pixel.size), (np.arange(patch_of_pixel.size), patch_of_pixel)), shape=(patch_of_pixel.size, h * w))
+    pooling = sparse.csr_matrix(
+        (np.ones(patch_of_pixel.size), (np.arange(patch_of_pixel.size), patch_of_pixel)), shape=(patch_of_pixel.size, h * w)
+    )
     counts = np.stack([np.asarray((pixel_region == r).astype(np.float64) @ pooling) for r in range(3)], axis=-1)
     return (counts / counts.sum(axis=-1, keepdims=True)).reshape(n, h, w, 3)
 
@@ -83,5 +85,40 @@ def token_table(selected: np.ndarray, fractions: np.ndarray, groups: np.ndarray,
     item, row, col = np.nonzero(selected)
     meta = items.iloc[item].reset_index(drop=True)
     shares = fractions[item, row, col]
-    return meta.assign(token_row=row, token_col=col, group=np.asarray(groups)[item], region=np.array(REGIONS)[shares.argmax(axis=1)],
-                       **{f"share_{name}": shares[:, r] for r, name in enumerate(REGIONS)})  # fmt: skip
+    return meta.assign(
+        token_row=row,
+        token_col=col,
+        group=np.asarray(groups)[item],
+        region=np.array(REGIONS)[shares.argmax(axis=1)],
+        **{f"share_{name}": shares[:, r] for r, name in enumerate(REGIONS)},
+    )
+
+
+def reference_vs_rest(
+    items: pd.DataFrame,
+    tokens: np.ndarray,
+    masks: np.ndarray,
+    column: str,
+    reference: str,
+    other: str | None,
+    k: int,
+    n_components: int,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Discriminative tokens of the ``reference`` group of ``column`` against ``other`` (or every
+    other item), on equal numbers of items of each (seeded): the token table, the region shares,
+    and the number of items per group. Raises :class:`~cell_dino.undefined.Undefined` with fewer
+    than 2 items in either group."""
+    require_columns(items, [column], "discriminative tokens column")
+    values = items[column].astype(str).to_numpy()
+    other_name = other or f"not {reference}"
+    in_other = values == other if other is not None else values != reference
+    groups = np.where(values == reference, reference, np.where(in_other, other_name, ""))
+    counts = {g: int((groups == g).sum()) for g in (reference, other_name)}
+    require(min(counts.values()) >= 2, f"the attention sample has {counts} items (2 of each needed)")
+    keep = np.flatnonzero(groups != "")[balanced_items(groups[groups != ""], seed)]
+    tokens, groups = tokens[keep], groups[keep]
+    selected = discriminative_tokens(tokens, groups, k, n_components, seed)
+    fractions = patch_region_fractions(masks[keep], tokens.shape[1:3])
+    table = token_table(selected, fractions, groups, items.iloc[keep].reset_index(drop=True))
+    return table, region_shares(selected, fractions, groups), len(keep) // 2

@@ -9,9 +9,9 @@ import pandas as pd
 from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
 from scipy.spatial.distance import squareform
 
-from cell_dino.profiling.aggregate import Statistic, aggregate
 from cell_dino.evaluation.similarity import unit_rows
-from cell_dino.profiling.table import feature_matrix, label_of
+from cell_dino.profiling.aggregate import Statistic, aggregate
+from cell_dino.profiling.table import feature_matrix, label_of, require_columns
 
 Order = Literal["cluster", "annotation", "none"]
 
@@ -74,3 +74,24 @@ def ordered(similarity: pd.DataFrame, order: Order, annotation: pd.Series | None
     else:
         raise ValueError(f"order must be cluster, annotation or none, got {order!r}")
     return similarity.iloc[index, index]
+
+
+def similarity_table(
+    profiles: pd.DataFrame, by: list[str], order: Order, annotation: str | None = None, top_share: float = 1.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Profiles grouped by ``by``, their cosine similarity (the ``top_share`` most similar groups),
+    ordered; returns the table (``group``, ``annotation`` when asked, one column per group) and
+    the ordered matrix."""
+    groups = group_profiles(profiles, by)
+    similarity = cosine_similarity(groups, by)
+    if top_share < 1:
+        similarity = keep_top_share(similarity, top_share)
+    labels = None
+    if annotation is not None:
+        require_columns(groups, [annotation], f"similarity annotation (constant within each group of {by})")
+        labels = pd.Series(groups[annotation].to_numpy(), index=label_of(groups, by))
+    similarity = ordered(similarity, order, labels)
+    table = similarity.rename_axis("group").reset_index()
+    if labels is not None:
+        table.insert(1, "annotation", labels.reindex(similarity.index).astype(str).to_numpy())
+    return table, similarity

@@ -1,9 +1,11 @@
-"""The channel spec: the ordered channel names that travel with images, stores and checkpoints."""
+"""The channel spec (the ordered channel names) and the per-channel intensity statistics, which
+travel together with images, stores and checkpoints."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,31 @@ class ChannelSpec:
             raise ValueError(
                 f"channel mismatch in {context}: expected {list(self.names)}, got {list(other_names)}"
             )
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    """Per-channel statistics of preprocessed intensities, lists in channel order: exact mean and
+    standard deviation, percentiles of a uniform pixel sample; ``n_pixels`` per channel."""
+
+    channels: list[str]
+    mean: list[float]
+    std: list[float]
+    p01: list[float]
+    p50: list[float]
+    p99: list[float]
+    p999: list[float]
+    n_pixels: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ChannelStats:
+        return cls(**{f.name: values[f.name] for f in fields(cls)})
+
+    def select(self, name: str) -> ChannelStats:
+        """The statistics of one channel."""
+        c = self.channels.index(name)
+        per_channel = {f.name: [getattr(self, f.name)[c]] for f in fields(self) if f.name not in ("channels", "n_pixels")}
+        return ChannelStats(channels=[name], n_pixels=self.n_pixels, **per_channel)

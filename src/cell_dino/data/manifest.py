@@ -7,6 +7,7 @@ every adapter builds. Columns a data set lacks are absent, never invented.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,7 @@ import pandas as pd
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import ManifestError
 
+log = logging.getLogger(__name__)
 FOV_KEY = "Metadata_FOV"
 PLATE = "Metadata_Plate"
 WELL = "Metadata_Well"
@@ -95,6 +97,13 @@ def validate_manifest(
         keys = manifest.loc[duplicated, FOV_KEY].unique().tolist()[:5]
         rows = manifest.index[duplicated].tolist()[:10]
         raise ManifestError(f"{source}: duplicate FOV keys {keys} in rows {rows}")
+    files = pd.DataFrame({c: [str(p) for p in manifest[path_column(c)].astype(str) + "/" + manifest[file_column(c)].astype(str)] for c in channels})
+    twice = files.nunique(axis=1) < len(channels)
+    if twice.any():
+        raise ManifestError(f"{source}: row {manifest.index[twice][0]}: the same image file for two channels ({files[twice].iloc[0].tolist()})")
+    reused = files.stack().duplicated(keep=False).groupby(level=0).any()
+    if reused.any():
+        raise ManifestError(f"{source}: rows {manifest.index[reused.to_numpy()].tolist()[:10]} name the same image file")
     return manifest.reset_index(drop=True)
 
 
@@ -111,6 +120,8 @@ def apply_missing_label_policy(
     missing = manifest[column].isna()
     group = TREATMENT if TREATMENT in manifest.columns else FOV_KEY
     unlabelled = sorted(manifest.loc[missing, group].astype(str).unique())
+    if unlabelled:
+        log.warning("%s: %d treatment(s) without %s (missing_label: %s)", source, len(unlabelled), column, policy)
     if unlabelled and policy == "raise":
         raise ManifestError(
             f"{source}: {len(unlabelled)} treatment(s) with no {column}: {unlabelled[:10]}"
@@ -124,3 +135,11 @@ def apply_missing_label_policy(
 def treatment_labels(compound: pd.Series, concentration: pd.Series) -> pd.Series:
     """``<compound>@<concentration>`` labels, e.g. ``taxol@0.3``."""
     return compound.astype(str) + "@" + concentration.map("{:g}".format)
+
+
+def fov_table(manifest: pd.DataFrame, keys: list[str], size: tuple[int, int]) -> pd.DataFrame:
+    """The rows of ``manifest`` for the FOV ``keys`` in that order: ``Metadata_FOV`` then every other
+    ``Metadata_*`` column (chosen by name), ``store_index`` and the stored ``height`` / ``width``."""
+    metadata = [c for c in metadata_columns(manifest) if c != FOV_KEY]
+    table = manifest.set_index(FOV_KEY).loc[keys, metadata].reset_index()
+    return table.assign(store_index=range(len(table)), height=size[0], width=size[1])

@@ -17,6 +17,7 @@ from PIL import Image
 from cell_dino.data.errors import ImageReadError
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
+BLANK_SHARE = 0.001  # a channel whose pixels all equal one value except this share (hot pixels) has no signal
 
 
 class BlankChannelError(ImageReadError):
@@ -39,16 +40,17 @@ def _is_real(dtype: np.dtype) -> bool:
     return dtype != np.bool_ and (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating))
 
 
-def image_shape(path: str | Path) -> tuple[int, ...] | None:
-    """The shape an image file declares in its header, without decoding it (None if unreadable)."""
+def image_header(path: str | Path) -> tuple[tuple[int, ...], np.dtype] | None:
+    """The shape and pixel type an image file declares in its header, without decoding it (None
+    if unreadable: the file is reported when it is read)."""
     path = Path(path)
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
             with tifffile.TiffFile(path) as tif:
-                return tuple(tif.pages.first.shape)
+                return tuple(tif.pages.first.shape), np.dtype(tif.pages.first.dtype)
         with Image.open(path) as handle:
-            return (handle.height, handle.width)
-    except Exception:  # noqa: BLE001 - a file that cannot be read is reported when it is read
+            return (handle.height, handle.width), np.asarray(handle.crop((0, 0, 1, 1))).dtype
+    except Exception:  # noqa: BLE001
         return None
 
 
@@ -88,16 +90,19 @@ def read_image(path: str | Path) -> np.ndarray:
 def read_fov(paths: Sequence[str | Path]) -> np.ndarray:
     """Read one field of view, one file per channel, as a ``C x H x W`` float32 array.
 
-    Raises :class:`ImageReadError` naming the file at fault, and :class:`BlankChannelError` for a
-    channel whose every pixel is the same."""
+    Raises :class:`ImageReadError` naming the file at fault (other shape or pixel type than the
+    first channel, values beyond float32), and :class:`BlankChannelError` for a channel without
+    signal: all but ``BLANK_SHARE`` of its pixels the same (a failed stain, hot pixels aside)."""
     planes = [read_image(p) for p in paths]
-    first = planes[0].shape
     for path, plane in zip(paths[1:], planes[1:]):
-        if plane.shape != first:
-            raise ImageReadError(
-                f"{path}: channel shape {plane.shape} differs from {paths[0]} with shape {first}"
-            )
+        if plane.shape != planes[0].shape or plane.dtype != planes[0].dtype:
+            raise ImageReadError(f"{path}: channel shape {plane.shape} differs from {paths[0]} with shape {planes[0].shape}"
+                                 if plane.shape != planes[0].shape else f"{path}: {plane.dtype} pixels differ from {paths[0]}'s {planes[0].dtype}")
     for channel, (path, plane) in enumerate(zip(paths, planes)):
-        if plane.min() == plane.max():
-            raise BlankChannelError(f"{path}: blank channel, no signal (every pixel is {plane.flat[0]})", channel)
-    return np.stack(planes).astype(np.float32, copy=False)
+        low, high = np.percentile(plane, [100 * BLANK_SHARE, 100 * (1 - BLANK_SHARE)])
+        if low == high:
+            raise BlankChannelError(f"{path}: blank channel, no signal (every pixel is {low:g}, but for {BLANK_SHARE:.1%} at most)", channel)
+    field = np.stack(planes).astype(np.float32, copy=False)
+    if not np.isfinite(field).all():
+        raise ImageReadError(f"{paths[int(np.argwhere(~np.isfinite(field))[0][0])]}: pixel values beyond the float32 range")
+    return field

@@ -45,8 +45,13 @@ def plain(value: Any) -> Any:
 class _FileDataset(AbstractDataset):
     suffix: ClassVar[str] = ""
 
-    def __init__(self, filepath: str, save_args: dict[str, Any] | None = None, load_args: dict[str, Any] | None = None,
-                 metadata: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        filepath: str,
+        save_args: dict[str, Any] | None = None,
+        load_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self._filepath = Path(filepath)
         self._save_args = save_args or {}
         self._load_args = load_args or {}

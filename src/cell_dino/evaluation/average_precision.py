@@ -39,8 +39,8 @@ def expected_average_precision(key: np.ndarray, positive: np.ndarray, candidate:
     starts = np.ones((rows, n), dtype=bool)
     starts[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
     group = np.cumsum(starts, axis=1) - 1 + (np.arange(rows) * n)[:, None]  # a global id per tie
-    size = np.bincount(group[valid], minlength=rows * n)
-    group_hits = np.bincount(group[valid], weights=hits[valid], minlength=rows * n)
+    size = np.bincount(group[valid], minlength=rows * n).astype(np.float64)
+    group_hits = np.bincount(group[valid], weights=hits[valid], minlength=rows * n).astype(np.float64)
     position = np.broadcast_to(np.arange(n), (rows, n))
     first = np.zeros(rows * n, dtype=np.int64)
     first[group[starts]] = position[starts]
@@ -75,4 +75,6 @@ def blocked_average_precision(features: np.ndarray, positive: Mask, negative: Ma
     normalised = np.full(n, np.nan)
     valid = n_pos > 0
     normalised[valid] = normalize_ap(ap[valid], n_pos[valid], n_total[valid] - n_pos[valid])
-    return pd.DataFrame({"n_pos_pairs": n_pos, "n_total_pairs": n_total, "average_precision": ap, "normalized_average_precision": normalised})
+    return pd.DataFrame(
+        {"n_pos_pairs": n_pos, "n_total_pairs": n_total, "average_precision": ap, "normalized_average_precision": normalised}
+    )

@@ -9,7 +9,7 @@ statistics. Splits are grouped (by compound by default) so no group is in both t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import numpy as np
@@ -22,8 +22,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from cell_dino.config import Count, NonNegative, NonNegativeInt, Positive, settings
-from cell_dino.profiling.table import feature_matrix, require_columns
-from cell_dino.undefined import require
+from cell_dino.profiling.finite import NonFinitePolicy, finite_profiles
+from cell_dino.profiling.table import feature_matrix, seeded_subset, treated
+from cell_dino.undefined import attempt, needs, require
 
 log = logging.getLogger(__name__)
 SEPARATOR = "|"
@@ -48,6 +49,7 @@ class ClassifierResult:
     macro_f1: float
     confusion: pd.DataFrame | None  # true x predicted counts (multi-class only)
     classes: list[str]
+    left_out: list[str] = field(default_factory=list)  # classes with items of one group only
 
 
 def mlp(n_in: int, n_out: int, config: ClassifierConfig) -> nn.Sequential:
@@ -95,16 +97,33 @@ def balanced_weights(y: np.ndarray, multilabel: bool) -> np.ndarray:
     return 1.0 / counts[y]
 
 
-def cross_validate(profiles: pd.DataFrame, label: str = "Metadata_MoA", group: str = "Metadata_Compound", config: ClassifierConfig = ClassifierConfig()) -> ClassifierResult:
-    """Grouped, stratified k-fold predictions of ``label`` for every labelled profile."""
-    require_columns(profiles, [label, group], "cross_validate")
+def cross_validate(
+    profiles: pd.DataFrame, label: str = "Metadata_MoA", group: str = "Metadata_Compound", config: ClassifierConfig = ClassifierConfig()
+) -> ClassifierResult:
+    """Grouped, stratified k-fold predictions of ``label`` for every labelled profile. A class
+    (single-label) whose items all come from one group can never be trained on when it is tested:
+    it is left out (``ClassifierResult.left_out``), with a warning. Raises
+    :class:`~cell_dino.undefined.Undefined` with fewer than 2 groups or classes left."""
+    needs(profiles.columns, [label, group], "the classifier")
     rows = profiles.loc[profiles[label].notna()].reset_index(drop=True)
+    multilabel = bool(rows[label].astype(str).str.contains(SEPARATOR, regex=False).any())
+    left_out: list[str] = []
+    if not multilabel:
+        groups_per_class = rows.groupby(rows[label].astype(str))[group].nunique()
+        left_out = sorted(groups_per_class.index[groups_per_class < 2])
+        if left_out:
+            log.warning("classifier: %d class(es) have items of one %s only and are left out: %s", len(left_out), group, left_out[:5])
+            rows = rows.loc[~rows[label].astype(str).isin(left_out)].reset_index(drop=True)
     labels = rows[label].astype(str)
-    multilabel = bool(labels.str.contains(SEPARATOR, regex=False).any())
     groups = rows[group].astype(str).to_numpy()
-    n_splits = min(config.n_splits, len(np.unique(groups)))
-    require(n_splits >= 2, f"the classifier needs labelled items of at least 2 distinct {group} values to split, found {len(np.unique(groups))}")
-    require(labels.nunique() >= 2, f"the classifier needs at least 2 classes of {label}, found {labels.nunique()}")
+    require(
+        labels.nunique() >= 2,
+        f"the classifier needs at least 2 classes of {label} with items of 2 {group} values or more, found {labels.nunique()}",
+    )
+    n_splits = min(config.n_splits, len(np.unique(groups)), int(labels.value_counts().max()))
+    require(
+        n_splits >= 2, f"the classifier needs labelled items of at least 2 distinct {group} values to split, found {len(np.unique(groups))}"
+    )
     if multilabel:
         binarizer = MultiLabelBinarizer()
         y = binarizer.fit_transform(labels.str.split(SEPARATOR, regex=False))
@@ -138,4 +157,35 @@ def cross_validate(profiles: pd.DataFrame, label: str = "Metadata_MoA", group: s
         confusion = pd.DataFrame(confusion_matrix(y, predicted, labels=np.arange(len(classes))), index=classes, columns=classes)
     table = pd.DataFrame({group: groups, "fold": folds, "label": truth_names, "prediction": predicted_names})
     log.info("MLP %s: macro-F1 %.3f over %d folds", label, macro, n_splits)
-    return ClassifierResult(table, float(macro), confusion, classes)
+    return ClassifierResult(table, float(macro), confusion, classes, left_out)
+
+
+def treated_sample(items: pd.DataFrame, label: str, max_items: int, seed: int, nonfinite: NonFinitePolicy) -> tuple[pd.DataFrame, dict]:
+    """The labelled, non-control items with finite features (see :mod:`cell_dino.profiling.finite`),
+    a seeded sample of at most ``max_items``, without item bookkeeping columns; and the record of
+    the non-finite rows and features dropped (empty when none)."""
+    finite, dropped = finite_profiles(items, nonfinite, "embeddings")
+    sample = seeded_subset(treated(finite, label), max_items, seed).drop(columns=["Metadata_Index", "Metadata_Count"], errors="ignore")
+    return sample, dropped
+
+
+def classify(items: pd.DataFrame, label: str, group: str, config: ClassifierConfig) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """:func:`cross_validate` as tables: predictions, the confusion matrix (empty for multi-label)
+    and a record (``macro_f1``, ``classes``, ``n_items``, ``undefined``: the reason when the items
+    cannot support a grouped split)."""
+    undefined: dict[str, str] = {}
+    result = attempt("macro_f1", lambda: cross_validate(items, label, group, config), undefined)
+    if result is None:
+        return pd.DataFrame(), pd.DataFrame(), {"macro_f1": None, "classes": [], "n_items": len(items), "undefined": undefined}
+    confusion = result.confusion if result.confusion is not None else pd.DataFrame()
+    return (
+        result.predictions,
+        confusion,
+        {
+            "macro_f1": result.macro_f1,
+            "classes": result.classes,
+            "n_items": len(result.predictions),
+            "classes_left_out": result.left_out,
+            "undefined": {},
+        },
+    )

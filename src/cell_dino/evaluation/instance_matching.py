@@ -6,6 +6,7 @@ above the threshold, so the matching is unique and needs no assignment solver.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -42,9 +43,14 @@ class MatchCounts:
         return self.iou_sum / self.true_positives if self.true_positives else float("nan")
 
     def summary(self) -> dict[str, float]:
-        return {"f1": self.f1, "precision": self.precision, "recall": self.recall,
-                "mean_matched_iou": self.mean_matched_iou, "n_true": self.true_positives + self.false_negatives,
-                "n_predicted": self.true_positives + self.false_positives}  # fmt: skip
+        return {
+            "f1": self.f1,
+            "precision": self.precision,
+            "recall": self.recall,
+            "mean_matched_iou": self.mean_matched_iou,
+            "n_true": self.true_positives + self.false_negatives,
+            "n_predicted": self.true_positives + self.false_positives,
+        }
 
 
 def iou_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -68,3 +74,18 @@ def match_instances(truth: np.ndarray, predicted: np.ndarray, threshold: float =
     matched = iou > threshold
     tp = int(matched.sum())
     return MatchCounts(tp, int(iou.shape[1] - tp), int(iou.shape[0] - tp), float(iou[matched].sum()))
+
+
+def accuracy(predicted: Sequence[np.ndarray], truth: Sequence[tuple[np.ndarray, np.ndarray] | None], threshold: float = 0.5) -> dict:
+    """Nucleus and cell F1, precision, recall and mean matched IoU over the fields that have ground
+    truth: ``predicted[i]`` is field i's ``2 x H x W`` (nuclei, cells) labels, ``truth[i]`` its
+    ``(nuclei, cells)`` or None. Empty when no field has ground truth."""
+    totals = {"nuclei": MatchCounts(0, 0, 0, 0.0), "cells": MatchCounts(0, 0, 0, 0.0)}
+    scored = 0
+    for labels, true in zip(predicted, truth):
+        if true is None:
+            continue
+        scored += 1
+        for kind, t, p in zip(totals, true, labels):
+            totals[kind] = totals[kind] + match_instances(np.asarray(t, np.int64), np.asarray(p, np.int64), threshold)
+    return {"n_fovs_scored": scored, "iou_threshold": threshold, **{k: v.summary() for k, v in totals.items()}} if scored else {}

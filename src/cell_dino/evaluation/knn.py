@@ -24,8 +24,13 @@ def knn_accuracy(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, k
     if blank.any():
         log.warning("k-NN: %d zero-norm item(s) (no direction) take no part", blank.sum())
         features, labels, groups = features[~blank], labels[~blank], groups[~blank]
-    require(len(np.unique(groups)) >= 2, f"k-NN needs items of at least 2 groups to compare, got {len(np.unique(groups))} group(s) in {len(groups)} item(s)")
-    require(len(np.unique(labels)) >= 2, f"k-NN accuracy needs at least 2 labels (with one, every vote is right), got {len(np.unique(labels))}")
+    require(
+        len(np.unique(groups)) >= 2,
+        f"k-NN needs items of at least 2 groups to compare, got {len(np.unique(groups))} group(s) in {len(groups)} item(s)",
+    )
+    require(
+        len(np.unique(labels)) >= 2, f"k-NN accuracy needs at least 2 labels (with one, every vote is right), got {len(np.unique(labels))}"
+    )
     normed = unit_rows(features)
     similarity = np.round(normed @ normed.T, TIE_DECIMALS)
     similarity[groups[:, None] == groups[None, :]] = -np.inf

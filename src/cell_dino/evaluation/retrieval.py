@@ -25,12 +25,12 @@ import pandas as pd
 
 from cell_dino.evaluation.average_precision import blocked_average_precision
 from cell_dino.evaluation.similarity import zero_norm
-from cell_dino.profiling.table import feature_matrix, metadata_columns, require_columns
-from cell_dino.undefined import require
+from cell_dino.profiling.table import CONTROL, controls, feature_matrix, metadata_columns, treated
+from cell_dino.undefined import needs, require
 
 log = logging.getLogger(__name__)
 
-CONTROL, MOA, COMPOUND = "Metadata_Control", "Metadata_MoA", "Metadata_Compound"
+MOA, COMPOUND = "Metadata_MoA", "Metadata_Compound"
 MULTILABEL_SEPARATOR = "|"
 
 
@@ -48,8 +48,16 @@ def _map(ap: pd.DataFrame, sameby: list[str], null_size: int, threshold: float, 
     from copairs.map import mean_average_precision
 
     with tempfile.TemporaryDirectory(prefix="copairs-") as scratch:
-        return mean_average_precision(ap, sameby, null_size=null_size, threshold=threshold, seed=seed,
-                                      progress_bar=False, max_workers=1, cache_dir=cache_dir or Path(scratch))  # fmt: skip
+        return mean_average_precision(
+            ap,
+            sameby,
+            null_size=null_size,
+            threshold=threshold,
+            seed=seed,
+            progress_bar=False,
+            max_workers=1,
+            cache_dir=cache_dir or Path(scratch),
+        )
 
 
 def _scorable(ap: pd.DataFrame, what: str) -> None:
@@ -58,41 +66,47 @@ def _scorable(ap: pd.DataFrame, what: str) -> None:
 
 
 def phenotypic_activity(
-    profiles: pd.DataFrame, treatment: str = "Metadata_Treatment", null_size: int = 10000,
-    threshold: float = 0.05, seed: int = 0, cache_dir: Path | None = None,
-) -> pd.DataFrame:  # fmt: skip
+    profiles: pd.DataFrame,
+    treatment: str = "Metadata_Treatment",
+    null_size: int = 10000,
+    threshold: float = 0.05,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+) -> pd.DataFrame:
     """Per-treatment mAP of replicate retrieval against controls, p-values and FDR-corrected q-values."""
-    require_columns(profiles, [treatment, CONTROL], "phenotypic_activity")
+    needs(profiles.columns, [treatment, CONTROL], "phenotypic activity")
     meta, x = _directed(profiles, "phenotypic activity")
-    controls = meta[CONTROL].fillna(False).to_numpy(dtype=bool)
-    require(bool(controls.any()), f"phenotypic activity needs control profiles ({CONTROL} true); there are none")
+    is_control = controls(meta)
+    require(bool(is_control.any()), f"phenotypic activity needs control profiles ({CONTROL} true); there are none")
     codes = pd.factorize(meta[treatment])[0]
-    treated = np.flatnonzero(~controls)  # the queries
+    queried = np.flatnonzero(~is_control)
 
     def replicates(positions: np.ndarray) -> np.ndarray:
-        queries = treated[positions]
-        mask = (codes[queries, None] == codes[None, :]) & ~controls[None, :]
+        queries = queried[positions]
+        mask = (codes[queries, None] == codes[None, :]) & ~is_control[None, :]
         mask[np.arange(len(queries)), queries] = False
         return mask
 
     def against_controls(positions: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(controls, (len(positions), len(controls)))
+        return np.broadcast_to(is_control, (len(positions), len(is_control)))
 
-    ap = pd.concat([meta.iloc[treated].reset_index(drop=True), blocked_average_precision(x, replicates, against_controls, treated)], axis=1)
+    ap = pd.concat([meta.iloc[queried].reset_index(drop=True), blocked_average_precision(x, replicates, against_controls, queried)], axis=1)
     _scorable(ap, "phenotypic activity (a treatment needs two replicates)")
     return _map(ap, [treatment], null_size, threshold, seed, cache_dir)
 
 
 def phenotypic_consistency(
-    profiles: pd.DataFrame, moa: str = MOA, compound: str = COMPOUND, null_size: int = 10000,
-    threshold: float = 0.05, seed: int = 0, cache_dir: Path | None = None,
-) -> pd.DataFrame:  # fmt: skip
+    profiles: pd.DataFrame,
+    moa: str = MOA,
+    compound: str = COMPOUND,
+    null_size: int = 10000,
+    threshold: float = 0.05,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+) -> pd.DataFrame:
     """Per-MoA mAP of MoA retrieval across compounds (controls and unlabelled rows left out)."""
-    require_columns(profiles, [moa, compound], "phenotypic_consistency")
-    keep = profiles[moa].notna().to_numpy()
-    if CONTROL in profiles.columns:
-        keep = keep & ~profiles[CONTROL].fillna(False).to_numpy(dtype=bool)
-    meta, x = _directed(profiles.loc[keep], "phenotypic consistency")
+    needs(profiles.columns, [moa, compound], "phenotypic consistency")
+    meta, x = _directed(treated(profiles, moa), "phenotypic consistency")
     labels = meta[moa].astype(str).str.split(MULTILABEL_SEPARATOR, regex=False)
     names = sorted({name for row in labels for name in row})
     member = np.zeros((len(meta), len(names)), dtype=np.float32)

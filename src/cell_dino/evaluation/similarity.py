@@ -12,13 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cell_dino.profiling.table import ZERO_NORM, unit_rows
+
 TIE_DECIMALS = 6
-ZERO_NORM = 1e-12
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (zero rows stay zero)."""
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), ZERO_NORM)
+__all__ = ["TIE_DECIMALS", "Neighbours", "nearest", "unit_rows", "zero_norm"]
 
 
 def zero_norm(x: np.ndarray) -> np.ndarray:

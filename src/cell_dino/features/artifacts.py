@@ -14,6 +14,12 @@ from cell_dino.atomic import atomic_path
 
 REPORT = "_embedding.json"  # pyarrow skips names starting with "_" when reading the folder
 ARRAYS, ITEMS = "arrays.npz", "items.parquet"
+FEATURE_PREFIX = "f_"
+
+
+def feature_names(n: int) -> list[str]:
+    """The feature columns of an embedding: ``f_0000``, ``f_0001``, ..."""
+    return [f"{FEATURE_PREFIX}{j:04d}" for j in range(n)]
 
 
 def read_embeddings(path: str | Path) -> pd.DataFrame:
@@ -28,10 +34,12 @@ def read_embeddings(path: str | Path) -> pd.DataFrame:
 
 @dataclass
 class AttentionSample:
-    """``images`` raw (n x C x S x S), ``masks`` (n x 2 x S x S: nucleus, cell; bool), ``attention``
-    (n x heads x h x w), ``tokens`` (n x h x w x D), ``items`` (metadata, one row each)."""
+    """``images`` raw (n x C x S x S), their ``channels`` (names, in order), ``masks`` (n x 2 x S x S:
+    nucleus, cell; bool), ``attention`` (n x heads x h x w), ``tokens`` (n x h x w x D), ``items``
+    (metadata, one row each)."""
 
     items: pd.DataFrame
+    channels: list[str]
     images: np.ndarray
     masks: np.ndarray
     attention: np.ndarray
@@ -40,7 +48,14 @@ class AttentionSample:
     def save(self, path: str | Path) -> None:
         with atomic_path(path) as tmp:
             tmp.mkdir()
-            np.savez_compressed(tmp / ARRAYS, images=self.images, masks=self.masks, attention=self.attention, tokens=self.tokens)
+            np.savez_compressed(
+                tmp / ARRAYS,
+                channels=np.array(self.channels),
+                images=self.images,
+                masks=self.masks,
+                attention=self.attention,
+                tokens=self.tokens,
+            )
             self.items.to_parquet(tmp / ITEMS)
 
     @classmethod
@@ -49,4 +64,6 @@ class AttentionSample:
         if not (path / ITEMS).is_file():
             raise FileNotFoundError(f"{path}: no attention sample here (run the embed pipeline)")
         with np.load(path / ARRAYS) as arrays:
-            return cls(pd.read_parquet(path / ITEMS), *(arrays[k] for k in ("images", "masks", "attention", "tokens")))
+            return cls(
+                pd.read_parquet(path / ITEMS), arrays["channels"].tolist(), *(arrays[k] for k in ("images", "masks", "attention", "tokens"))
+            )

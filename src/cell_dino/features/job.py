@@ -1,8 +1,10 @@
 """Embedding jobs: features of every stored item streamed to sharded parquet, resumable by shard.
 
-Shards of ``shard_size`` items are written (one row group per batch) into a hidden
-``.<name>.parts`` folder beside the output; a re-run of the same job skips finished shards. When
-all are done the folder is published atomically as the output (a parquet dataset folder).
+Shards of ``shard_size`` items are written (one row group per batch) as resumable parts
+(:class:`cell_dino.jobs.ResumableParts`, under the fingerprint of the checkpoint files, the store's
+generation, the feature settings, the device and the precision); a re-run of the same job skips
+finished shards. When all are done the folder is published atomically as the output (a parquet
+dataset folder).
 ``_embedding.json`` in the folder records the run (items per second, peak memory, what was embedded).
 Memory holds one batch of images and one shard of features, whatever the number of items.
 """
@@ -26,9 +28,9 @@ import torch
 import torch.nn as nn
 from tqdm import tqdm
 
-from cell_dino.atomic import atomic_path
-from cell_dino.features.artifacts import REPORT
+from cell_dino.features.artifacts import REPORT, feature_names
 from cell_dino.generation import fingerprint
+from cell_dino.jobs import ResumableParts
 from cell_dino.reporting import peak_rss_mb
 from cell_dino.runtime import Precision, autocast, pick_device
 
@@ -72,51 +74,47 @@ class EmbeddingJob:
                 yield first, self.extractor(batch.to(device)).float().cpu().numpy()
 
     def _write_shard(self, path: Path, meta: pd.DataFrame, start: int, stop: int, device: torch.device, progress: tqdm) -> None:
-        with atomic_path(path) as tmp:
-            writer = None
-            for first, features in self.features(start, stop, device):
-                rows = meta.iloc[first : first + len(features)].reset_index(drop=True)
-                columns = {f"f_{j:04d}": features[:, j] for j in range(features.shape[1])}
-                frame = pa.Table.from_pandas(pd.concat([rows, pd.DataFrame(columns)], axis=1), preserve_index=False)
-                writer = writer or pq.ParquetWriter(tmp, frame.schema)
-                writer.write_table(frame)
-                progress.update(len(features))
-            writer.close()
+        writer = None
+        for first, features in self.features(start, stop, device):
+            rows = meta.iloc[first : first + len(features)].reset_index(drop=True)
+            frame = pa.Table.from_pandas(
+                pd.concat([rows, pd.DataFrame(features, columns=feature_names(features.shape[1]))], axis=1), preserve_index=False
+            )
+            writer = writer or pq.ParquetWriter(path, frame.schema)
+            writer.write_table(frame)
+            progress.update(len(features))
+        writer.close()
 
-    def __call__(self, path: str | Path) -> Path:
-        path = Path(path)
-        parts = path.with_name(f".{path.name}.parts")
-        signature = fingerprint({**self.signature, "n": len(self.table), "shard": self.shard_size})
-        stamp = parts / "job.json"
-        if not (stamp.is_file() and json.loads(stamp.read_text())["signature"] == signature):
-            if parts.exists():
-                log.info("%s holds shards of another job (other model, inputs or settings): starting afresh", parts)
-            shutil.rmtree(parts, ignore_errors=True)
-            parts.mkdir(parents=True)
-            stamp.write_text(json.dumps({"signature": signature}))
+    def run(self, path: Path) -> None:
+        """Embed every item into the folder ``path`` (resuming finished shards): the job protocol."""
+        parts = ResumableParts(Path(path), fingerprint({**self.signature, "n": len(self.table), "shard": self.shard_size}))
         device = pick_device(self.device)
-        self.extractor.to(device).eval()
-        n = len(self.table)
-        meta = item_metadata(self.table)
-        started = time.perf_counter()
-        done = 0
+        n, meta, started, done = len(self.table), item_metadata(self.table), time.perf_counter(), 0
         with tqdm(total=n, desc="embed", unit="item", disable=None) as progress:
             for shard, start in enumerate(range(0, n, self.shard_size)):
-                shard_path = parts / f"part-{shard:05d}.parquet"
-                stop = min(start + self.shard_size, n)
-                if shard_path.is_file():
+                name, stop = f"part-{shard:05d}.parquet", min(start + self.shard_size, n)
+                if name in parts.done():
                     progress.update(stop - start)
                     continue
-                self._write_shard(shard_path, meta, start, stop, device, progress)
+                with parts.part(name) as tmp:
+                    self._write_shard(tmp, meta, start, stop, device, progress)
                 done += stop - start
         seconds = time.perf_counter() - started
-        self.report.update({"n_items": n, "n_embedded_now": done, "seconds": seconds,
-                            "items_per_second": done / seconds if seconds > 0 else 0.0, "peak_rss_mb": peak_rss_mb()})  # fmt: skip
-        with atomic_path(path) as tmp:
+        self.report.update(
+            {
+                "n_items": n,
+                "n_embedded_now": done,
+                "seconds": seconds,
+                "items_per_second": done / seconds if seconds > 0 else 0.0,
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
+
+        def assemble(tmp: Path) -> None:
             tmp.mkdir()
-            for part in sorted(parts.glob("part-*.parquet")):
+            for part in sorted(parts.folder.glob("part-*.parquet")):
                 shutil.move(part, tmp / part.name)
             (tmp / REPORT).write_text(json.dumps(self.report, default=str))
-        shutil.rmtree(parts)
+
+        parts.publish(assemble)
         log.info("embedded %d items into %s (%.1f items/s)", n, path, self.report["items_per_second"])
-        return path

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from cell_dino.config import Count, settings
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 from cell_dino.ssl.augment import dataset_statistics, self_normalise
+from cell_dino.ssl.checkpoint import CheckpointMeta
 
 Pooling = Literal["cls", "patch_mean", "cls_last_k"]
 
@@ -50,13 +51,12 @@ class Preprocessing:
     size: int
 
     @classmethod
-    def of(cls, meta: dict) -> Preprocessing:
-        augment = meta["config"]["augment"]
-        stats = meta["stats"]
-        if augment["normalise"] == "self":
-            return cls("self", None, None, int(augment["global_crops"]["size"]))
-        mean, std = dataset_statistics(stats)
-        return cls("dataset", mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1), int(augment["global_crops"]["size"]))
+    def of(cls, meta: CheckpointMeta) -> Preprocessing:
+        """As the checkpoint's training prepared its global crops."""
+        if meta.normalise == "self":
+            return cls("self", None, None, meta.crop_sizes[0])
+        mean, std = dataset_statistics(meta.stats.as_dict())
+        return cls("dataset", mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1), meta.crop_sizes[0])
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.nan_to_num(x)
@@ -72,8 +72,9 @@ class Preprocessing:
 def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig) -> torch.Tensor:
     """Image features of a timm ViT after its final norm."""
     if config.pooling == "cls_last_k":
-        blocks = backbone.forward_intermediates(x, indices=config.last_k, norm=True, return_prefix_tokens=True,
-                                                output_fmt="NLC", intermediates_only=True)  # fmt: skip
+        blocks = backbone.forward_intermediates(
+            x, indices=config.last_k, norm=True, return_prefix_tokens=True, output_fmt="NLC", intermediates_only=True
+        )
         return torch.cat([prefix[:, 0] for _, prefix in blocks], dim=1)
     tokens = backbone.forward_features(x)
     if config.pooling == "patch_mean":
@@ -87,8 +88,14 @@ class FeatureExtractor(nn.Module):
     """A backbone with its preprocessing; ``channels`` selects input channels (per-channel models),
     ``greyscale_rgb`` repeats each selected channel to 3 channels for an RGB network."""
 
-    def __init__(self, backbone: nn.Module, preprocessing: Preprocessing, config: FeatureConfig,
-                 channels: Sequence[int] | None = None, greyscale_rgb: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        backbone: nn.Module,
+        preprocessing: Preprocessing,
+        config: FeatureConfig,
+        channels: Sequence[int] | None = None,
+        greyscale_rgb: bool = False,
+    ) -> None:
         super().__init__()
         self.backbone, self.preprocessing, self.config = backbone.eval(), preprocessing, config
         self.channels, self.greyscale_rgb = channels, greyscale_rgb
@@ -121,16 +128,20 @@ class ConcatenatedExtractors(nn.Module):
         return F.normalize(torch.cat([e(x) for e in self.extractors], dim=1), dim=1)
 
 
-def teacher_extractor(state: dict, config: FeatureConfig, which: str = "teacher", random_init: bool = False, seed: int = 0) -> FeatureExtractor:
+def teacher_extractor(
+    state: dict, config: FeatureConfig, which: str = "teacher", random_init: bool = False, seed: int = 0
+) -> FeatureExtractor:
     """The (teacher) backbone of a checkpoint, or the same architecture at random init."""
-    meta = state["meta"]
-    backbone_config = BackboneConfig(**{**meta["config"]["backbone"], "drop_path_rate": 0.0})
+    meta = CheckpointMeta.from_dict(state["meta"])
     torch.manual_seed(seed)
-    backbone = create_backbone(backbone_config, len(meta["channels"]))
+    backbone = create_backbone(dataclasses.replace(meta.backbone, drop_path_rate=0.0), len(meta.channels))
     if not random_init:
         prefix = "backbone."
         backbone.load_state_dict({k.removeprefix(prefix): v for k, v in state[which].items() if k.startswith(prefix)})
-    return FeatureExtractor(backbone, Preprocessing.of(meta), config)
+    extractor = FeatureExtractor(backbone, Preprocessing.of(meta), config)
+    if meta.source_channels is not None:  # one model of a per-channel run sees its own channel of the data
+        extractor.channels = [meta.source_channels.index(meta.channels.names[0])]
+    return extractor
 
 
 def run_extractor(states: list[dict], config: FeatureConfig, random_init: bool = False, seed: int = 0) -> nn.Module:
@@ -138,13 +149,7 @@ def run_extractor(states: list[dict], config: FeatureConfig, random_init: bool =
     (each fed its own channel of the data), concatenated and L2-normalised."""
     if len(states) == 1:
         return teacher_extractor(states[0], config, random_init=random_init, seed=seed)
-    extractors = []
-    for i, state in enumerate(states):
-        extractor = teacher_extractor(state, config, random_init=random_init, seed=seed + i)
-        source = state["meta"]["source_channels"]
-        extractor.channels = [source.index(state["meta"]["channels"][0])]
-        extractors.append(extractor)
-    return ConcatenatedExtractors(extractors)
+    return ConcatenatedExtractors([teacher_extractor(s, config, random_init=random_init, seed=seed + i) for i, s in enumerate(states)])
 
 
 def greyscale_rgb_extractor(weights: str, backbone: BackboneConfig, size: int, config: FeatureConfig) -> FeatureExtractor:

@@ -79,9 +79,12 @@ def rescale(plane: np.ndarray, how: Rescale = "robust_minimum") -> np.ndarray:
 
 
 def illumination_function(
-    mean_image: np.ndarray, smoothing: Smoothing = "polynomial", smoothing_sigma: float = 50.0, degree: int = 2,
+    mean_image: np.ndarray,
+    smoothing: Smoothing = "polynomial",
+    smoothing_sigma: float = 50.0,
+    degree: int = 2,
     how: Rescale = "robust_minimum",
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Smooth each channel of a ``C x H x W`` mean image and rescale it (see :func:`rescale`)."""
     if smoothing == "polynomial":
         smooth = np.stack([fit_polynomial(channel, degree) for channel in mean_image])

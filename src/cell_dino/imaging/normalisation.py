@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 from skimage.transform import downscale_local_mean, resize
 
+from cell_dino.data.channels import ChannelStats
 from cell_dino.data.errors import DataError
 
 RESERVOIR = 2**20  # pixels per channel kept for the percentiles: any bit depth, any number of fields
@@ -28,23 +27,6 @@ def resize_field(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return field
     resized = resize(field, (field.shape[0], *shape), order=3, anti_aliasing=True, preserve_range=True)
     return np.maximum(resized, field.min()).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class ChannelStats:
-    """Per-channel statistics of preprocessed intensities (lists in channel order)."""
-
-    channels: list[str]
-    mean: list[float]
-    std: list[float]
-    p01: list[float]
-    p50: list[float]
-    p99: list[float]
-    p999: list[float]
-    n_pixels: int
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class ChannelStatsAccumulator:
@@ -86,6 +68,12 @@ class ChannelStatsAccumulator:
         if not (np.isfinite(mean).all() and np.isfinite(std).all() and np.isfinite(q).all()):
             raise DataError(f"channel statistics are not finite (mean {mean.tolist()}, std {std.tolist()}): a field held NaN or inf")
         return ChannelStats(
-            channels=self.channels, mean=mean.tolist(), std=std.tolist(), p01=q[0].tolist(),
-            p50=q[1].tolist(), p99=q[2].tolist(), p999=q[3].tolist(), n_pixels=self.n,
-        )  # fmt: skip
+            channels=self.channels,
+            mean=mean.tolist(),
+            std=std.tolist(),
+            p01=q[0].tolist(),
+            p50=q[1].tolist(),
+            p99=q[2].tolist(),
+            p999=q[3].tolist(),
+            n_pixels=self.n,
+        )

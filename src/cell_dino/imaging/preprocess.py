@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
@@ -23,7 +24,8 @@ from cell_dino.config import Count, NonNegativeInt, Positive, settings
 from cell_dino.data import manifest as mf
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
-from cell_dino.data.readers import BlankChannelError, image_shape, read_fov
+from cell_dino.data.fov_store import write_fov_store
+from cell_dino.data.readers import BlankChannelError, image_header, read_fov
 from cell_dino.imaging.illumination import (
     IlluminationAccumulator,
     Rescale,
@@ -64,10 +66,10 @@ class SkippedFov:
     channel: str | None = None  # a blank channel
 
 
-def most_common_shape(manifest: pd.DataFrame, channels: ChannelSpec) -> tuple[int, ...] | None:
-    """The image size most of the manifest's fields declare (headers only; first channel)."""
-    shapes = [image_shape(paths[0]) for paths in (mf.image_paths(row, channels) for _, row in manifest.iterrows())]
-    counts = Counter(shape for shape in shapes if shape is not None)
+def most_common_header(manifest: pd.DataFrame, channels: ChannelSpec) -> tuple[tuple[int, ...], np.dtype] | None:
+    """The image size and pixel type most of the manifest's fields declare (headers only; first channel)."""
+    headers = [image_header(paths[0]) for paths in (mf.image_paths(row, channels) for _, row in manifest.iterrows())]
+    counts = Counter((shape, str(dtype)) for shape, dtype in filter(None, headers))
     return counts.most_common(1)[0][0] if counts else None
 
 
@@ -87,7 +89,7 @@ class PreprocessedFovs:
     illumination_range: dict[str, dict[str, float]] = field(default_factory=dict)
     _stats: ChannelStatsAccumulator | None = None
     _seconds: float = 0.0
-    _shape: tuple[int, ...] | None = None
+    _common: tuple[tuple[int, ...], str] | None = None  # the most common field size and pixel type
 
     @property
     def capacity(self) -> int:
@@ -103,11 +105,18 @@ class PreprocessedFovs:
         paths = mf.image_paths(fov, self.channels)
         try:
             image = read_fov(paths)
+            header = image_header(paths[0])
+            if self._common is not None and header is not None and str(header[1]) != self._common[1]:
+                raise DataError(
+                    f"{paths[0]}: {header[1]} pixels while most of the data set is {self._common[1]}: intensities would not compare"
+                )
             if self.config.resize_to is not None:
                 return resize_field(image, self.config.resize_to)
-            if image.shape[1:] != self._shape:
-                raise DataError(f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self._shape} "
-                                "(set preprocess.resize_to to resize every field)")  # fmt: skip
+            if self._common is not None and image.shape[1:] != self._common[0]:
+                raise DataError(
+                    f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self._common[0]} "
+                    "(set preprocess.resize_to to resize every field)"
+                )
             return image
         except DataError as exc:
             if self.config.on_error == "raise":
@@ -135,15 +144,20 @@ class PreprocessedFovs:
         self.illumination_range[plate] = dict(zip(self.channels.names, function_range(function), strict=True))
         for channel, spread in self.illumination_range[plate].items():
             if spread > c.max_illumination_range:
-                log.warning("plate %s, channel %s: the illumination function spans %.1fx (above %.1fx): the plate's mean image "
-                            "holds signal, not only illumination", plate, channel, spread, c.max_illumination_range)  # fmt: skip
+                log.warning(
+                    "plate %s, channel %s: the illumination function spans %.1fx (above %.1fx): the plate's mean image "
+                    "holds signal, not only illumination",
+                    plate,
+                    channel,
+                    spread,
+                    c.max_illumination_range,
+                )
         return function, failed
 
     def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
         start = time.perf_counter()
         self._stats = ChannelStatsAccumulator(list(self.channels.names))
-        if self.config.resize_to is None:
-            self._shape = most_common_shape(self.manifest, self.channels)
+        self._common = most_common_header(self.manifest, self.channels)
         progress = tqdm(total=len(self.manifest), desc="ingest", unit="FOV", leave=False, disable=None)
         for plate, rows in self._groups():
             function, failed = self._plate_function(plate, rows) if self.config.illumination else (None, set())
@@ -162,20 +176,30 @@ class PreprocessedFovs:
         progress.close()
         self._seconds = time.perf_counter() - start
 
+    def run(self, path: Path) -> None:
+        """Consume the stream into a new FOV store at ``path``, atomically: the job protocol."""
+        write_fov_store(path, self)
+
     def summary(self) -> dict:
         """Attributes of the finished stream, JSON-serialisable: channel statistics, skipped fields,
         blank channels per plate, each plate's illumination range and the extreme ones."""
         if self._stats is None:
             raise RuntimeError("the stream has not been consumed yet")
         blank = Counter((s.plate, s.channel) for s in self.skipped if s.channel is not None)
-        extreme = [{"plate": plate, "channel": channel, "range": spread} for plate, ranges in self.illumination_range.items()
-                   for channel, spread in ranges.items() if spread > self.config.max_illumination_range]  # fmt: skip
+        extreme = [
+            {"plate": plate, "channel": channel, "range": spread}
+            for plate, ranges in self.illumination_range.items()
+            for channel, spread in ranges.items()
+            if spread > self.config.max_illumination_range
+        ]
         return {
             "channels": list(self.channels.names),
             "stats": self._stats.result().as_dict() if self._stats.n else None,
             "preprocess": asdict(self.config),
             "skipped": [asdict(s) for s in self.skipped],
-            "blank_channels": [{"plate": plate, "channel": channel, "n_fields": n} for (plate, channel), n in sorted(blank.items(), key=str)],
+            "blank_channels": [
+                {"plate": plate, "channel": channel, "n_fields": n} for (plate, channel), n in sorted(blank.items(), key=str)
+            ],
             "illumination_range": self.illumination_range,
             "extreme_illumination": extreme,
             "seconds": self._seconds,

@@ -1,23 +1,15 @@
-"""Segment the fields of an FOV store and cut single-cell crops, in parallel worker processes.
-
-Work is split into shards of consecutive fields; the caller writes each shard as it completes,
-so memory holds one shard whatever the number of fields, and a re-run can skip finished shards.
-"""
+"""Segment one field of an FOV store and cut its single-cell crops (the work of one worker process;
+:mod:`cell_dino.imaging.segmentation_job` runs it over every field)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
-from tqdm import tqdm
 
 from cell_dino.config import Positive, settings
 from cell_dino.data.channels import ChannelSpec
@@ -104,49 +96,3 @@ def process_fov(store_path: str, index: int, config: SegmentConfig) -> FovSegmen
         geometry = geometry[~geometry["touches_border"]].reset_index(drop=True)
     crops = crop_cells(np.nan_to_num(field_image), cells, geometry, config.crop_size, config.crop_mode)
     return FovSegmentation(index, nuclei.astype(np.uint16), cells.astype(np.uint16), geometry, crops, status)
-
-
-@dataclass
-class SegmentationJob:
-    """A lazy job over all fields of an FOV store; :meth:`shards` runs it shard by shard."""
-
-    fov_store: FovStore
-    fov_table: pd.DataFrame
-    config: SegmentConfig
-    workers: int = 1
-    shard_size: int = 32
-    seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.config.check(self.fov_store.channels)
-        if list(self.fov_table["Metadata_FOV"]) != self.fov_store.keys:
-            raise ValueError("segment: the FOV table does not list the FOV store's fields in store order")
-
-    @property
-    def n_shards(self) -> int:
-        return -(-len(self.fov_store) // self.shard_size)
-
-    def shard_indices(self, shard: int) -> range:
-        return range(shard * self.shard_size, min((shard + 1) * self.shard_size, len(self.fov_store)))
-
-    def shards(self, skip: set[int]) -> Iterator[tuple[int, list[FovSegmentation]]]:
-        """Yield ``(shard, results)`` for every shard not in ``skip``, in order."""
-        start = time.perf_counter()
-        todo = [s for s in range(self.n_shards) if s not in skip]
-        path = str(Path(self.fov_store.path))
-        progress = tqdm(total=sum(len(self.shard_indices(s)) for s in todo), desc="segment", unit="FOV", disable=None)
-        pool = ProcessPoolExecutor(self.workers) if self.workers > 1 else None
-        try:
-            for shard in todo:
-                indices = list(self.shard_indices(shard))
-                if pool is None:
-                    results = [process_fov(path, i, self.config) for i in indices]
-                else:
-                    results = list(pool.map(process_fov, [path] * len(indices), indices, [self.config] * len(indices)))
-                progress.update(len(indices))
-                yield shard, results
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-            progress.close()
-            self.seconds = time.perf_counter() - start

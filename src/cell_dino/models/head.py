@@ -8,12 +8,29 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import weight_norm
 
+from cell_dino.config import Count, settings
+
+
+@settings
+class HeadConfig:
+    """The head's architecture (DINO's defaults); part of a model's identity: resuming needs the same."""
+
+    out_dim: Count = 65536
+    hidden_dim: Count = 2048
+    bottleneck_dim: Count = 256
+    norm_last_layer: bool = True  # the student's last-layer norm fixed at 1 (the teacher's always is)
+
 
 class DINOHead(nn.Module):
     def __init__(
-        self, in_dim: int, out_dim: int = 65536, hidden_dim: int = 2048, bottleneck_dim: int = 256,
-        n_layers: int = 3, norm_last_layer: bool = True,
-    ) -> None:  # fmt: skip
+        self,
+        in_dim: int,
+        out_dim: int = 65536,
+        hidden_dim: int = 2048,
+        bottleneck_dim: int = 256,
+        n_layers: int = 3,
+        norm_last_layer: bool = True,
+    ) -> None:
         super().__init__()
         dims = [in_dim] + [hidden_dim] * (n_layers - 1)
         layers: list[nn.Module] = []
@@ -26,6 +43,11 @@ class DINOHead(nn.Module):
         self.last_layer.parametrizations.weight.original0.data.fill_(1.0)
         if norm_last_layer:
             self.last_layer.parametrizations.weight.original0.requires_grad = False
+
+    @classmethod
+    def of(cls, in_dim: int, config: HeadConfig, student: bool = True) -> DINOHead:
+        """The student's head (``norm_last_layer`` as configured) or the teacher's (norm fixed)."""
+        return cls(in_dim, config.out_dim, config.hidden_dim, config.bottleneck_dim, norm_last_layer=config.norm_last_layer or not student)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:

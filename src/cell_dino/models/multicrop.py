@@ -1,9 +1,16 @@
-"""Run a backbone once per crop resolution, then the head once on all crops."""
+"""The multi-crop wrapper (a backbone once per crop resolution, then the head once on all crops)
+and DINO's student-teacher pair built from it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 import torch.nn as nn
+
+from cell_dino.models.backbone import BackboneConfig, create_backbone
+from cell_dino.models.head import DINOHead, HeadConfig
+from cell_dino.models.pretrained import load_rgb_weights
 
 
 class MultiCropWrapper(nn.Module):
@@ -23,3 +30,21 @@ class MultiCropWrapper(nn.Module):
             features.append(self.backbone(torch.cat(crops[start:end])))
             start = end
         return self.head(torch.cat(features))
+
+
+def student_and_teacher(
+    backbone: BackboneConfig, head: HeadConfig, in_chans: int, init: str | None = None
+) -> tuple[MultiCropWrapper, MultiCropWrapper]:
+    """DINO's pair: the student (with drop-path; from ``init`` RGB weights if given) and the teacher
+    (no drop-path, no gradients), starting from the same weights."""
+    student_backbone = create_backbone(backbone, in_chans)
+    if init:
+        load_rgb_weights(student_backbone, init)
+    teacher_backbone = create_backbone(dataclasses.replace(backbone, drop_path_rate=0.0), in_chans)
+    dim = student_backbone.num_features
+    student = MultiCropWrapper(student_backbone, DINOHead.of(dim, head, student=True))
+    teacher = MultiCropWrapper(teacher_backbone, DINOHead.of(dim, head, student=False))
+    teacher.load_state_dict(student.state_dict())
+    for p in teacher.parameters():
+        p.requires_grad = False
+    return student, teacher

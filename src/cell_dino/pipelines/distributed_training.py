@@ -1,10 +1,11 @@
-"""Run a training pipeline's training node outside ``kedro run``, so that ``torchrun`` can start it
-in every process (DDP, one or many nodes) with the project's own catalog and validated parameters.
-Rank 0 then runs the pipeline's remaining nodes (metrics table, report)."""
+"""``cell-dino train``: a training pipeline run so that ``torchrun`` can start it in every process
+(DDP, one or many nodes) with the project's catalog and validated parameters. Every process runs
+the training node through an ordinary Kedro session; then the main process (rank 0) runs the
+pipeline's other nodes (metrics table, report). Only the main process journals outputs and
+records runs (see :mod:`cell_dino.hooks`)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +13,20 @@ from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-TRAINING_NODES = {"train_dino": "train_dino", "train_wsdino": "train_wsdino"}
+from cell_dino.pipelines.train_dino.pipeline import TRAINING_NODE
+from cell_dino.publication import is_main_process
+
+RUNS = {"train_dino": "dino", "train_wsdino": "wsdino"}
 
 
 def run_training(pipeline_name: str, env: str | None, runtime_params: dict[str, Any], project: Path) -> None:
-    if pipeline_name not in TRAINING_NODES:
-        raise ValueError(f"--pipeline must be one of {sorted(TRAINING_NODES)}, got {pipeline_name!r}")
+    if pipeline_name not in RUNS:
+        raise ValueError(f"--pipeline must be one of {sorted(RUNS)}, got {pipeline_name!r}")
     bootstrap_project(project)
+    training = f"{RUNS[pipeline_name]}.{TRAINING_NODE}"
     with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-        context = session.load_context()
-        pipeline = pipelines[pipeline_name]
-        node = next(n for n in pipeline.nodes if n.name == TRAINING_NODES[pipeline_name])
-        inputs = {
-            name: context.params[name.removeprefix("params:")] if name.startswith("params:") else context.catalog.load(name)
-            for name in node.inputs
-        }
-        for name, run in node.run(inputs).items():
-            context.catalog.save(name, run)
-    if int(os.environ.get("RANK", "0")) == 0:
-        later = [n.name for n in pipeline.nodes if n.name != node.name]
+        session.run(pipeline_names=[pipeline_name], node_names=[training])
+    if is_main_process():
+        later = [n.name for n in pipelines[pipeline_name].nodes if n.name != training]
         with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
             session.run(pipeline_names=[pipeline_name], node_names=later)

@@ -9,7 +9,7 @@ from sklearn.decomposition import PCA
 from cell_dino.profiling.table import feature_matrix, with_features
 from cell_dino.undefined import require
 
-MIN_ROWS = 15  # harmonypy clusters round(N / 30) by default: at least one cluster
+MIN_ROWS = 16  # harmonypy clusters round(N / 30) by default (round half to even: 15 rows give 0 clusters)
 
 
 def harmony(profiles: pd.DataFrame, covariate: str, n_components: int = 50, theta: float = 2.0, seed: int = 0) -> pd.DataFrame:
@@ -17,7 +17,7 @@ def harmony(profiles: pd.DataFrame, covariate: str, n_components: int = 50, thet
     on ``covariate``, as Harmony is meant to run on a PCA embedding.
 
     Raises :class:`~cell_dino.undefined.Undefined` without the covariate column, with fewer than 2
-    of its values, or with fewer than ``MIN_ROWS`` rows (harmonypy's default clusters N / 30)."""
+    of its values, or with fewer than ``MIN_ROWS`` rows (harmonypy's default: round(N / 30) clusters)."""
     import harmonypy
 
     require(covariate in profiles.columns, f"Harmony needs the covariate column {covariate}; the profiles have none")

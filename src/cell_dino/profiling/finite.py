@@ -1,10 +1,11 @@
 """Non-finite feature values (NaN, inf) in profile tables: found, named by row and column, then
 dropped with a count or refused.
 
-A row whose features are mostly non-finite (an item the model could not embed, a well whose
-measurements failed) carries nothing and is dropped; a feature that is non-finite anywhere else is
-dropped for every row, as pycytominer's ``feature_select`` drops features with missing values, so
-that one bad value in one well cannot take the others' statistics with it.
+As pycytominer's ``feature_select`` (``drop_na_columns``, cutoff 0.05) and its profiles do: a
+feature non-finite in more than 5 % of the rows is dropped for every row (a measurement that
+failed on a plate), then every row still holding a non-finite value is dropped (an item the model
+could not embed, a well whose measurements failed). One bad value in one well therefore costs that
+well, never a feature of every other well, and never the others' statistics.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from cell_dino.data.manifest import metadata_columns
 log = logging.getLogger(__name__)
 NonFinitePolicy = Literal["drop", "raise"]
 ROW_KEYS = ("Metadata_Plate", "Metadata_Well", "Metadata_FOV", "Metadata_Cell", "Metadata_Index", "Metadata_Treatment")
-MAX_ROW_SHARE = 0.5  # rows with more of their features non-finite than this are dropped whole
+NA_CUTOFF = 0.05  # pycytominer's: features non-finite in more than this share of rows are dropped
 SHOWN = 5  # rows and columns named in messages and reports
 
 
@@ -44,8 +45,8 @@ def finite_profiles(table: pd.DataFrame, policy: NonFinitePolicy, what: str) -> 
     """``table`` without non-finite feature values, and what was dropped.
 
     ``policy`` ``raise`` stops with a :class:`~cell_dino.data.errors.DataError` naming ``what``
-    and the first rows and columns at fault. ``drop`` removes rows with more than half of their
-    features non-finite, then every feature still non-finite somewhere; the returned record has
+    and the first rows and columns at fault. ``drop`` removes the features non-finite in more than
+    ``NA_CUTOFF`` of the rows, then the rows still non-finite somewhere; the returned record has
     ``n_rows_dropped``, ``rows`` (labels of the first few), ``n_features_dropped`` and
     ``features`` (names of the first few); it is empty when nothing was non-finite.
     """
@@ -56,14 +57,26 @@ def finite_profiles(table: pd.DataFrame, policy: NonFinitePolicy, what: str) -> 
         return table, {}
     where = nonfinite_cells(table, features)
     if policy == "raise":
-        raise DataError(f"{what}: {int((~finite).sum())} non-finite feature value(s) in {int((~finite.all(axis=1)).sum())} row(s); first: {where}")
-    empty_rows = (~finite).mean(axis=1) > MAX_ROW_SHARE
-    bad_features = ~finite[~empty_rows].all(axis=0) if (~empty_rows).any() else np.zeros(len(features), dtype=bool)
-    dropped_rows = [row_label(table, r) for r in np.flatnonzero(empty_rows)[:SHOWN]]
+        raise DataError(
+            f"{what}: {int((~finite).sum())} non-finite feature value(s) in {int((~finite.all(axis=1)).sum())} row(s); first: {where}"
+        )
+    bad_features = (~finite).mean(axis=0) > NA_CUTOFF
+    bad_rows = ~finite[:, ~bad_features].all(axis=1)
+    dropped_rows = [row_label(table, r) for r in np.flatnonzero(bad_rows)[:SHOWN]]
     dropped_features = [f for f, bad in zip(features, bad_features) if bad]
-    kept = table.loc[~empty_rows].drop(columns=dropped_features).reset_index(drop=True)
-    record = {"n_rows_dropped": int(empty_rows.sum()), "rows": dropped_rows,
-              "n_features_dropped": len(dropped_features), "features": dropped_features[:SHOWN], "first_values": where}  # fmt: skip
-    log.warning("%s: dropped %d row(s) and %d feature(s) with non-finite values; first: %s", what, record["n_rows_dropped"],
-                record["n_features_dropped"], where)  # fmt: skip
+    kept = table.loc[~bad_rows].drop(columns=dropped_features).reset_index(drop=True)
+    record = {
+        "n_rows_dropped": int(bad_rows.sum()),
+        "rows": dropped_rows,
+        "n_features_dropped": len(dropped_features),
+        "features": dropped_features[:SHOWN],
+        "first_values": where,
+    }
+    log.warning(
+        "%s: dropped %d row(s) and %d feature(s) with non-finite values; first: %s",
+        what,
+        record["n_rows_dropped"],
+        record["n_features_dropped"],
+        where,
+    )
     return kept, record

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from cell_dino.profiling.table import feature_matrix, with_features
+from cell_dino.config import Count, Fraction, NonNegative, Positive, settings
+from cell_dino.profiling.table import CONTROL, controls, feature_matrix, with_features
 from cell_dino.undefined import require
 
 Reference = Literal["all", "controls"]
-CONTROL = "Metadata_Control"
 MIN_REFERENCE = 2  # reference rows per group: a mean and a spread need two
 
 
@@ -29,7 +29,7 @@ def reference_mask(profiles: pd.DataFrame, reference: Reference) -> np.ndarray:
     if reference != "controls":
         raise ValueError(f"reference must be 'all' or 'controls', got {reference!r}")
     require(CONTROL in profiles.columns, f"reference 'controls' needs a {CONTROL} column; the profiles have none")
-    mask = profiles[CONTROL].fillna(False).to_numpy(dtype=bool)
+    mask = controls(profiles)
     require(mask.sum() >= MIN_REFERENCE, f"reference 'controls' needs at least {MIN_REFERENCE} control rows, found {int(mask.sum())}")
     return mask
 
@@ -44,7 +44,9 @@ def _per_group(profiles: pd.DataFrame, by: str | None, fit_apply, reference: Ref
     for g in np.unique(groups):
         rows = groups == g
         name = "the profiles" if by is None else f"{by} {profiles[by].iloc[np.flatnonzero(rows)[0]]!r}"
-        require((rows & ref).sum() >= MIN_REFERENCE, f"{name} has {(rows & ref).sum()} reference row(s); at least {MIN_REFERENCE} are needed")
+        require(
+            (rows & ref).sum() >= MIN_REFERENCE, f"{name} has {(rows & ref).sum()} reference row(s); at least {MIN_REFERENCE} are needed"
+        )
         values = fit_apply(x[rows & ref], x[rows])
         if out is None:
             out = np.empty((len(x), values.shape[1]))
@@ -80,6 +82,11 @@ def sphering(profiles: pd.DataFrame, reference: Reference = "controls", epsilon:
 
 def _tvn(n_components: int | float | None):
     def fit_apply(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
+        supported = min(reference.shape)
+        require(
+            not isinstance(n_components, int) or n_components <= supported,
+            f"TVN keeps {n_components} components, but {reference.shape[0]} control rows of {reference.shape[1]} features support at most {supported}",
+        )
         scaled_ref = _zscore(reference, reference)
         pca = PCA(n_components=n_components, whiten=True, svd_solver="full").fit(scaled_ref)
         return pca.transform(_zscore(reference, x))
@@ -94,3 +101,43 @@ def tvn(profiles: pd.DataFrame, n_components: int | float | None = None, by: str
     components (or that share of the variance) and defaults to all the controls support.
     """
     return _per_group(profiles, by, _tvn(n_components), "controls", prefix="tvn")
+
+
+Method = Literal["none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"]
+
+
+@settings
+class NormalisationSettings:
+    """The settings of each normalisation (their references' defaults)."""
+
+    tvn_components: Count | Fraction | None = None  # TVN (Ando et al. 2017): every component the controls support
+    sphering_reference: Reference = "controls"
+    sphering_epsilon: Positive = 1e-6  # pycytominer's spherize default
+    harmony_covariate: str = "Metadata_Batch"
+    harmony_components: Count = 50  # principal components Harmony corrects
+    harmony_theta: NonNegative = 2.0  # Harmony's diversity penalty (its default)
+
+
+def normalised(
+    wells: pd.DataFrame, method: Method, settings: NormalisationSettings = NormalisationSettings(), seed: int = 0
+) -> pd.DataFrame:
+    """Well profiles after one normalisation or batch correction, fitted at well level: ``none``,
+    ``zscore`` (every well), ``zscore_plate_controls`` (per plate, against its controls), ``tvn``,
+    ``sphering``, or ``harmony`` (after a global z-score, so PCA sees comparable scales).
+    Raises :class:`~cell_dino.undefined.Undefined` when the wells cannot support it."""
+    from cell_dino.profiling.batch_correction import harmony
+
+    s = settings
+    if method == "none":
+        return wells
+    if method == "zscore":
+        return zscore(wells, "all")
+    if method == "zscore_plate_controls":
+        return zscore(wells, "controls", by="Metadata_Plate")
+    if method == "tvn":
+        return tvn(wells, s.tvn_components)
+    if method == "sphering":
+        return sphering(wells, s.sphering_reference, s.sphering_epsilon)
+    if method == "harmony":
+        return harmony(zscore(wells, "all"), s.harmony_covariate, s.harmony_components, s.harmony_theta, seed)
+    raise ValueError(f"unknown normalisation {method!r}")

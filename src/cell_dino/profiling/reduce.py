@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from cell_dino.profiling.table import feature_columns, feature_matrix, with_features
-from cell_dino.undefined import require
+from cell_dino.profiling.table import feature_columns, feature_matrix, metadata_columns, seeded_subset, with_features
+from cell_dino.undefined import attempt, require
 
 log = logging.getLogger(__name__)
 MIN_UMAP_ROWS = 4  # umap-learn's spectral layout needs k < N eigenvectors
@@ -26,9 +26,13 @@ def standardised_pcs(values: np.ndarray, n_components: int, seed: int = 0) -> np
 
 
 def umap_coordinates(
-    profiles: pd.DataFrame, fit_on: pd.DataFrame | None = None, n_neighbors: int = 15,
-    min_dist: float = 0.1, metric: str = "cosine", seed: int = 0,
-) -> pd.DataFrame:  # fmt: skip
+    profiles: pd.DataFrame,
+    fit_on: pd.DataFrame | None = None,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    metric: str = "cosine",
+    seed: int = 0,
+) -> pd.DataFrame:
     """2-D UMAP (``umap_0``, ``umap_1``) of ``profiles``; fitted on ``fit_on`` (e.g. FOV means,
     with the same feature columns) and used to project ``profiles`` when given. Raises
     :class:`~cell_dino.undefined.Undefined` with fewer than ``MIN_UMAP_ROWS`` rows to fit on."""
@@ -45,3 +49,17 @@ def umap_coordinates(
     coords = fitted if fit_on is None else reducer.transform(x)
     log.info("UMAP of %d rows (fitted on %d)", len(x), len(fit_x))
     return with_features(profiles, np.asarray(coords), prefix="umap")
+
+
+def item_umap(
+    items: pd.DataFrame, fit_on: pd.DataFrame, max_items: int, n_neighbors: int, min_dist: float, seed: int
+) -> tuple[pd.DataFrame, dict]:
+    """A UMAP fitted on ``fit_on`` (FOV or well means of the items) with a seeded sample of at most
+    ``max_items`` items projected into it, and a record; empty, the reason under ``undefined``,
+    when there are too few profiles to fit on."""
+    sample = seeded_subset(items, max_items, seed)
+    features = feature_columns(sample)
+    fit_on = fit_on[[c for c in metadata_columns(fit_on) if c != "Metadata_Count"] + features]
+    undefined: dict[str, str] = {}
+    umap = attempt("umap", lambda: umap_coordinates(sample, fit_on, n_neighbors, min_dist, seed=seed), undefined)
+    return (pd.DataFrame() if umap is None else umap), {"undefined": undefined}

@@ -1,4 +1,5 @@
-"""The profile table contract: ``Metadata_*`` columns plus numeric feature columns."""
+"""The profile table contract (``Metadata_*`` columns plus numeric feature columns) and the row
+selections every step shares: controls, labelled treated rows, seeded subsets, unit rows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,21 @@ from cell_dino.data.manifest import metadata_columns
 from cell_dino.profiling.finite import nonfinite_cells
 
 METADATA_PREFIX = "Metadata_"
-__all__ = ["feature_columns", "feature_matrix", "label_of", "metadata_columns", "require_columns", "with_features"]
+CONTROL = "Metadata_Control"
+ZERO_NORM = 1e-12
+__all__ = [
+    "controls",
+    "feature_columns",
+    "feature_matrix",
+    "label_of",
+    "metadata_columns",
+    "require_columns",
+    "seeded_rows",
+    "seeded_subset",
+    "treated",
+    "unit_rows",
+    "with_features",
+]
 
 
 def feature_columns(profiles: pd.DataFrame) -> list[str]:
@@ -53,3 +68,39 @@ def label_of(table: pd.DataFrame, by: list[str]) -> pd.Series:
     """One readable label per row from the ``by`` columns (joined by ' @ ')."""
     require_columns(table, by, "labels")
     return table[by].astype(str).agg(" @ ".join, axis=1)
+
+
+def partition(profiles: dict, key: str) -> pd.DataFrame:
+    """One table of a set of profiles keyed by level (``fov``, ``<method>/well``, ...): loaded when
+    it is a loader (a partitioned dataset's), as it is when it is a table (an in-memory run's)."""
+    value = profiles[key]
+    return value() if callable(value) else value
+
+
+def controls(table: pd.DataFrame) -> np.ndarray:
+    """The control rows (``Metadata_Control`` true; none without the column)."""
+    if CONTROL not in table.columns:
+        return np.zeros(len(table), dtype=bool)
+    return table[CONTROL].fillna(False).to_numpy(dtype=bool)
+
+
+def treated(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The labelled rows that are not controls, with a fresh index."""
+    return table.loc[table[label].notna().to_numpy() & ~controls(table)].reset_index(drop=True)
+
+
+def seeded_rows(n_rows: int, n: int, seed: int | list[int]) -> np.ndarray:
+    """``n`` distinct row positions of ``n_rows`` (all when fewer), drawn with ``seed``, sorted."""
+    if n >= n_rows:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, n, replace=False))
+
+
+def seeded_subset(table: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """At most ``n`` rows of ``table`` drawn with ``seed``, in table order, with a fresh index."""
+    return table.iloc[seeded_rows(len(table), n, seed)].reset_index(drop=True)
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero)."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), ZERO_NORM)

@@ -56,8 +56,10 @@ class AugmentConfig:
         ordered_pair("augment.ratio", self.ratio)
         ordered_pair("augment.rescale_range", self.rescale_range)
         if self.global_crops.number < 1 or self.global_crops.number + self.local_crops.number < 2:
-            raise ValueError("augment: at least 1 global crop and 2 crops in all are needed for the DINO loss, got "
-                             f"{self.global_crops.number} global and {self.local_crops.number} local")  # fmt: skip
+            raise ValueError(
+                "augment: at least 1 global crop and 2 crops in all are needed for the DINO loss, got "
+                f"{self.global_crops.number} global and {self.local_crops.number} local"
+            )
 
 
 def dataset_statistics(stats: dict, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,8 +68,10 @@ def dataset_statistics(stats: dict, device: torch.device | str = "cpu") -> tuple
     division by zero)."""
     flat = [name for name, std in zip(stats.get("channels", range(len(stats["std"]))), stats["std"]) if not std > 0]
     if flat:
-        raise ValueError(f"channel(s) {flat} have no spread (std 0) in the data-set statistics: normalise: dataset would divide by "
-                         "zero; use normalise: self or leave the channel out")  # fmt: skip
+        raise ValueError(
+            f"channel(s) {flat} have no spread (std 0) in the data-set statistics: normalise: dataset would divide by "
+            "zero; use normalise: self or leave the channel out"
+        )
     return (torch.tensor(stats["mean"], dtype=torch.float32, device=device), torch.tensor(stats["std"], dtype=torch.float32, device=device))
 
 
@@ -93,9 +97,9 @@ def crop_grids(batch: int, spec: CropSpec, config: AugmentConfig, generator: tor
     flip = torch.where(_bernoulli(batch, config.flip_p, g, dev), -1.0, 1.0)
     cos, sin = torch.cos(angle).round(), torch.sin(angle).round()
     affine = torch.stack(
-        [torch.stack([half_w * cos * flip, -half_w * sin, centre_x], -1),
-         torch.stack([half_h * sin * flip, half_h * cos, centre_y], -1)], 1,
-    )  # fmt: skip
+        [torch.stack([half_w * cos * flip, -half_w * sin, centre_x], -1), torch.stack([half_h * sin * flip, half_h * cos, centre_y], -1)],
+        1,
+    )
     grid = F.affine_grid(affine, (batch, 1, spec.size, spec.size), align_corners=False)
     warped = _bernoulli(batch, config.warp_p, g, dev)[:, None, None, None]
     if config.warp == "perspective":
@@ -120,9 +124,12 @@ def channel_mask(channels: tuple[str, ...], allowed: tuple[str, ...] | None) -> 
 
 
 def augment_intensity(
-    x: torch.Tensor, config: AugmentConfig, channels: tuple[str, ...], generator: torch.Generator,
+    x: torch.Tensor,
+    config: AugmentConfig,
+    channels: tuple[str, ...],
+    generator: torch.Generator,
     stats: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> torch.Tensor:  # fmt: skip
+) -> torch.Tensor:
     """Per-channel brightness/contrast, channel drop, channel rescale, then normalisation."""
     b, c = x.shape[:2]
     g, dev = generator, x.device
@@ -156,9 +163,13 @@ def self_normalise(x: torch.Tensor) -> torch.Tensor:
 
 
 def multicrop(
-    global_source: torch.Tensor, local_source: torch.Tensor, config: AugmentConfig, channels: tuple[str, ...],
-    generator: torch.Generator, stats: tuple[torch.Tensor, torch.Tensor] | None = None,
-) -> list[torch.Tensor]:  # fmt: skip
+    global_source: torch.Tensor,
+    local_source: torch.Tensor,
+    config: AugmentConfig,
+    channels: tuple[str, ...],
+    generator: torch.Generator,
+    stats: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> list[torch.Tensor]:
     """Global crops of ``global_source`` then local crops of ``local_source`` (the same images for
     DINO; another image with the same weak label for WS-DINO)."""
     crops = []

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
+from cell_dino.ssl.distributed import DistributedContext
 from cell_dino.ssl.weak_labels import WeakLabelIndex
+
+if TYPE_CHECKING:
+    from cell_dino.ssl.training_data import TrainingData
 
 
 class ChannelImages:
@@ -78,3 +83,26 @@ class EpochSampler(Sampler[int]):
         rng = np.random.default_rng([self.seed, self.epoch])
         order = rng.permutation(self.n) if self.weights is None else rng.choice(self.n, self.n, p=self.weights)
         return iter(order[self.rank : len(self) * self.world_size : self.world_size].tolist())
+
+
+def epoch_loader(
+    data: TrainingData, batch_size: int, seed: int, num_workers: int, context: DistributedContext, device: torch.device
+) -> tuple[StoreImages, EpochSampler, DataLoader]:
+    """The training items (with WS-DINO partners), a reproducible per-epoch order split across
+    processes (inverse-frequency weighted when ``data.balanced``), and the batches; raises when a
+    process would get no whole batch."""
+    dataset = StoreImages(data.images, data.weak_labels, seed)
+    weights = data.weak_labels.balanced_weights() if data.balanced and data.weak_labels is not None else None
+    sampler = EpochSampler(len(dataset), seed, context.rank, context.world_size, weights)
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        drop_last=True,
+        num_workers=num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=num_workers > 0,
+    )
+    if len(loader) == 0:
+        raise ValueError(f"optim.batch_size {batch_size} exceeds the {len(sampler)} items per process")
+    return dataset, sampler, loader

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from cell_dino.ssl.loss import LossConfig
+from cell_dino.ssl.optimiser import OptimConfig
 
 
 def cosine_schedule(
@@ -19,3 +24,26 @@ def cosine_schedule(
 def teacher_temperature_schedule(warmup_start: float, final: float, warmup_epochs: int, epochs: int) -> np.ndarray:
     """Per-epoch teacher temperature: linear warm-up, then constant."""
     return np.concatenate([np.linspace(warmup_start, final, warmup_epochs), np.full(max(epochs - warmup_epochs, 0), final)])
+
+
+@dataclass
+class Schedules:
+    """Learning rate, weight decay and teacher momentum per iteration; teacher temperature per epoch."""
+
+    lr: np.ndarray
+    weight_decay: np.ndarray
+    momentum: np.ndarray
+    teacher_temp: np.ndarray
+
+    @classmethod
+    def of(cls, optim: OptimConfig, loss: LossConfig, iterations_per_epoch: int, total_batch: int) -> Schedules:
+        """DINO's schedules; the learning rate is ``optim.lr * total_batch / 256``."""
+        o = optim
+        return cls(
+            lr=cosine_schedule(o.lr * total_batch / 256, o.min_lr, o.epochs, iterations_per_epoch, o.warmup_epochs),
+            weight_decay=cosine_schedule(o.weight_decay, o.weight_decay_end, o.epochs, iterations_per_epoch),
+            momentum=cosine_schedule(o.momentum_teacher, 1.0, o.epochs, iterations_per_epoch),
+            teacher_temp=teacher_temperature_schedule(
+                loss.warmup_teacher_temp, loss.teacher_temp, loss.warmup_teacher_temp_epochs, o.epochs
+            ),
+        )

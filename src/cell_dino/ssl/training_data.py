@@ -1,40 +1,68 @@
-"""Turning an image store and its table into what the trainer reads."""
+"""What the trainer reads: items with their channels and statistics, and for WS-DINO the weak
+labels that pair each image with another."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any
 
-import pandas as pd
+import numpy as np
 
-from cell_dino.ssl.trainer import TrainingData
+from cell_dino.data.channels import ChannelSpec, ChannelStats
+from cell_dino.data.items import Items, Unit
+from cell_dino.ssl.data import ChannelImages, SubsetImages
 from cell_dino.ssl.weak_labels import WeakLabelIndex, check_label_leak
 
-Unit = Literal["cell", "fov"]
 
+@dataclass
+class TrainingData:
+    """``images``: ``N x C x H x W`` (indexable, e.g. zarr); ``weak_labels``: WS-DINO's partners;
+    ``source_channels``: for one model of a per-channel run, the data's channels."""
 
-def store_and_table(unit: Unit, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame) -> tuple[Any, Any, pd.DataFrame]:
-    """The store to train on and its item table: ``cell`` -> crops, ``fov`` -> whole fields."""
-    if unit == "cell":
-        return crop_store, crop_store.crops, crop_store.table()
-    if unit == "fov":
-        return fov_store, fov_store.images, fov_table
-    raise ValueError(f"unit must be 'cell' or 'fov', got {unit!r}")
+    images: Any
+    channels: ChannelSpec
+    stats: ChannelStats
+    unit: Unit
+    weak_labels: WeakLabelIndex | None = None
+    weak_label: str | None = None
+    balanced: bool = False
+    source_channels: tuple[str, ...] | None = None
+    generation: str = ""  # the identity of the store the items came from: a run resumes only on the same
+
+    @property
+    def n_items(self) -> int:
+        return int(self.images.shape[0])
+
+    def channel(self, name: str) -> TrainingData:
+        """The same items with one channel only (one model per channel, as in WS-DINO)."""
+        c = self.channels.names.index(name)
+        return replace(
+            self,
+            images=ChannelImages(self.images, c),
+            channels=ChannelSpec((name,)),
+            stats=self.stats.select(name),
+            source_channels=self.channels.names,
+        )
+
+    def subset(self, rows: np.ndarray) -> TrainingData:
+        """The items at ``rows`` (a sweep trial's seeded subset)."""
+        return replace(self, images=SubsetImages(self.images, rows))
 
 
 def training_data(
-    unit: Unit, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame,
-    weak_label: str | None = None, evaluation_label: str = "Metadata_MoA", allow_label_leak: bool = False,
+    items: Items,
+    weak_label: str | None = None,
+    evaluation_label: str = "Metadata_MoA",
+    allow_label_leak: bool = False,
     balanced: bool = False,
-) -> TrainingData:  # fmt: skip
-    """DINO data (``weak_label`` None) or WS-DINO data with partner images sharing ``weak_label``."""
-    store, images, table = store_and_table(unit, crop_store, fov_store, fov_table)
-    meta: dict[str, Any] = {"unit": unit, "n_items": int(images.shape[0])}
+) -> TrainingData:
+    """DINO data (``weak_label`` None) or WS-DINO data with partner images sharing ``weak_label``;
+    a weak label that determines the evaluation label one to one is refused (unless allowed)."""
     index = None
     if weak_label is not None:
-        if weak_label not in table.columns:
-            raise ValueError(f"weak_label {weak_label!r} is not a column of the {unit} table: {list(table.columns)}")
-        if evaluation_label in table.columns:
-            check_label_leak(table, weak_label, evaluation_label, allow_label_leak)
-        index = WeakLabelIndex(table[weak_label])
-        meta |= {"weak_label": weak_label, "n_weak_labels": index.n_labels, "n_singleton_items": index.singletons}
-    return TrainingData(images, store.channels, store.stats, index, balanced, meta)
+        if weak_label not in items.table.columns:
+            raise ValueError(f"weak_label {weak_label!r} is not a column of the {items.unit} table: {list(items.table.columns)}")
+        if evaluation_label in items.table.columns:
+            check_label_leak(items.table, weak_label, evaluation_label, allow_label_leak)
+        index = WeakLabelIndex(items.table[weak_label])
+    return TrainingData(items.images, items.channels, items.stats, items.unit, index, weak_label, balanced, generation=items.generation)

@@ -7,22 +7,24 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass, replace
-from typing import Annotated
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import optuna
-from pydantic import Field
 import pandas as pd
 import torch
+from pydantic import Field
 from torch import nn
 
 from cell_dino.config import Count, NonNegativeInt, settings
 from cell_dino.evaluation.knn import knn_accuracy
 from cell_dino.features.model import FeatureConfig, FeatureExtractor, Preprocessing
+from cell_dino.profiling.table import seeded_rows
 from cell_dino.ssl.augment import dataset_statistics
-from cell_dino.ssl.data import SubsetImages
-from cell_dino.ssl.trainer import TrainConfig, TrainingData, train
+from cell_dino.ssl.config import TrainConfig
+from cell_dino.ssl.trainer import train
+from cell_dino.ssl.training_data import TrainingData
 from cell_dino.sweep.space import Dimension, apply, suggest
 from cell_dino.sweep.split import ValidationSplit
 
@@ -50,17 +52,21 @@ class Validation:
     @classmethod
     def of(cls, images, table: pd.DataFrame, split: ValidationSplit, limit: int, seed: int) -> Validation:
         rows = split.validation_rows(table)
-        if len(rows) > limit:
-            rows = np.sort(np.random.default_rng(seed).choice(rows, limit, replace=False))
+        rows = rows[seeded_rows(len(rows), limit, seed)]
         pixels = np.stack([np.asarray(images[int(i)], dtype=np.float32) for i in rows])
-        return cls(torch.from_numpy(np.nan_to_num(pixels)), table[split.label].astype(str).to_numpy()[rows],
-                   table[split.group].astype(str).to_numpy()[rows])  # fmt: skip
+        return cls(
+            torch.from_numpy(np.nan_to_num(pixels)),
+            table[split.label].astype(str).to_numpy()[rows],
+            table[split.group].astype(str).to_numpy()[rows],
+        )
 
     def score(self, teacher: nn.Module, config: TrainConfig, stats: dict, k: int, batch_size: int) -> float:
         """k-NN accuracy of the teacher's CLS features, each query's group left out."""
         mean, std = (v.view(1, -1, 1, 1) for v in dataset_statistics(stats)) if config.augment.normalise == "dataset" else (None, None)
         device = next(teacher.parameters()).device
-        extractor = FeatureExtractor(teacher.backbone, Preprocessing(config.augment.normalise, mean, std, config.augment.global_crops.size), FeatureConfig())
+        extractor = FeatureExtractor(
+            teacher.backbone, Preprocessing(config.augment.normalise, mean, std, config.augment.global_crops.size), FeatureConfig()
+        )
         features = torch.cat([extractor(self.images[i : i + batch_size].to(device)).cpu() for i in range(0, len(self.images), batch_size)])
         return knn_accuracy(features.numpy(), self.labels, self.groups, k)
 
@@ -69,8 +75,15 @@ class Objective:
     """``study.optimize(Objective(...))``: each call trains one trial in ``trials_dir`` and removes
     its checkpoints afterwards (the best parameters, not the weights, are the sweep's result)."""
 
-    def __init__(self, data: TrainingData, base: TrainConfig, space: dict[str, Dimension], validation: Validation,
-                 budget: TrialBudget, trials_dir: Path) -> None:  # fmt: skip
+    def __init__(
+        self,
+        data: TrainingData,
+        base: TrainConfig,
+        space: dict[str, Dimension],
+        validation: Validation,
+        budget: TrialBudget,
+        trials_dir: Path,
+    ) -> None:
         self.data, self.base, self.space, self.validation = data, base, space, validation
         self.budget, self.trials_dir = budget, Path(trials_dir)
 
@@ -78,23 +91,24 @@ class Objective:
         config = apply(self.base, suggest(trial, self.space))
         runtime = replace(config.runtime, resume="never", checkpoint_every=self.budget.epochs)
         epochs = self.budget.epochs  # the warm-up is shortened to fit a trial shorter than it
-        config = replace(config, optim=replace(config.optim, epochs=epochs, warmup_epochs=min(config.optim.warmup_epochs, epochs)), runtime=runtime)
+        config = replace(
+            config, optim=replace(config.optim, epochs=epochs, warmup_epochs=min(config.optim.warmup_epochs, epochs)), runtime=runtime
+        )
         config.check(self.data.channels)
         return config
 
     def subset(self, trial_number: int) -> TrainingData:
-        n = self.data.images.shape[0]
-        if n <= self.budget.max_items:
+        """A seeded subset of at most ``max_items`` items for this trial."""
+        if self.data.n_items <= self.budget.max_items:
             return self.data
-        rows = np.sort(np.random.default_rng([self.budget.seed, trial_number]).choice(n, self.budget.max_items, replace=False))
-        return replace(self.data, images=SubsetImages(self.data.images, rows), meta={**self.data.meta, "n_items": len(rows)})
+        return self.data.subset(seeded_rows(self.data.n_items, self.budget.max_items, [self.budget.seed, trial_number]))
 
     def __call__(self, trial: optuna.Trial) -> float:
         config = self.config(trial)
         scores: list[float] = []
 
         def on_epoch(epoch: int, teacher: nn.Module) -> None:
-            scores.append(self.validation.score(teacher, config, self.data.stats, self.budget.k, self.budget.batch_size))
+            scores.append(self.validation.score(teacher, config, self.data.stats.as_dict(), self.budget.k, self.budget.batch_size))
             trial.report(scores[-1], epoch)
             log.info("trial %d epoch %d: validation k-NN %.3f", trial.number, epoch, scores[-1])
             if trial.should_prune():

@@ -40,5 +40,6 @@ def validation_split(table: pd.DataFrame, label: str, group: str, share: float, 
     chosen = sorted(np.random.default_rng(seed).choice(eligible, n, replace=False).tolist())
     rest = sorted(set(pairs[label]) - set(chosen))
     groups = pairs.groupby(label)[group].apply(sorted)
-    return ValidationSplit(label, group, chosen, rest, sorted(g for name in chosen for g in groups[name]),
-                           sorted(g for name in rest for g in groups[name]))  # fmt: skip
+    return ValidationSplit(
+        label, group, chosen, rest, sorted(g for name in chosen for g in groups[name]), sorted(g for name in rest for g in groups[name])
+    )

@@ -83,6 +83,7 @@ def read_bbbc021(root: Path, image_table: str = IMAGE_TABLE, moa_table: str = MO
     require_rows(images, image_path)
     require_columns(images, IMAGE_COLUMNS, image_path)
     moa = read_csv_any_newline(moa_path)
+    require_rows(moa, moa_path)
     require_columns(moa, ["compound", "concentration", "moa"], moa_path)
     try:
         concentration = images["Image_Metadata_Concentration"].astype(float)

@@ -25,7 +25,7 @@ LABEL_NAMES = (
     "Microtubule ends", "Cytokinetic bridge", "Mitotic spindle", "Microtubule organizing center",
     "Centrosome", "Lipid droplets", "Plasma membrane", "Cell junctions", "Mitochondria",
     "Aggresome", "Cytosol", "Cytoplasmic bodies", "Rods & rings",
-)  # fmt: skip
+)
 
 
 def parse_target(target: str, row: int, source: Path) -> str:

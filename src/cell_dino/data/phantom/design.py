@@ -82,5 +82,5 @@ def design_screen(preset: PhantomPreset, compounds: list[Compound], rng: np.rand
                             "site": site, "compound": name, "concentration": conc, "moa": moa,
                             "effect": effect, **{f.name: getattr(phenotype, f.name) for f in fields(phenotype)},
                         }
-                    )  # fmt: skip
+                    )
     return pd.DataFrame(rows).sort_values(["batch", "plate", "well", "site"], ignore_index=True)

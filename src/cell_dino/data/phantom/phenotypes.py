@@ -59,7 +59,7 @@ PARAMETER_SCALE = Phenotype(
     nucleus_radius=0.8, nucleus_aspect=0.08, chromatin_condensation=0.08, micronuclei=0.04,
     cell_radius=1.2, cell_elongation=0.1, tubulin_bundling=0.12, tubulin_loss=0.08, actin_fibres=0.15,
     actin_puncta=0.12, mitotic_fraction=0.02, spindle_poles=0.0, density=0.08,
-).as_array()  # fmt: skip
+).as_array()
 
 # Full-effect shift of each MoA (names as in BBBC021), relative to DMSO.
 MOA_SHIFTS: dict[str, dict[str, float]] = {
@@ -76,7 +76,7 @@ MOA_SHIFTS: dict[str, dict[str, float]] = {
     "Kinase inhibitors": {"cell_elongation": 0.6, "actin_fibres": 0.6},
     "Epithelial": {"density": 0.45, "cell_elongation": -0.25, "actin_fibres": 0.3},
     "Cholesterol-lowering": {"cell_radius": 2.0, "actin_fibres": -0.3, "nucleus_aspect": 0.15},
-}  # fmt: skip
+}
 
 
 def moa_shift(moa: str) -> np.ndarray:

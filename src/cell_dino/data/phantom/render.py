@@ -19,7 +19,6 @@ from skimage.segmentation import find_boundaries
 
 from cell_dino.data.phantom.phenotypes import Phenotype
 
-CHANNELS = ("DNA", "Tubulin", "Actin")
 HARMONICS = np.arange(2, 6)
 DEBRIS_BRIGHTNESS = np.array([2.5, 0.6, 0.9], np.float32)
 
@@ -52,7 +51,7 @@ class _Cell:
 def _star_distance(
     yy: np.ndarray, xx: np.ndarray, centre: np.ndarray, radius: float, elongation: float,
     angle: float, harmonics: np.ndarray | None = None, phases: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Normalised distance to a wavy ellipse: < 1 inside, 1 on the outline."""
     dy, dx = yy - centre[0], xx - centre[1]
     u = dx * np.cos(angle) + dy * np.sin(angle)
@@ -99,7 +98,7 @@ def _sample_cells(phenotype: Phenotype, shape: tuple[int, int], n: int, rng: np.
                 nucleus_aspect=1.0 if mitotic else phenotype.nucleus_aspect * rng.lognormal(0, 0.08),
                 nucleus_angle=angle + rng.normal(0, 0.3),
             )
-        )  # fmt: skip
+        )
     return cells
 
 

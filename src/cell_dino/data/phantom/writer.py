@@ -37,7 +37,7 @@ IMAGE_TABLE_COLUMNS = [
     "Image_FileName_DAPI", "Image_PathName_DAPI", "Image_FileName_Tubulin", "Image_PathName_Tubulin",
     "Image_FileName_Actin", "Image_PathName_Actin", "Image_Metadata_Plate_DAPI", "Image_Metadata_Well_DAPI",
     "Replicate", "Image_Metadata_Compound", "Image_Metadata_Concentration",
-]  # fmt: skip
+]
 
 
 def _uuid(rng: np.random.Generator) -> str:
@@ -90,7 +90,7 @@ def _write_screen(root: Path, preset: PhantomPreset, seed: int) -> dict:
                 "Replicate": fov.replicate, "Image_Metadata_Compound": fov.compound,
                 "Image_Metadata_Concentration": fov.concentration,
             }
-        )  # fmt: skip
+        )
 
     pd.DataFrame(image_rows)[IMAGE_TABLE_COLUMNS].to_csv(root / "BBBC021_v1_image.csv", index=False)
     (root / "BBBC021_v1_moa.csv").write_bytes(_moa_table_text(design).encode())

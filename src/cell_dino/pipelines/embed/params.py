@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from pydantic import model_validator
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from cell_dino.config import Count, NonNegativeInt
+from cell_dino.config import Count, Device, NonNegativeInt
 from cell_dino.features.model import FeatureConfig
+from cell_dino.pipelines.params import Params
 from cell_dino.runtime import Precision
 
 
-class EmbedParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EmbedParams(Params):
+    features: FeatureConfig
+    test_time_crops_for_fields: bool  # WS-DINO: median over the 4 centre crops of each field
+    batch_size: Count
+    shard_size: Count  # items per resumable shard (a multiple of batch_size)
+    device: Device
+    precision: Precision
+    attention_samples: Count  # items whose attention maps and patch tokens are kept
+    epoch_profiles: bool  # well profiles of every checkpoint, for epoch selection
+    seed: NonNegativeInt
 
-    features: FeatureConfig = Field(default_factory=FeatureConfig)
-    test_time_crops_for_fields: bool = True  # WS-DINO: median over 4 centre crops of each field
-    batch_size: Count = 64
-    shard_size: Count = 8192
-    device: str = "auto"
-    precision: Precision = "auto"  # auto: bf16 where the device computes it natively, else fp32
-    attention_samples: Count = 64
-    epoch_profiles: bool = True  # well profiles of every checkpoint, for epoch selection
-    seed: NonNegativeInt = 0
+    @model_validator(mode="after")
+    def _whole_batches(self) -> EmbedParams:
+        if self.shard_size % self.batch_size:
+            raise ValueError(f"embed.shard_size {self.shard_size} must be a multiple of embed.batch_size {self.batch_size}")
+        return self

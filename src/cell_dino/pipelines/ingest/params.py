@@ -1,31 +1,28 @@
-"""Typed parameters of the ingest pipeline (validated by Kedro before any node runs)."""
+"""Typed parameters of the ingest pipeline."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from cell_dino.data.adapters import AdapterName
+from cell_dino.data.manifest import MissingLabelPolicy
 from cell_dino.imaging.preprocess import PreprocessConfig
+from cell_dino.pipelines.params import Params
 
 
-class SourceParams(BaseModel):
+class SourceParams(Params):
     """Where the raw data set is and how to read it."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    adapter: Literal["bbbc021", "hpa", "loaddata"]
+    adapter: AdapterName
     root: Path
-    options: dict[str, Any] = Field(default_factory=dict)
-    channels: list[str] | None = None  # the channels to ingest, in this order (others are left out); None: all
-    required_metadata: list[str] = Field(default_factory=list)
-    label_column: str = "Metadata_MoA"
-    missing_label: Literal["raise", "drop", "keep"] = "raise"
+    options: dict[str, Any]  # the adapter's keyword arguments
+    channels: list[str] | None  # the channels to ingest, in this order (others are left out); None: all
+    required_metadata: list[str]
+    label_column: str
+    missing_label: MissingLabelPolicy
 
 
-class IngestParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IngestParams(Params):
     source: SourceParams
-    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    preprocess: PreprocessConfig

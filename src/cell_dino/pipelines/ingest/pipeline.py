@@ -2,14 +2,14 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from cell_dino.pipelines.ingest.nodes import build_fov_manifest, preprocess_fovs, report_ingest, tabulate_fovs
+from cell_dino.pipelines.ingest.nodes import build_fov_manifest, plan_preprocessing, report_ingest, tabulate_fovs
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(build_fov_manifest, "params:ingest", "fov_manifest", name="build_fov_manifest"),
-            Node(preprocess_fovs, ["fov_manifest", "params:ingest"], "fov_store", name="preprocess_fovs"),
+            Node(plan_preprocessing, ["fov_manifest", "params:ingest"], "fov_store", name="plan_preprocessing"),
             Node(tabulate_fovs, ["fov_manifest", "fov_store"], "fov_table", name="tabulate_fovs"),
             Node(report_ingest, ["fov_manifest", "fov_store"], "ingest_report", name="report_ingest"),
         ],

@@ -3,8 +3,8 @@ under each normalisation, and a UMAP of the items."""
 
 from kedro.pipeline import Node, Pipeline
 
-from cell_dino.pipelines.embed.pipeline import MODELS
 from cell_dino.pipelines.integrate.nodes import embed_umap, integrate_profiles, report_integration
+from cell_dino.registry import MODELS
 
 
 def model_pipeline(model: str) -> Pipeline:
@@ -17,4 +17,4 @@ def model_pipeline(model: str) -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([model_pipeline(m) for m in MODELS], tags="integrate")
+    return Pipeline([model_pipeline(m.name) for m in MODELS], tags="integrate")

@@ -4,74 +4,71 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from cell_dino.config import Count, Fraction, NonNegativeInt
+from cell_dino.pipelines.params import Params
 from cell_dino.profiling.finite import NonFinitePolicy
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SimilaritySpec(Strict):
+class SimilaritySpec(Params):
     name: str
-    level: Literal["fov", "well", "treatment"] = "treatment"
-    by: list[str] = Field(default_factory=lambda: ["Metadata_Treatment"])
-    order: Literal["cluster", "annotation", "none"] = "cluster"
-    annotation: str | None = None  # a metadata column constant within each group (order: annotation)
-    top_share: Fraction = 1.0  # keep this share of groups with the highest mean similarity
+    level: Literal["fov", "well", "treatment"]
+    by: list[str]
+    order: Literal["cluster", "annotation", "none"]
+    annotation: str | None  # a metadata column constant within each group (order: annotation)
+    top_share: Fraction  # keep this share of groups with the highest mean similarity
 
 
-class CcaSpec(Strict):
-    n_components: Count = 5
-    n_pcs: Count = 10
-    n_splits: Annotated[int, Field(ge=2)] = 5
+class CcaSpec(Params):
+    n_components: Count
+    n_pcs: Count
+    n_splits: Annotated[int, Field(ge=2)]
 
 
-class ModalitySpec(Strict):
+class ModalitySpec(Params):
     """Another modality as a table keyed by metadata (e.g. expression per well)."""
 
-    name: str = "modality"
-    keys: dict[str, str] = Field(default_factory=lambda: {"plate": "Metadata_Plate", "well": "Metadata_Well"})  # its column -> ours
-    exclude: list[str] = Field(default_factory=list)  # numeric columns that are not features
-    group_by: list[str] = Field(default_factory=lambda: ["Metadata_Treatment"])
-    mantel_permutations: Count = 999
-    cca: CcaSpec = Field(default_factory=CcaSpec)
+    name: str
+    keys: dict[str, str]  # its column -> ours
+    exclude: list[str]  # numeric columns that are not features
+    group_by: list[str]
+    mantel_permutations: Count
+    cca: CcaSpec
 
 
-class PseudotimeSpec(Strict):
-    column: str = "Metadata_MoA"
-    root: str = "DMSO"  # the group the trajectory starts from
-    trajectory: list[str] = Field(default_factory=list)  # the other groups on it (empty: all)
-    order_column: str | None = "Metadata_Concentration"  # reported: Spearman of pseudotime with it
-    n_pcs: Count = 50
-    n_neighbors: Annotated[int, Field(ge=2)] = 15
-    n_components: Count = 10
-    max_cells: Count = 5000
+class PseudotimeSpec(Params):
+    column: str
+    root: str  # the group the trajectory starts from
+    trajectory: list[str]  # the other groups on it (empty: all)
+    order_column: str | None  # reported: Spearman of pseudotime with it
+    n_pcs: Count
+    n_neighbors: Annotated[int, Field(ge=2)]
+    n_components: Count
+    max_cells: Count
 
 
-class HeterogeneitySpec(Strict):
-    by: list[str] = Field(default_factory=lambda: ["Metadata_Plate", "Metadata_Well"])
-    n_components: Count = 50
-    min_items: Annotated[int, Field(ge=2)] = 5
-    variable: list[str] = Field(default_factory=list)  # groups annotated as variable ('<plate> @ <well>'): top-k curve
+class HeterogeneitySpec(Params):
+    by: list[str]
+    n_components: Count
+    min_items: Annotated[int, Field(ge=2)]
+    variable: list[str]  # groups annotated as variable ('<plate> @ <well>'): top-k curve
 
 
-class TokenSpec(Strict):
-    column: str = "Metadata_MoA"
-    reference: str = "DMSO"
-    other: str | None = None  # None: every item not in the reference group
-    k: Count = 10
-    n_components: Count = 32
+class TokenSpec(Params):
+    column: str
+    reference: str
+    other: str | None  # None: every item not in the reference group
+    k: Count
+    n_components: Count
 
 
-class ProfileParams(Strict):
-    nonfinite: NonFinitePolicy = "drop"  # items / features with NaN or inf: dropped and counted, or the run stops
-    normalisation: str = "tvn"
-    similarity: list[SimilaritySpec] = Field(default_factory=lambda: [SimilaritySpec(name="treatment")])
-    modality: ModalitySpec | None = None
-    pseudotime: PseudotimeSpec = Field(default_factory=PseudotimeSpec)
-    heterogeneity: HeterogeneitySpec = Field(default_factory=HeterogeneitySpec)
-    tokens: TokenSpec = Field(default_factory=TokenSpec)
-    seed: NonNegativeInt = 0
+class ProfileParams(Params):
+    nonfinite: NonFinitePolicy  # items / features with NaN or inf: dropped and counted, or the run stops
+    normalisation: str  # the integrate normalisation the profile-level analyses read
+    similarity: list[SimilaritySpec]
+    modality: ModalitySpec | None
+    pseudotime: PseudotimeSpec
+    heterogeneity: HeterogeneitySpec
+    tokens: TokenSpec
+    seed: NonNegativeInt

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from cell_dino.imaging.segment_fovs import SegmentConfig
+from cell_dino.pipelines.params import Params
 
 
-class SegmentParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    config: SegmentConfig = Field(default_factory=SegmentConfig)
-    workers: int = Field(1, ge=1)
-    shard_size: int = Field(32, ge=1)
-    ground_truth: Path | None = None  # the phantom's ground_truth/ folder, for accuracy figures
+class SegmentParams(Params):
+    config: SegmentConfig
+    workers: Annotated[int, Field(ge=1)]  # worker processes
+    shard_size: Annotated[int, Field(ge=1)]  # fields per shard: the unit of streaming and of resuming
+    ground_truth: Path | None  # a folder of true masks (the phantom's): accuracy figures where it exists

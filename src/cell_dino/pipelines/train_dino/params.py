@@ -1,26 +1,24 @@
-"""Typed parameters of the training pipelines."""
+"""Typed parameters of the training pipelines (train_dino, train_wsdino)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
-
+from cell_dino.data.items import Unit
+from cell_dino.pipelines.params import Params
+from cell_dino.ssl.config import TrainConfig
 from cell_dino.ssl.run import Mode
-from cell_dino.ssl.trainer import TrainConfig
 
 
-class TrainDinoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WeakLabelParams(Params):
+    """WS-DINO: the local crops come from another image with the same weak label."""
 
-    unit: Literal["cell", "fov"] = "cell"
-    mode: Mode = "multichannel"  # per_channel: one single-channel model per channel (WS-DINO)
-    train: TrainConfig = Field(default_factory=TrainConfig)
+    label: str  # e.g. the compound
+    evaluation_label: str  # a weak label in one-to-one correspondence with it is refused
+    allow_label_leak: bool
+    balanced: bool  # inverse-frequency sampling of weak labels
 
 
-class TrainWsdinoParams(TrainDinoParams):
-    unit: Literal["cell", "fov"] = "fov"
-    weak_label: str = "Metadata_Compound"
-    evaluation_label: str = "Metadata_MoA"
-    allow_label_leak: bool = False
-    balanced: bool = True  # inverse-frequency sampling of weak labels
+class TrainingParams(Params):
+    unit: Unit  # cell: the crop store | fov: whole fields from the FOV store
+    mode: Mode  # multichannel (DINO4Cells) | per_channel: one single-channel model per channel (WS-DINO)
+    weak_labels: WeakLabelParams | None  # None: DINO
+    train: TrainConfig

@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from cell_dino.evaluation.similarity import nearest, unit_rows, zero_norm
-from cell_dino.profiling.table import feature_matrix, require_columns
+from cell_dino.profiling.table import controls, feature_matrix, require_columns
+from cell_dino.undefined import needs
 
 log = logging.getLogger(__name__)
 
-MOA, COMPOUND, BATCH, CONTROL = "Metadata_MoA", "Metadata_Compound", "Metadata_Batch", "Metadata_Control"
+MOA, COMPOUND, BATCH = "Metadata_MoA", "Metadata_Compound", "Metadata_Batch"
 
 
 @dataclass(frozen=True)
@@ -74,16 +75,16 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
     treatment is NaN, its reason in ``undefined``. Tied nearest neighbours count by the share of
     them with the treatment's MoA; zero-norm profiles (no direction) take no part, with a warning.
     """
-    require_columns(treatments, [label, group], "moa_matching")
-    labelled = treatments[label].notna().to_numpy()
-    if CONTROL in treatments.columns:
-        labelled = labelled & ~treatments[CONTROL].fillna(False).to_numpy(dtype=bool)
-    rows = treatments.loc[labelled]
+    needs(treatments.columns, [label, group], "NSC")
+    rows = treatments.loc[treatments[label].notna().to_numpy() & ~controls(treatments)]
     x = feature_matrix(rows)
     blank = zero_norm(x)
     if blank.any():
-        log.warning("moa_matching: %d treatment profile(s) have zero norm (no direction) and take no part: %s",
-                    blank.sum(), rows.loc[blank, group].astype(str).tolist()[:5])  # fmt: skip
+        log.warning(
+            "moa_matching: %d treatment profile(s) have zero norm (no direction) and take no part: %s",
+            blank.sum(),
+            rows.loc[blank, group].astype(str).tolist()[:5],
+        )
         rows, x = rows.loc[~blank], x[~blank]
     if batches is None and BATCH in rows.columns:
         batches = rows[BATCH].map(lambda b: frozenset([b]))
@@ -94,11 +95,25 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
     undefined: dict[str, str] = {}
     nsc = nearest(normed, lambda r: compound[r, None] != compound[None, :], moa)
     scored = nsc.index >= 0
-    table = pd.DataFrame({"treatment_index": index, label: moa, group: rows[group].astype(str).to_numpy(),
-                          "nsc_match": np.where(scored, index[nsc.index], -1), "nsc_ties": nsc.n_tied,
-                          "nsc_correct": nsc.agreement})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "treatment_index": index,
+            label: moa,
+            group: rows[group].astype(str).to_numpy(),
+            "nsc_match": np.where(scored, index[nsc.index], -1),
+            "nsc_ties": nsc.n_tied,
+            "nsc_correct": nsc.agreement,
+        }
+    )
     n_nsc = int(scored.sum())
-    nsc_value = _accuracy(nsc.agreement, scored, moa, "nsc", f"no treatment has a neighbour of another compound ({len(rows)} labelled treatment(s), {len(set(compound))} compound(s))", undefined)
+    nsc_value = _accuracy(
+        nsc.agreement,
+        scored,
+        moa,
+        "nsc",
+        f"no treatment has a neighbour of another compound ({len(rows)} labelled treatment(s), {len(set(compound))} compound(s))",
+        undefined,
+    )
     nscb_value, n_nscb = float("nan"), 0
     if batches is None:
         undefined["nscb"] = f"no batches: the profiles have no {BATCH} column"
@@ -111,7 +126,9 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
         table["nscb_match"] = np.where(nscb.index >= 0, index[nscb.index], -1)
         table["nscb_correct"] = np.where(in_batches, nscb.agreement, np.nan)
         n_nscb = int(in_batches.sum())
-        why = "no treatment has a neighbour of another compound in another batch (every MoA in one batch, or every treatment in every batch)"
+        why = (
+            "no treatment has a neighbour of another compound in another batch (every MoA in one batch, or every treatment in every batch)"
+        )
         nscb_value = _accuracy(nscb.agreement, in_batches, moa, "nscb", why, undefined)
     return MatchingResult(table, nsc_value, nscb_value, n_nsc, n_nscb, undefined)
 

@@ -1,0 +1,46 @@
+"""One model's headline figures, and every model side by side (``08_reporting/evaluate.json``):
+undefined metrics are null, with their reasons under ``undefined``."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from cell_dino.evaluation.scorecard import METRICS, finite_or_none
+from cell_dino.reporting import run_report
+
+HEADLINE = ("nsc", "nscb", "map_activity", "map_consistency", "knn_well", "macro_f1")
+
+
+def record(row: dict) -> dict:
+    """A metrics-table row for JSON: NaN -> null, the undefined reasons as a dict."""
+    return {k: json.loads(v) if k == "undefined" else finite_or_none(v) for k, v in row.items()}
+
+
+def model_summary(metrics: pd.DataFrame, classifier: dict, shares: pd.DataFrame, headline_normalisation: str, selection: dict) -> dict:
+    """The ``headline_normalisation`` row (or the first), macro-F1, every normalisation, the epoch
+    selection and the MI factor shares of one model."""
+    records = [record(row) for row in metrics.to_dict(orient="records")]
+    by_method = {r["normalisation"]: r for r in records}
+    method = headline_normalisation if headline_normalisation in by_method else next(iter(by_method), None)
+    headline = by_method.get(method, {"undefined": {m: "no normalisation was integrated" for m in METRICS}})
+    return {
+        "headline_normalisation": method,
+        **{k: v for k, v in headline.items() if k != "undefined"},
+        "macro_f1": classifier["macro_f1"],
+        "undefined": {**headline["undefined"], **classifier.get("undefined", {})},
+        "by_normalisation": records,
+        "epoch_selection": selection,
+        "factor_shares": dict(zip(shares["factor"], shares["share"], strict=True)),
+    }
+
+
+def models_report(summaries: dict[str, dict]) -> tuple[dict, pd.DataFrame]:
+    """Every model's summary and headline side by side, and the factor shares as one long table
+    (``model``, ``factor``, ``share``)."""
+    shares = pd.DataFrame(
+        [{"model": m, "factor": f, "share": s} for m, summary in summaries.items() for f, s in summary["factor_shares"].items()]
+    )
+    headline = {m: {k: s.get(k) for k in HEADLINE} for m, s in summaries.items()}
+    return run_report(len(summaries), len(summaries), headline=headline, models=summaries), shares

@@ -1,0 +1,181 @@
+"""The segmentation job: every field of an FOV store segmented and cropped in worker processes,
+shard by shard, into the single-cell crop store. Finished shards wait as resumable parts
+(:class:`cell_dino.jobs.ResumableParts`) under the fingerprint of the FOV store's generation, the
+fields, the configuration and the sharding; the store appears only when complete. Memory holds one
+shard whatever the number of fields: crops, masks and the cell table all stream."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zarr
+from tqdm import tqdm
+
+from cell_dino import __version__
+from cell_dino.data.crop_store import CROP_CHUNK, TABLE
+from cell_dino.data.fov_store import FovStore
+from cell_dino.generation import fingerprint, new_generation
+from cell_dino.imaging.segment_fovs import FovSegmentation, SegmentConfig, process_fov
+from cell_dino.jobs import ResumableParts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SegmentationJob:
+    """A lazy job over all fields of an FOV store; :meth:`shards` runs it shard by shard."""
+
+    fov_store: FovStore
+    fov_table: pd.DataFrame
+    config: SegmentConfig
+    workers: int = 1
+    shard_size: int = 32
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.config.check(self.fov_store.channels)
+        if list(self.fov_table["Metadata_FOV"]) != self.fov_store.keys:
+            raise ValueError("segment: the FOV table does not list the FOV store's fields in store order")
+
+    @property
+    def n_shards(self) -> int:
+        return -(-len(self.fov_store) // self.shard_size)
+
+    def shard_indices(self, shard: int) -> range:
+        return range(shard * self.shard_size, min((shard + 1) * self.shard_size, len(self.fov_store)))
+
+    def run(self, path: Path) -> None:
+        """Write the crop store at ``path`` (resuming finished shards): the job protocol."""
+        write_crop_store(path, self)
+
+    def shards(self, skip: set[int]) -> Iterator[tuple[int, list[FovSegmentation]]]:
+        """Yield ``(shard, results)`` for every shard not in ``skip``, in order."""
+        start = time.perf_counter()
+        todo = [s for s in range(self.n_shards) if s not in skip]
+        path = str(Path(self.fov_store.path))
+        progress = tqdm(total=sum(len(self.shard_indices(s)) for s in todo), desc="segment", unit="FOV", disable=None)
+        pool = ProcessPoolExecutor(self.workers) if self.workers > 1 else None
+        try:
+            for shard in todo:
+                indices = list(self.shard_indices(shard))
+                if pool is None:
+                    results = [process_fov(path, i, self.config) for i in indices]
+                else:
+                    results = list(pool.map(process_fov, [path] * len(indices), indices, [self.config] * len(indices)))
+                progress.update(len(indices))
+                yield shard, results
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            progress.close()
+            self.seconds = time.perf_counter() - start
+
+
+def shard_name(shard: int) -> str:
+    return f"shard-{shard:05d}"
+
+
+def job_fingerprint(job: SegmentationJob) -> str:
+    """What makes two segmentation jobs the same: the FOV store's contents (its generation), the
+    fields, the configuration and the sharding."""
+    return fingerprint(
+        {"config": asdict(job.config), "fov_store": job.fov_store.generation, "keys": job.fov_store.keys, "shard_size": job.shard_size}
+    )
+
+
+def _write_shard(folder: Path, results: list[FovSegmentation]) -> None:
+    folder.mkdir()
+    crops = [r.crops for r in results]
+    np.save(folder / "crops.npy", np.concatenate(crops) if crops else np.zeros((0,)))
+    np.save(folder / "masks.npy", np.stack([np.stack([r.nuclei, r.cells]) for r in results]))
+    cells = pd.concat([r.geometry.assign(fov_index=r.fov_index) for r in results], ignore_index=True)
+    cells.to_parquet(folder / "cells.parquet")
+    fovs = pd.DataFrame(
+        {"fov_index": [r.fov_index for r in results], "status": [r.status for r in results], "n_cells": [len(r.geometry) for r in results]}
+    )
+    fovs.to_parquet(folder / "fovs.parquet")
+
+
+def _cells_of_shard(folder: Path, metadata: pd.DataFrame, first_crop: int) -> pd.DataFrame:
+    cells = pd.read_parquet(folder / "cells.parquet")
+    cells = metadata.iloc[cells["fov_index"].to_numpy()].reset_index(drop=True).join(cells)
+    cells.insert(0, "Metadata_Cell", cells["Metadata_FOV"] + "/c" + cells["label"].astype(str))
+    cells["crop_index"] = np.arange(first_crop, first_crop + len(cells))
+    return cells
+
+
+def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
+    """Copy the shards into the store; crops, masks and the cell table all stream shard by shard."""
+    group = zarr.open_group(tmp, mode="w")
+    store = job.fov_store
+    size, n_channels, field_shape = job.config.crop_size, len(store.channels), store.images.shape[2:]
+    crops = group.create_array("crops", shape=(0, n_channels, size, size), chunks=(CROP_CHUNK, n_channels, size, size), dtype="float32")
+    masks = group.create_array("masks", shape=(len(store), 2, *field_shape), chunks=(1, 2, *field_shape), dtype="uint16")
+    metadata = job.fov_table.drop(columns=["store_index", "height", "width"], errors="ignore")
+    writer: pq.ParquetWriter | None = None
+    status, counts = [], []
+    for shard in range(job.n_shards):
+        folder = parts / shard_name(shard)
+        shard_crops = np.load(folder / "crops.npy", mmap_mode="r")
+        start = crops.shape[0]
+        if shard_crops.size:
+            crops.resize((start + len(shard_crops), *crops.shape[1:]))
+            for block in range(0, len(shard_crops), CROP_CHUNK):
+                stop = min(block + CROP_CHUNK, len(shard_crops))
+                crops[start + block : start + stop] = shard_crops[block:stop]
+        indices = job.shard_indices(shard)
+        masks[indices.start : indices.stop] = np.load(folder / "masks.npy", mmap_mode="r")
+        fovs = pd.read_parquet(folder / "fovs.parquet")
+        status += fovs["status"].tolist()
+        counts += fovs["n_cells"].tolist()
+        cells = _cells_of_shard(folder, metadata, start)
+        if len(cells):
+            table = pa.Table.from_pandas(cells, preserve_index=False)
+            writer = writer or pq.ParquetWriter(tmp / TABLE, table.schema)
+            writer.write_table(table)
+    if writer is None:
+        _cells_of_shard(parts / shard_name(0), metadata, 0).to_parquet(tmp / TABLE)
+    else:
+        writer.close()
+    attrs = {
+        "channels": list(store.channels.names),
+        "stats": store.stats,
+        "crop_size": size,
+        "crop_mode": job.config.crop_mode,
+        "config": json.loads(json.dumps(asdict(job.config), default=str)),
+        "fov_keys": store.keys,
+        "fov_status": status,
+        "cells_per_fov": counts,
+        "version": __version__,
+        "generation": new_generation(),
+    }
+    group.attrs.update(attrs)
+    return attrs
+
+
+def write_crop_store(path: str | Path, job: SegmentationJob) -> Path:
+    """Run ``job`` shard by shard (resuming finished shards), then publish the store atomically."""
+    path = Path(path)
+    parts = ResumableParts(path, job_fingerprint(job))
+    done = {int(name.removeprefix("shard-")) for name in parts.done()}
+    for shard, results in job.shards(skip=done):
+        with parts.part(shard_name(shard)) as tmp:
+            _write_shard(tmp, results)
+
+    def assemble(tmp: Path) -> None:
+        attrs = _consolidate(tmp, parts.folder, job)
+        zarr.open_group(tmp, mode="r+").attrs["seconds"] = job.seconds
+        log.info("crop store %s: %d cells from %d fields", path, sum(attrs["cells_per_fov"]), len(attrs["fov_keys"]))
+
+    parts.publish(assemble)
+    return path

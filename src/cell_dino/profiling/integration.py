@@ -1,0 +1,43 @@
+"""Integration of a model's item embeddings into profiles: items (non-finite ones dropped or
+refused) -> FOV -> well -> treatment, under every requested normalisation; a normalisation the
+wells cannot support is skipped with its reason, the others are made."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pandas as pd
+
+from cell_dino.profiling.aggregate import Statistic
+from cell_dino.profiling.finite import NonFinitePolicy, finite_profiles
+from cell_dino.profiling.levels import fov_profiles, treatment_profiles, well_profiles
+from cell_dino.profiling.normalise import Method, NormalisationSettings, normalised
+from cell_dino.undefined import attempt
+
+log = logging.getLogger(__name__)
+
+
+def integrate(
+    items: pd.DataFrame,
+    methods: list[Method],
+    settings: NormalisationSettings,
+    statistics: tuple[Statistic, Statistic, Statistic],
+    nonfinite: NonFinitePolicy,
+    seed: int = 0,
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Profiles keyed ``fov``, ``<method>/well`` and ``<method>/treatment`` (``statistics``: of
+    items per field, of fields per well, of wells per treatment), and a record: ``n_items``,
+    ``nonfinite`` (what was dropped), ``undefined`` (method -> why it was skipped), ``seconds``."""
+    started = time.perf_counter()
+    finite, dropped = finite_profiles(items, nonfinite, "embeddings")
+    fovs = fov_profiles(finite, statistics[0])
+    wells = well_profiles(fovs, statistics[1])
+    profiles, undefined = {"fov": fovs}, {}
+    for method in methods:
+        made = attempt(method, lambda m=method: normalised(wells, m, settings, seed), undefined)
+        if made is not None:
+            profiles |= {f"{method}/well": made, f"{method}/treatment": treatment_profiles(made, statistics[2])}
+    seconds = time.perf_counter() - started
+    log.info("integrated %d items -> %d FOVs -> %d wells in %.1f s", len(finite), len(fovs), len(wells), seconds)
+    return profiles, {"n_items": len(items), "nonfinite": dropped, "undefined": undefined, "seconds": seconds}
