@@ -28,10 +28,12 @@ def make_project(root: Path, phantom: Path | None = None) -> Path:
     return root
 
 
-def run_pipeline(project: Path, name: str, env: str = "test", params: dict[str, Any] | None = None) -> None:
+def run_pipeline(
+    project: Path, name: str, env: str = "test", params: dict[str, Any] | None = None, namespaces: list[str] | None = None
+) -> None:
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
-        session.run(pipeline_names=[name])
+        session.run(pipeline_names=[name], namespaces=namespaces)
 
 
 def parameters(name: str, model: type[P], env: str = "test", **overrides: Any) -> P:

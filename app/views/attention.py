@@ -25,7 +25,7 @@ if sample is not None:
     cols[0].image(composite(image, list(range(len(channels)))), caption="composite", width="stretch")
     for c, (col, name) in enumerate(zip(cols[1:], channels)):
         col.image(composite(image, [c]), caption=name, width="stretch")
-    st.plotly_chart(heads_figure(heads, "last-block CLS attention per head"), width="stretch")
+    st.plotly_chart(heads_figure(heads, "last-block CLS attention per head", sample.heads), width="stretch")
     tokens = show(env, f"{model}.discriminative_tokens")
     if tokens is not None and not tokens.empty:
         mine = tokens[tokens["Metadata_Index"] == int(sample.items["Metadata_Index"].iloc[choice])]

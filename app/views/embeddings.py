@@ -88,7 +88,7 @@ if store is not None:
         if len(where):
             attention = sample.attention[where[0]]
             heads = upsampled(attention, tuple(image.shape[-2:]))
-            maps.plotly_chart(heads_figure(heads, "last-block CLS attention per head"), width="stretch")
+            maps.plotly_chart(heads_figure(heads, "last-block CLS attention per head", sample.heads), width="stretch")
         else:
             sampled = sample.items["Metadata_Index"].astype(int).tolist()
             maps.info(f"attention maps are kept for {len(sampled)} sampled items (e.g. {sampled[:5]}); pick one of them to see its heads")

@@ -64,16 +64,30 @@ def test_pooling_options_read_the_right_tokens() -> None:
 
 def test_centre_crops_meet_at_the_centre_and_test_time_features_are_their_median() -> None:
     x = torch.arange(2 * 1 * 8 * 8, dtype=torch.float32).reshape(2, 1, 8, 8)
-    crops = centre_crops(x)
+    crops = centre_crops(x, 4)
     assert crops.shape == (4, 2, 1, 4, 4)
     torch.testing.assert_close(crops[3], x[..., 4:, 4:])
+    assert centre_crops(x, 16).shape == (4, 2, 1, 4, 4)  # a field smaller than 2 crops: the largest that fit
+    wide = torch.arange(8 * 12, dtype=torch.float32).reshape(1, 1, 8, 12)
+    quadrants = centre_crops(wide, 2, "half")
+    assert quadrants.shape == (4, 1, 1, 4, 6)
+    torch.testing.assert_close(quadrants[1], wide[..., :4, 6:])
     backbone = _backbone(1)
     prep = Preprocessing("self", None, None, 32)
     fields = torch.randn(3, 1, 64, 64)
     with_crops = FeatureExtractor(backbone, prep, FeatureConfig(test_time_crops=True))(fields)
     single = FeatureExtractor(backbone, prep, FeatureConfig())
-    expected = torch.stack([single(c) for c in centre_crops(fields)]).median(dim=0).values
+    expected = torch.stack([single(c) for c in centre_crops(fields, 32)]).median(dim=0).values
     torch.testing.assert_close(with_crops, expected)
+
+
+def test_test_time_crops_of_a_bbbc021_field_are_native_224_crops_of_its_centre_448() -> None:
+    field = torch.zeros(1, 1, 512, 640)
+    field[..., 32:480, 96:544] = 1.0  # the centre 448 x 448 of a 640 x 512 field
+    crops = centre_crops(field, 224)
+    assert crops.shape == (4, 1, 1, 224, 224)
+    assert bool((crops == 1.0).all())  # every crop lies inside the centre square, at native resolution
+    assert float(crops.sum()) == float(field.sum())  # and together they cover all of it
 
 
 def test_preprocessing_normalises_like_training_and_resizes_to_the_global_crop() -> None:

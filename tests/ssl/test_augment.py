@@ -106,3 +106,32 @@ def test_dataset_normalisation_refuses_a_channel_without_spread() -> None:
     assert std.tolist() == [2.0, 1.0] and mean.dtype == torch.float32
     with pytest.raises(ValueError, match=r"channel\(s\) \['Actin'\] have no spread \(std 0\)"):
         dataset_statistics({"channels": ["DNA", "Actin"], "mean": [10.0, 0.0], "std": [2.0, 0.0]})
+
+
+def test_vertical_and_horizontal_flips_alone_give_the_four_flips() -> None:
+    x = torch.arange(16.0).view(1, 1, 4, 4).expand(64, 3, 4, 4).contiguous()
+    config = dataclasses.replace(OFF, global_crops=CropSpec(1, 4, (1.0, 1.0)), flip_p=0.5, vflip_p=0.5)
+    out = multicrop(x, x, config, CHANNELS, gen(3), IDENTITY_STATS)[0][:, 0]
+    base = x[0, 0]
+    flips = [base, base.flip(-1), base.flip(-2), base.flip(-1).flip(-2)]
+    seen = [next(i for i, f in enumerate(flips) if torch.allclose(image, f, atol=1e-4)) for image in out]
+    assert set(seen) == {0, 1, 2, 3}  # no rotation by 90 degrees ever (it would match none)
+
+
+def test_crop_aspect_ratio_is_sampled_in_pixels_on_a_wide_field() -> None:
+    # a 64 x 80 field (W / H = 1.25); ratio 1 and a quarter of the area: a square of sqrt(64 * 80 / 4) px
+    h, w = 64, 80
+    ramp_x = torch.arange(w, dtype=torch.float32).expand(2, 3, h, w).contiguous()
+    ramp_y = torch.arange(h, dtype=torch.float32)[:, None].expand(2, 3, h, w).contiguous()
+    config = dataclasses.replace(OFF, global_crops=CropSpec(1, 32, (0.25, 0.25)))
+    side = (h * w / 4) ** 0.5
+    for ramp in (ramp_x, ramp_y):
+        crop = multicrop(ramp, ramp, config, CHANNELS, gen(), IDENTITY_STATS)[0][:, 0]
+        spans = crop.amax(dim=(1, 2)) - crop.amin(dim=(1, 2))
+        torch.testing.assert_close(spans, torch.full((2,), side * 31 / 32), atol=0.3, rtol=0)
+
+
+def test_normalise_none_leaves_stored_normalised_fields_as_they_are() -> None:
+    x = torch.randn(2, 3, 16, 16) * 5 + 3
+    crops = multicrop(x, x, dataclasses.replace(OFF, normalise="none"), CHANNELS, gen())
+    torch.testing.assert_close(crops[0], x, atol=1e-4, rtol=0)

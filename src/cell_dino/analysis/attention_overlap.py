@@ -27,10 +27,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 0.0
 
 
-def attention_channel_iou(attention: np.ndarray, images: np.ndarray, channels: list[str]) -> pd.DataFrame:
+def attention_channel_iou(attention: np.ndarray, images: np.ndarray, channels: list[str], heads: list[str] | None = None) -> pd.DataFrame:
     """Mean IoU over items of each head's Otsu mask with each channel's Otsu mask.
 
-    ``attention`` n x heads x h x w (any grid), ``images`` n x C x H x W; heads as rows."""
+    ``attention`` n x heads x h x w (any grid), ``images`` n x C x H x W; heads as rows, named by
+    ``heads`` (default ``head i``)."""
     if attention.shape[0] != images.shape[0]:
         raise ValueError(f"attention has {attention.shape[0]} items, images {images.shape[0]}")
     if images.shape[1] != len(channels):
@@ -42,4 +43,5 @@ def attention_channel_iou(attention: np.ndarray, images: np.ndarray, channels: l
         for head in range(maps.shape[1]):
             head_mask = otsu_mask(maps[item, head])
             totals[head] += [iou(head_mask, m) for m in channel_masks]
-    return pd.DataFrame(totals / len(images), index=pd.Index([f"head {h}" for h in range(maps.shape[1])], name="head"), columns=channels)
+    names = heads if heads is not None else [f"head {h}" for h in range(maps.shape[1])]
+    return pd.DataFrame(totals / len(images), index=pd.Index(names, name="head"), columns=channels)

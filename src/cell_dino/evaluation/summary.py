@@ -19,14 +19,15 @@ def record(row: dict) -> dict:
 
 
 def model_summary(metrics: pd.DataFrame, classifier: dict, shares: pd.DataFrame, headline_normalisation: str, selection: dict) -> dict:
-    """The ``headline_normalisation`` row (or the first), macro-F1, every normalisation, the epoch
-    selection and the MI factor shares of one model."""
+    """The ``headline_normalisation`` row (undefined, never another normalisation's figures, when
+    it was not made), macro-F1, every normalisation, the epoch selection and the MI factor shares
+    of one model."""
     records = [record(row) for row in metrics.to_dict(orient="records")]
     by_method = {r["normalisation"]: r for r in records}
-    method = headline_normalisation if headline_normalisation in by_method else next(iter(by_method), None)
-    headline = by_method.get(method, {"undefined": {m: "no normalisation was integrated" for m in METRICS}})
+    missing = f"normalisation {headline_normalisation} was not made (the integrate report's undefined gives why)"
+    headline = by_method.get(headline_normalisation, {**dict.fromkeys(METRICS), "undefined": dict.fromkeys(METRICS, missing)})
     return {
-        "headline_normalisation": method,
+        "headline_normalisation": headline_normalisation,
         **{k: v for k, v in headline.items() if k != "undefined"},
         "macro_f1": classifier["macro_f1"],
         "undefined": {**headline["undefined"], **classifier.get("undefined", {})},

@@ -36,7 +36,8 @@ def read_embeddings(path: str | Path) -> pd.DataFrame:
 class AttentionSample:
     """``images`` raw (n x C x S x S), their ``channels`` (names, in order), ``masks`` (n x 2 x S x S:
     nucleus, cell; bool), ``attention`` (n x heads x h x w), ``tokens`` (n x h x w x D), ``items``
-    (metadata, one row each)."""
+    (metadata, one row each), ``heads`` (a name per attention map: ``head i``, or ``<channel> head i``
+    for the models of a per-channel run)."""
 
     items: pd.DataFrame
     channels: list[str]
@@ -44,6 +45,7 @@ class AttentionSample:
     masks: np.ndarray
     attention: np.ndarray
     tokens: np.ndarray
+    heads: list[str]
 
     def save(self, path: str | Path) -> None:
         with atomic_path(path) as tmp:
@@ -55,6 +57,7 @@ class AttentionSample:
                 masks=self.masks,
                 attention=self.attention,
                 tokens=self.tokens,
+                heads=np.array(self.heads),
             )
             self.items.to_parquet(tmp / ITEMS)
 
@@ -65,5 +68,8 @@ class AttentionSample:
             raise FileNotFoundError(f"{path}: no attention sample here (run the embed pipeline)")
         with np.load(path / ARRAYS) as arrays:
             return cls(
-                pd.read_parquet(path / ITEMS), arrays["channels"].tolist(), *(arrays[k] for k in ("images", "masks", "attention", "tokens"))
+                pd.read_parquet(path / ITEMS),
+                arrays["channels"].tolist(),
+                *(arrays[k] for k in ("images", "masks", "attention", "tokens")),
+                arrays["heads"].tolist() if "heads" in arrays else [f"head {h}" for h in range(arrays["attention"].shape[1])],
             )

@@ -1,6 +1,6 @@
 """Embedding a trained run's items: the extractor of a checkpoint prepared as the run trained
 (test-time crops for whole fields, as WS-DINO), the resumable embedding job of every item, and the
-well profiles of every checkpoint (for epoch selection), streamed through field means."""
+FOV profiles of every checkpoint (for epoch selection), streamed as field means."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from cell_dino.features.artifacts import feature_names
 from cell_dino.features.job import INDEX, EmbeddingJob, item_metadata
 from cell_dino.features.model import FeatureConfig, run_extractor
 from cell_dino.generation import file_identity
-from cell_dino.profiling.levels import well_profiles
 from cell_dino.runtime import Precision, pick_device, resolved_precision
 from cell_dino.ssl.run import CheckpointSeries
 
@@ -82,13 +81,13 @@ def field_means(job: EmbeddingJob) -> pd.DataFrame:
 def epoch_profiles(
     series: CheckpointSeries, items: Items, features: FeatureConfig, batch_size: int, device: str, precision: Precision, seed: int
 ) -> pd.DataFrame:
-    """Well-mean teacher features of every checkpoint of the run (``Metadata_Epoch``)."""
+    """FOV-mean teacher features of every checkpoint of the run (``Metadata_Epoch``)."""
     frames = []
     for index in range(len(series.paths)):
         extractor = extractor_for(series, features, False, seed, index)
         job = EmbeddingJob(extractor, items.images, items.table, {}, batch_size, batch_size, device, precision)
-        frames.append(well_profiles(field_means(job)).assign(Metadata_Epoch=index_epoch(series, index)))
-        log.info("epoch %d: %d well profiles", frames[-1]["Metadata_Epoch"].iloc[0], len(frames[-1]))
+        frames.append(field_means(job).assign(Metadata_Epoch=index_epoch(series, index)))
+        log.info("epoch %d: %d FOV profiles", frames[-1]["Metadata_Epoch"].iloc[0], len(frames[-1]))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -3,8 +3,10 @@ greyscale-to-RGB baseline, and several per-channel models concatenated.
 
 Every extractor takes raw batches (``B x C x H x W``, float) and prepares them as in training:
 normalisation (per image or with the checkpoint's dataset statistics), then resizing to the
-training global-crop size; for whole fields, the WS-DINO test-time crops (the four crops meeting at
-the centre, each half the field's side) with the median of their features.
+training global-crop size; for whole fields, the WS-DINO test-time crops (the four native crops of
+the training size that tile the field's centre, 4 x 224 x 224 from the centre 448 x 448 of a
+BBBC021 field; or the four quadrants, for fields many times the crop size) with the median of
+their features.
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ class FeatureConfig:
     pooling: Pooling = "cls"
     last_k: Count = 4  # blocks whose CLS tokens are concatenated for cls_last_k
     test_time_crops: bool = False  # WS-DINO: median over the 4 centre crops
+    test_time_crop_side: Literal["native", "half"] = "native"  # native: the training crop size (WS-DINO) | half: half the field's sides
 
 
-def centre_crops(x: torch.Tensor) -> torch.Tensor:
-    """The four crops of half the side that meet at the centre: ``4 x B x C x H/2 x W/2``."""
-    h, w = x.shape[-2] // 2, x.shape[-1] // 2
+def centre_crops(x: torch.Tensor, size: int, side: Literal["native", "half"] = "native") -> torch.Tensor:
+    """The four crops that meet at the centre of ``B x C x H x W`` fields, ``4 x B x C x h x w``:
+    ``native``: squares of ``min(size, H // 2, W // 2)`` (the native ``size`` crops tiling the centre
+    ``2 size x 2 size`` where the field is large enough, else the largest that fit); ``half``: the
+    four quadrants (``H // 2 x W // 2``). Crops of another size than ``size`` are resized later."""
+    h, w = (x.shape[-2] // 2, x.shape[-1] // 2) if side == "half" else (min(size, x.shape[-2] // 2, x.shape[-1] // 2),) * 2
     top, left = x.shape[-2] // 2 - h, x.shape[-1] // 2 - w
     corners = [(top, left), (top, left + w), (top + h, left), (top + h, left + w)]
     return torch.stack([x[..., i : i + h, j : j + w] for i, j in corners])
@@ -53,17 +59,22 @@ class Preprocessing:
     @classmethod
     def of(cls, meta: CheckpointMeta) -> Preprocessing:
         """As the checkpoint's training prepared its global crops."""
-        if meta.normalise == "self":
-            return cls("self", None, None, meta.crop_sizes[0])
+        if meta.normalise != "dataset":
+            return cls(meta.normalise, None, None, meta.crop_sizes[0])
         mean, std = dataset_statistics(meta.stats.as_dict())
         return cls("dataset", mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1), meta.crop_sizes[0])
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def normalise_only(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised as in training, at the input's own size."""
         x = torch.nan_to_num(x)
         if self.normalise == "self":
-            x = self_normalise(x)
-        else:
-            x = (x - self.mean.to(x.device)) / self.std.to(x.device)
+            return self_normalise(x)
+        if self.normalise == "dataset":
+            return (x - self.mean.to(x.device)) / self.std.to(x.device)
+        return x
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.normalise_only(x)
         if x.shape[-2:] != (self.size, self.size):
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
         return x
@@ -112,7 +123,7 @@ class FeatureExtractor(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.config.test_time_crops:
             return self._features(x).float()
-        crops = centre_crops(x)
+        crops = centre_crops(x, self.preprocessing.size, self.config.test_time_crop_side)
         return torch.stack([self._features(c).float() for c in crops]).median(dim=0).values
 
 

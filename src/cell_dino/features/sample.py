@@ -1,5 +1,11 @@
 """A sample of items with their attention maps, patch tokens, images and masks, for the explorer
-and the profile pipeline (attention-channel overlap, discriminative patch tokens)."""
+and the profile pipeline (attention-channel overlap, discriminative patch tokens).
+
+Every model of a run contributes: a per-channel run (WS-DINO) gives each channel model's heads,
+named after its channel, and its patch tokens concatenated as its features are. Whole fields are
+seen at their own resolution (the ViT interpolates its position embedding), so the maps cover the
+field, not a resized copy; cells are prepared as in training.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +19,48 @@ from cell_dino.features.job import item_metadata
 from cell_dino.features.model import ConcatenatedExtractors, FeatureExtractor
 from cell_dino.imaging.crops import item_masks
 
+CELL_BATCH = 64
+
+
+def _model_maps(extractor: FeatureExtractor, x: torch.Tensor, native: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    if extractor.channels is not None:  # a per-channel model sees its own channel
+        x = x[:, list(extractor.channels)]
+    if native:
+        patch = extractor.backbone.patch_embed.patch_size
+        x = extractor.preprocessing.normalise_only(x)[..., : x.shape[-2] // patch[0] * patch[0], : x.shape[-1] // patch[1] * patch[1]]
+    else:
+        x = extractor.preprocessing(x)
+    return cls_attention_and_tokens(extractor.backbone, x)
+
+
+def head_names(extractor: FeatureExtractor | ConcatenatedExtractors, channels: tuple[str, ...]) -> list[str]:
+    """``head i`` for one model; ``<channel> head i`` for each model of a per-channel run."""
+    if not isinstance(extractor, ConcatenatedExtractors):
+        return [f"head {h}" for h in range(extractor.backbone.blocks[-1].attn.num_heads)]
+    return [f"{channels[e.channels[0]]} head {h}" for e in extractor.extractors for h in range(e.backbone.blocks[-1].attn.num_heads)]
+
 
 @torch.no_grad()
 def attention_sample(extractor: FeatureExtractor | ConcatenatedExtractors, items: Items, indices: np.ndarray) -> AttentionSample:
-    """Attention and patch tokens of the teacher (the first, for per-channel models) for the items
-    at ``indices``, prepared as in training, with their raw images and masks."""
-    first = extractor.extractors[0] if isinstance(extractor, ConcatenatedExtractors) else extractor
+    """Last-block CLS attention of every model of the run (``n x heads x h x w``, heads of the
+    models in order) and their patch tokens (``n x h x w x D``, concatenated over models) for the
+    items at ``indices`` (fields one at a time: their attention grows with the square of their
+    area), with their raw images and masks."""
+    models = list(extractor.extractors) if isinstance(extractor, ConcatenatedExtractors) else [extractor]
     raw = np.nan_to_num(np.stack([np.asarray(items.images[int(i)], dtype=np.float32) for i in indices]))
-    x = torch.from_numpy(raw)
-    if first.channels is not None:  # a per-channel model sees its own channel
-        x = x[:, list(first.channels)]
-    attention, tokens = cls_attention_and_tokens(first.backbone, first.preprocessing(x))
+    attention, tokens = [], []
+    native = items.unit == "fov"
+    for batch in torch.from_numpy(raw).split(1 if native else CELL_BATCH):
+        maps = [_model_maps(m, batch, native) for m in models]
+        attention.append(torch.cat([a for a, _ in maps], dim=1))
+        tokens.append(torch.cat([t for _, t in maps], dim=-1))
     metadata = item_metadata(items.table).iloc[indices].reset_index(drop=True)
     return AttentionSample(
-        metadata, list(items.channels.names), raw, item_masks(items, indices), attention.numpy(), tokens.numpy().astype(np.float16)
+        metadata,
+        list(items.channels.names),
+        raw,
+        item_masks(items, indices),
+        torch.cat(attention).numpy(),
+        torch.cat(tokens).numpy().astype(np.float16),
+        head_names(extractor, tuple(items.channels.names)),
     )

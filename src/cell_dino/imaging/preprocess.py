@@ -1,4 +1,6 @@
-"""The preprocessing stream: illumination-corrected, downscaled, clipped fields, plate by plate.
+"""The preprocessing stream: illumination-corrected, resized or downscaled, clipped and optionally
+z-scored fields, plate by plate, in that order (WS-DINO's: divide by the plate's function, bicubic
+resize to 640 x 512, clip at 10,000, z-score each field).
 
 Memory holds one plate's illumination function and one field at a time: the plate's fields are
 read once to estimate the function and once more to correct them, as CellProfiler's separate
@@ -51,10 +53,19 @@ class PreprocessConfig:
     rescale: Rescale = "robust_minimum"  # CellProfiler's "Rescale the illumination function?": Yes | Median
     max_illumination_range: Annotated[float, Field(ge=1)] = 3.0  # functions spanning more (max / min) are reported as extreme
     clip_percentile: Annotated[float, Field(gt=0, le=100)] = 99.0
-    resize_to: tuple[Count, Count] | None = None  # (height, width) for every field, bicubic; None: one size, kept
+    resize_to: tuple[Count, Count] | None = None  # (height, width) for every field, bicubic, after correction; None: one size, kept
     downscale: Count = 1
     clip_max: Positive | None = None
+    per_image_zscore: bool = False  # each field and channel to mean 0, sd 1 after clipping (WS-DINO)
     on_error: Literal["raise", "skip"] = "raise"
+
+
+def per_image_zscore(field: np.ndarray) -> np.ndarray:
+    """Each channel of a ``C x H x W`` field to mean 0 and standard deviation 1 (a channel without
+    spread to 0)."""
+    mean = field.mean(axis=(1, 2), keepdims=True)
+    std = field.std(axis=(1, 2), keepdims=True)
+    return ((field - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
 
 
 @dataclass
@@ -110,13 +121,13 @@ class PreprocessedFovs:
                 raise DataError(
                     f"{paths[0]}: {header[1]} pixels while most of the data set is {self._common[1]}: intensities would not compare"
                 )
-            if self.config.resize_to is not None:
-                return resize_field(image, self.config.resize_to)
             if self._common is not None and image.shape[1:] != self._common[0]:
-                raise DataError(
-                    f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self._common[0]} "
-                    "(set preprocess.resize_to to resize every field)"
-                )
+                if self.config.resize_to is None:
+                    raise DataError(
+                        f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self._common[0]} "
+                        "(set preprocess.resize_to to resize every field)"
+                    )
+                return resize_field(image, self._common[0])  # its plate's illumination function is estimated at this size
             return image
         except DataError as exc:
             if self.config.on_error == "raise":
@@ -154,6 +165,17 @@ class PreprocessedFovs:
                 )
         return function, failed
 
+    def _prepare(self, image: np.ndarray, function: np.ndarray | None) -> np.ndarray:
+        c = self.config
+        if function is not None:
+            image = correct_illumination(image, function)
+        if c.resize_to is not None:
+            image = resize_field(image, c.resize_to)
+        image = downscale(image, c.downscale)
+        if c.clip_max is not None:
+            image = np.minimum(image, c.clip_max)
+        return per_image_zscore(image) if c.per_image_zscore else image
+
     def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
         start = time.perf_counter()
         self._stats = ChannelStatsAccumulator(list(self.channels.names))
@@ -166,11 +188,7 @@ class PreprocessedFovs:
                 image = None if row in failed else self._read(row, fov)
                 if image is None:
                     continue
-                if function is not None:
-                    image = correct_illumination(image, function)
-                image = downscale(image, self.config.downscale)
-                if self.config.clip_max is not None:
-                    image = np.minimum(image, self.config.clip_max)
+                image = self._prepare(image, function)
                 self._stats.add(image)
                 yield str(fov[mf.FOV_KEY]), image
         progress.close()

@@ -80,37 +80,49 @@ def sphering(profiles: pd.DataFrame, reference: Reference = "controls", epsilon:
     return _per_group(profiles, by, _spherer(epsilon), reference)
 
 
-def _tvn(n_components: int | float | None):
+def _tvn(n_components: int | float | Literal["full"] | None):
     def fit_apply(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
         supported = min(reference.shape)
+        if n_components == "full":
+            require(
+                reference.shape[0] > reference.shape[1],
+                f"TVN at full rank needs more control rows than features: {reference.shape[0]} control rows for "
+                f"{reference.shape[1]} features (the paper fits on every DMSO image; set tvn_components to keep fewer)",
+            )
+            return fit_apply_pca(reference, x, reference.shape[1])
         require(
             not isinstance(n_components, int) or n_components <= supported,
             f"TVN keeps {n_components} components, but {reference.shape[0]} control rows of {reference.shape[1]} features support at most {supported}",
         )
-        scaled_ref = _zscore(reference, reference)
-        pca = PCA(n_components=n_components, whiten=True, svd_solver="full").fit(scaled_ref)
+        return fit_apply_pca(reference, x, n_components)
+
+    def fit_apply_pca(reference: np.ndarray, x: np.ndarray, components: int | float | None) -> np.ndarray:
+        pca = PCA(n_components=components, whiten=True, svd_solver="full").fit(_zscore(reference, reference))
         return pca.transform(_zscore(reference, x))
 
     return fit_apply
 
 
-def tvn(profiles: pd.DataFrame, n_components: int | float | None = None, by: str | None = None) -> pd.DataFrame:
+def tvn(profiles: pd.DataFrame, n_components: int | float | Literal["full"] | None = None, by: str | None = None) -> pd.DataFrame:
     """Typical variation normalisation (Ando et al. 2017): PCA whitening fitted on the controls.
 
     Features are scaled by the controls' statistics first; ``n_components`` keeps that many
-    components (or that share of the variance) and defaults to all the controls support.
+    components (or that share of the variance), ``full`` every feature (WS-DINO; raises
+    :class:`~cell_dino.undefined.Undefined` unless there are more control rows than features), and
+    defaults to all the controls support.
     """
     return _per_group(profiles, by, _tvn(n_components), "controls", prefix="tvn")
 
 
 Method = Literal["none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"]
+NormalisationLevel = Literal["well", "fov"]  # the profiles a normalisation is fitted on and applied to
 
 
 @settings
 class NormalisationSettings:
     """The settings of each normalisation (their references' defaults)."""
 
-    tvn_components: Count | Fraction | None = None  # TVN (Ando et al. 2017): every component the controls support
+    tvn_components: Count | Fraction | Literal["full"] | None = None  # TVN (Ando et al. 2017): every component the controls support
     sphering_reference: Reference = "controls"
     sphering_epsilon: Positive = 1e-6  # pycytominer's spherize default
     harmony_covariate: str = "Metadata_Batch"

@@ -1,7 +1,9 @@
 """Batched, on-device multi-crop augmentations for N-channel cell images (DINO4Cells).
 
-Every geometric step of a crop (random resized crop, flip, 90-degree rotation, perspective or
-elastic warp) is one sampling grid per image, applied with a single ``grid_sample`` over the batch.
+Every geometric step of a crop (random resized crop, horizontal and vertical flip, 90-degree
+rotation, perspective or elastic warp) is one sampling grid per image, applied with a single
+``grid_sample`` over the batch. Crop area and aspect ratio are sampled in pixels, as torchvision's
+``RandomResizedCrop`` does, so a crop of a 640 x 512 field is not stretched.
 Intensity steps follow: per-channel brightness and contrast, channel drop, intensity rescale of a
 chosen channel, then per-image self-normalisation or data-set statistics. No blur, solarisation or
 greyscale: they do not suit fluorescence channels.
@@ -36,7 +38,8 @@ class AugmentConfig:
     global_crops: CropSpec = field(default_factory=lambda: CropSpec(2, 224, (0.4, 1.0)))
     local_crops: CropSpec = field(default_factory=lambda: CropSpec(8, 96, (0.05, 0.4)))
     ratio: tuple[Positive, Positive] = (3 / 4, 4 / 3)
-    flip_p: Probability = 0.5
+    flip_p: Probability = 0.5  # horizontal flip
+    vflip_p: Probability = 0.0  # vertical flip (WS-DINO: 0.5); DINO4Cells gets it from rotate90 with flip_p
     rotate90: bool = True
     brightness_p: Probability = 0.8
     brightness: NonNegative = 0.3  # shift, in units of the channel's standard deviation
@@ -50,7 +53,7 @@ class AugmentConfig:
     warp: Literal["none", "perspective", "elastic"] = "perspective"
     warp_p: Probability = 0.3
     warp_magnitude: NonNegative = 0.15
-    normalise: Literal["self", "dataset"] = "self"
+    normalise: Literal["self", "dataset", "none"] = "self"  # none: the stored fields are normalised already (WS-DINO)
 
     def __post_init__(self) -> None:
         ordered_pair("augment.ratio", self.ratio)
@@ -83,21 +86,30 @@ def _bernoulli(n: int, p: float, generator: torch.Generator, device) -> torch.Te
     return torch.rand(n, generator=generator, device=device) < p
 
 
-def crop_grids(batch: int, spec: CropSpec, config: AugmentConfig, generator: torch.Generator, device) -> torch.Tensor:
-    """``B x S x S x 2`` sampling grids: random resized crop, flip, rotation and warp per image."""
+def crop_grids(batch: int, spec: CropSpec, config: AugmentConfig, generator: torch.Generator, device, aspect: float = 1.0) -> torch.Tensor:
+    """``B x S x S x 2`` sampling grids: random resized crop, flips, rotation and warp per image.
+
+    ``aspect``: the source's width / height. A crop covers ``scale`` of the source's area with a
+    width / height of ``ratio`` in pixels: in the grid's normalised coordinates its half-sides are
+    ``sqrt(scale * ratio / aspect)`` and ``sqrt(scale * aspect / ratio)``."""
     g, dev = generator, device
     scale = _uniform(batch, *spec.scale, g, dev)
     log_ratio = _uniform(batch, math.log(config.ratio[0]), math.log(config.ratio[1]), g, dev)
-    half_w = torch.sqrt(scale * torch.exp(log_ratio)).clamp(max=1.0)
-    half_h = torch.sqrt(scale / torch.exp(log_ratio)).clamp(max=1.0)
+    half_w = torch.sqrt(scale * torch.exp(log_ratio) / aspect).clamp(max=1.0)
+    half_h = torch.sqrt(scale * aspect / torch.exp(log_ratio)).clamp(max=1.0)
     centre_x = (1 - half_w) * _uniform(batch, -1, 1, g, dev)
     centre_y = (1 - half_h) * _uniform(batch, -1, 1, g, dev)
     quarter_turns = torch.randint(0, 4 if config.rotate90 else 1, (batch,), generator=g, device=dev)
     angle = quarter_turns * (math.pi / 2)
     flip = torch.where(_bernoulli(batch, config.flip_p, g, dev), -1.0, 1.0)
+    # drawn only when on, so that runs without vertical flips keep their random stream
+    vflip = torch.where(_bernoulli(batch, config.vflip_p, g, dev), -1.0, 1.0) if config.vflip_p > 0 else 1.0
     cos, sin = torch.cos(angle).round(), torch.sin(angle).round()
     affine = torch.stack(
-        [torch.stack([half_w * cos * flip, -half_w * sin, centre_x], -1), torch.stack([half_h * sin * flip, half_h * cos, centre_y], -1)],
+        [
+            torch.stack([half_w * cos * flip, -half_w * sin * vflip, centre_x], -1),
+            torch.stack([half_h * sin * flip, half_h * cos * vflip, centre_y], -1),
+        ],
         1,
     )
     grid = F.affine_grid(affine, (batch, 1, spec.size, spec.size), align_corners=False)
@@ -152,6 +164,8 @@ def augment_intensity(
         x[:, index] = x[:, index] * factor[:, None, None]
     if config.normalise == "self":
         return self_normalise(x)
+    if config.normalise == "none":
+        return x
     if stats is None:
         raise ValueError("augment.normalise is 'dataset' but no channel statistics were given")
     return (x - stats[0].view(1, c, 1, 1)) / stats[1].view(1, c, 1, 1)
@@ -175,7 +189,7 @@ def multicrop(
     crops = []
     for source, spec in ((global_source, config.global_crops), (local_source, config.local_crops)):
         for _ in range(spec.number):
-            grid = crop_grids(source.shape[0], spec, config, generator, source.device)
+            grid = crop_grids(source.shape[0], spec, config, generator, source.device, source.shape[-1] / source.shape[-2])
             view = F.grid_sample(source, grid.to(source.dtype), mode="bilinear", padding_mode="zeros", align_corners=False)
             crops.append(augment_intensity(view, config, channels, generator, stats))
     return crops

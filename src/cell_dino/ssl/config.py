@@ -5,6 +5,7 @@ recipe deviates (DINO4Cells, WS-DINO, the CPU demo)."""
 from __future__ import annotations
 
 from dataclasses import field
+from pathlib import Path
 from typing import Literal
 
 from cell_dino.config import Count, Device, NonNegativeInt, settings
@@ -39,7 +40,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
-    init: str | None = None  # None: from scratch; a checkpoint path or timm:<name> of RGB DINO weights
+    init: str | None = None  # None: from scratch; a local file or timm:<name> of RGB DINO weights (WS-DINO: ImageNet ViT-S/8)
 
     def __post_init__(self) -> None:
         patch = self.backbone.patch_size
@@ -48,7 +49,13 @@ class TrainConfig:
                 raise ValueError(f"augment.{name}.size {spec.size} is not a multiple of backbone.patch_size {patch}")
 
     def check(self, channels: ChannelSpec) -> None:
-        """Fail before training on settings that do not fit the data's channels, naming the parameter."""
+        """Fail before training on settings that do not fit the data's channels, or on an ``init``
+        weights file that is not there, naming the parameter."""
+        if self.init is not None and not self.init.startswith("timm:") and not Path(self.init).is_file():
+            raise FileNotFoundError(
+                f"train.init: pretrained weights file {self.init} not found (download DINO's weights, e.g. "
+                "dino_deitsmall8_pretrain.pth for ViT-S/8, and give its path; init: null trains from random weights)"
+            )
         if self.augment.rescale_channel is not None and self.augment.rescale_channel not in channels.names:
             raise ValueError(f"augment.rescale_channel {self.augment.rescale_channel!r} not in {list(channels.names)}")
         unknown = set(self.augment.droppable_channels or ()) - set(channels.names)

@@ -1,5 +1,5 @@
 """Nodes of the embed pipeline: the items a run was trained on, teacher (or random-init) features
-of every item, an attention sample, and the well profiles of every checkpoint (epoch selection)."""
+of every item, an attention sample, and the FOV profiles of every checkpoint (epoch selection)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def sample_attention(checkpoints: CheckpointSeries, items: Items, params: EmbedP
 
 
 def profile_epochs(checkpoints: CheckpointSeries, items: Items, params: EmbedParams) -> pd.DataFrame:
-    """Well-mean teacher features of every checkpoint (``Metadata_Epoch``), streamed through field
-    means; empty when ``embed.epoch_profiles`` is off."""
+    """FOV-mean teacher features of every checkpoint (``Metadata_Epoch``), streamed; empty when
+    ``embed.epoch_profiles`` is off."""
     if not params.epoch_profiles:
         return pd.DataFrame()
     features = effective_features(items.unit, params.features, params.test_time_crops_for_fields)

@@ -18,7 +18,7 @@ class EmbedParams(Params):
     device: Device
     precision: Precision
     attention_samples: Count  # items whose attention maps and patch tokens are kept
-    epoch_profiles: bool  # well profiles of every checkpoint, for epoch selection
+    epoch_profiles: bool  # FOV profiles of every checkpoint, for epoch selection
     seed: NonNegativeInt
 
     @model_validator(mode="after")

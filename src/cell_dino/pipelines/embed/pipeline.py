@@ -1,6 +1,6 @@
 """The embed pipeline: for each registered model (a Kedro namespace each: the trained runs and
 their random-init twins) the items decided once, features of every item, an attention sample and
-a report; for trained models, well profiles of every checkpoint."""
+a report; for trained models, FOV profiles of every checkpoint."""
 
 from kedro.pipeline import Node, Pipeline
 

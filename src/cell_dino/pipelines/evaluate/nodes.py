@@ -18,6 +18,9 @@ from cell_dino.evaluation.figures import confusion_figure, factor_figure, umap_f
 from cell_dino.evaluation.scorecard import score_normalisations
 from cell_dino.evaluation.summary import model_summary, models_report
 from cell_dino.pipelines.evaluate.params import EvaluateParams
+from cell_dino.pipelines.integrate.params import IntegrateParams
+from cell_dino.profiling.integration import normalised_wells
+from cell_dino.profiling.levels import treatment_profiles
 
 Partitions = dict[str, Callable[[], pd.DataFrame]]
 
@@ -44,12 +47,19 @@ def analyse_factors(embeddings: pd.DataFrame, params: EvaluateParams) -> tuple[p
     return information.reset_index(), factor_shares(information)
 
 
-def select_epoch(epoch_profiles: pd.DataFrame, params: EvaluateParams) -> tuple[pd.DataFrame, dict]:
-    """Per checkpoint: replicate-retrieval mAP (the criterion: no MoA labels), NSC and NSCB; the
-    chosen epoch beside the best-on-test one (labelled optimistic)."""
+def select_epoch(epoch_profiles: pd.DataFrame, params: EvaluateParams, integrate: IntegrateParams) -> tuple[pd.DataFrame, dict]:
+    """Per checkpoint, on ``evaluate.epoch_normalisation`` profiles made as integrate makes them:
+    replicate-retrieval mAP (the criterion: no MoA labels), NSC and NSCB; the chosen epoch beside
+    the best-on-test ones (labelled optimistic) and the mean over the last ``epoch_window``."""
     if epoch_profiles.empty:
         return pd.DataFrame(), {}
-    return epoch_selection.select_epoch(epoch_profiles, params.scoring, params.nonfinite)
+    i = integrate
+
+    def profiles_of(fovs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        wells = normalised_wells(fovs, params.epoch_normalisation, i.normalise, i.well_statistic, i.normalise_level, i.seed)
+        return wells, treatment_profiles(wells, i.treatment_statistic)
+
+    return epoch_selection.select_epoch(epoch_profiles, params.scoring, params.nonfinite, profiles_of, params.epoch_window)
 
 
 def draw_figures(umap: pd.DataFrame, confusion: pd.DataFrame) -> tuple[go.Figure, go.Figure]:

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from cell_dino.config import NonNegativeInt
+from cell_dino.config import Count, NonNegativeInt
 from cell_dino.evaluation.classifier import ClassifierConfig
 from cell_dino.evaluation.scorecard import ScoringSpec
 from cell_dino.pipelines.params import Params
 from cell_dino.profiling.finite import NonFinitePolicy
+from cell_dino.profiling.normalise import Method
 
 
 class EvaluateParams(Params):
@@ -21,4 +22,6 @@ class EvaluateParams(Params):
     factors: list[str]  # the factors of the MI analysis (those the items have)
     factor_bins: Annotated[int, Field(ge=2)]
     headline_normalisation: str  # the normalisation whose figures lead the report (WS-DINO: TVN)
+    epoch_normalisation: Method  # the profiles each checkpoint is scored on (made as integrate makes them)
+    epoch_window: Count  # the last checkpoints whose NSC / NSCB are averaged (WS-DINO's Table 2)
     seed: NonNegativeInt

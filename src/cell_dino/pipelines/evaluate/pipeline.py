@@ -23,13 +23,15 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
         Node(analyse_factors, ["embeddings", "params:evaluate"], ["mutual_information", "factor_shares"], name="analyse_factors"),
         Node(draw_figures, ["umap", "confusion"], ["umap_figure", "confusion_figure"], name="draw_figures"),
     ]
-    inputs = ["metrics", "classifier", "factor_shares", "params:evaluate"]
-    if model.trained:  # only trained runs have checkpoints to choose from
-        nodes.append(Node(select_epoch, ["epoch_profiles", "params:evaluate"], ["epoch_selection", "selection"], name="select_epoch"))
+    inputs, parameters = ["metrics", "classifier", "factor_shares", "params:evaluate"], {"params:evaluate"}
+    if model.trained:  # only trained runs have checkpoints to choose from; scored on profiles made as integrate makes them
+        epochs = ["epoch_profiles", "params:evaluate", "params:integrate"]
+        nodes.append(Node(select_epoch, epochs, ["epoch_selection", "selection"], name="select_epoch"))
         nodes.append(Node(summarise_model, [*inputs, "selection"], "summary", name="summarise_model"))
+        parameters.add("params:integrate")
     else:
         nodes.append(Node(bound(summarise_model, selection={}), inputs, "summary", name="summarise_model"))
-    return Pipeline(nodes, namespace=model.name, parameters={"params:evaluate"}, outputs={"summary": f"{model.name}_summary"})
+    return Pipeline(nodes, namespace=model.name, parameters=parameters, outputs={"summary": f"{model.name}_summary"})
 
 
 def create_pipeline(**kwargs) -> Pipeline:

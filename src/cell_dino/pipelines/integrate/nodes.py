@@ -19,7 +19,13 @@ def integrate_profiles(embeddings: pd.DataFrame, params: IntegrateParams) -> tup
     record of the non-finite values dropped and the normalisations skipped (with reasons)."""
     p = params
     return integrate(
-        embeddings, p.normalisations, p.normalise, (p.fov_statistic, p.well_statistic, p.treatment_statistic), p.nonfinite, p.seed
+        embeddings,
+        p.normalisations,
+        p.normalise,
+        (p.fov_statistic, p.well_statistic, p.treatment_statistic),
+        p.nonfinite,
+        p.seed,
+        p.normalise_level,
     )
 
 

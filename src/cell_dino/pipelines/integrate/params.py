@@ -10,7 +10,7 @@ from cell_dino.config import Count, NonNegative, NonNegativeInt
 from cell_dino.pipelines.params import Params
 from cell_dino.profiling.aggregate import Statistic
 from cell_dino.profiling.finite import NonFinitePolicy
-from cell_dino.profiling.normalise import Method, NormalisationSettings
+from cell_dino.profiling.normalise import Method, NormalisationLevel, NormalisationSettings
 
 
 class UmapParams(Params):
@@ -26,6 +26,7 @@ class IntegrateParams(Params):
     well_statistic: Statistic
     treatment_statistic: Statistic
     normalisations: list[Method]
+    normalise_level: NormalisationLevel  # well: fitted on well profiles | fov: on FOV profiles, then well means (WS-DINO)
     normalise: NormalisationSettings
     umap: UmapParams
     seed: NonNegativeInt

@@ -105,7 +105,7 @@ def rank_heterogeneity(items: pd.DataFrame, params: ProfileParams) -> tuple[pd.D
 
 def overlap_attention(attention: AttentionSample) -> tuple[pd.DataFrame, go.Figure]:
     """Heads x channels mean IoU of Otsu-binarised attention and input channels."""
-    matrix = attention_channel_iou(attention.attention, attention.images, attention.channels)
+    matrix = attention_channel_iou(attention.attention, attention.images, attention.channels, attention.heads)
     return matrix.reset_index(), figures.attention_overlap_figure(matrix, f"Attention-channel overlap (IoU, {len(attention.images)} items)")
 
 

@@ -1,0 +1,29 @@
+"""WS-DINO on whole fields needs no segmentation: ``kedro run --pipeline embed --namespaces wsdino``
+(and integrate, evaluate) after ingest and train_wsdino alone, with no crop store on disk (it
+failed with FileNotFoundError on crop_store.zarr)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cell_dino.features.artifacts import AttentionSample, read_embeddings
+from tests.pipelines.conftest import run_pipeline
+
+FIELD_MODELS = ["wsdino", "wsdino_random"]
+
+
+def test_embed_integrate_evaluate_fields_without_a_crop_store(project: Path) -> None:
+    run_pipeline(project, "ingest")
+    run_pipeline(project, "train_wsdino")
+    root = project / "data/test"
+    assert not (root / "03_primary/crop_store.zarr").exists()
+    for pipeline in ("embed", "integrate", "evaluate"):
+        run_pipeline(project, pipeline, namespaces=FIELD_MODELS)
+    fields = read_embeddings(root / "04_feature/wsdino/embeddings")
+    assert len(fields) == 48 and fields.attrs["embedding"]["unit"] == "fov"
+    sample = AttentionSample.load(root / "04_feature/wsdino/attention")
+    assert sample.attention.shape[2:] == (20, 24) and not sample.masks.any()  # the 160 x 192 field's grid; no masks without segment
+    metrics = pd.read_parquet(root / "07_model_output/wsdino/metrics.parquet").set_index("normalisation")
+    assert metrics.loc["zscore", "n_nsc"] > 0 and 0.0 <= metrics.loc["zscore", "nsc"] <= 1.0
