@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,51 @@ def train(pipeline_name: str, env: str | None, params: str) -> None:
     from cell_dino.pipelines.distributed_training import run_training
 
     run_training(pipeline_name, env, parse_params(params), Path.cwd())
+
+
+@cli.command(name="score")
+@click.argument("profiles", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--level", type=click.Choice(["well", "treatment"]), default="well", show_default=True, help="what one row is")
+@click.option("--label", default="Metadata_MoA", show_default=True, help="the MoA column ('|' separates several)")
+@click.option("--compound", default="Metadata_Compound", show_default=True, help="never a neighbour of itself")
+@click.option("--dose", default=None, help="with the compound, makes the treatment (compound@dose)")
+@click.option("--treatment", default=None, help="a ready treatment column, instead of compound and dose")
+@click.option("--batch", default="Metadata_Batch", show_default=True, help="for NSCB; 'none' when there is no batch")
+@click.option("--control", default=None, help="COLUMN=VALUE marking controls, e.g. Metadata_pert_type=control")
+@click.option(
+    "--normalise",
+    type=click.Choice(["none", "zscore", "zscore_plate_controls", "tvn", "sphering"]),
+    default="none",
+    show_default=True,
+    help="applied to the rows first (a pycytominer table is normalised already)",
+)
+@click.option("--permutations", type=click.IntRange(min=10), default=10000, show_default=True, help="for the mAP p-values")
+def score_command(
+    profiles: Path,
+    level: str,
+    label: str,
+    compound: str,
+    dose: str | None,
+    treatment: str | None,
+    batch: str,
+    control: str | None,
+    normalise: str,
+    permutations: int,
+) -> None:
+    """Score a profile table (pycytominer layout: Metadata_* + features): NSC, NSCB, k-NN and mAP.
+    Prints one JSON line, then a table."""
+    from cell_dino.evaluation.profile_table_score import TableColumns, read_profile_table, score_table
+    from cell_dino.evaluation.scorecard import ScoringSpec
+
+    columns = TableColumns(label, compound, dose, treatment, None if batch == "none" else batch, control)
+    try:
+        record, table = score_table(
+            read_profile_table(profiles), level, columns, normalise, ScoringSpec(map_null_size=permutations), str(profiles)
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(record))
+    click.echo(table.to_string(index=False))
 
 
 main = cli

@@ -34,3 +34,14 @@ def test_tied_neighbours_are_drawn_at_random_so_identical_features_score_at_chan
 def test_knn_with_a_single_group_is_undefined() -> None:
     with pytest.raises(Undefined, match="at least 2 groups"):
         knn_accuracy(np.eye(3), np.array(["x", "y", "x"]), np.array(["a", "a", "a"]))
+
+
+def test_an_item_whose_label_no_other_group_has_is_a_neighbour_but_not_scored() -> None:
+    # z (group e) is the only group of label z: it cannot be right; it still steals item 0's neighbour
+    features = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [0.99, 0.01]])
+    labels = np.array(["x", "x", "y", "y", "z"])
+    groups = np.array(["a", "b", "c", "d", "e"])
+    # 0 -> 4 (z) wrong; 1 -> 4 wrong (0.9949 > 0.9939 to 0); 2 -> 3 right; 3 -> 2 right: 2 of 4 scored
+    assert knn_accuracy(features, labels, groups, k=1) == 2 / 4
+    with pytest.raises(Undefined, match="no label is held by two groups"):
+        knn_accuracy(features, np.array(["v", "w", "x", "y", "z"]), groups, k=1)

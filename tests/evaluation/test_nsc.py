@@ -114,9 +114,13 @@ def test_nscb_is_undefined_when_every_treatment_is_in_every_batch() -> None:
 
 
 def test_without_batches_nscb_is_undefined_and_nsc_is_still_scored() -> None:
-    treatments = _treatments([("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "Y", 0.0, 1.0)])
+    treatments = _treatments(
+        [("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "Y", 0.0, 1.0), ("d@1", "d", "Y", 0.5, 0.5)]
+    )
     result = moa_matching(treatments)
-    assert result.nsc == pytest.approx(2 / 3) and np.isnan(result.nscb) and "Metadata_Batch" in result.undefined["nscb"]
+    assert result.nsc == pytest.approx(3 / 4) and np.isnan(
+        result.nscb
+    )  # d (0.5, 0.5) is nearest b and "Metadata_Batch" in result.undefined["nscb"]
 
 
 def test_tied_neighbours_count_by_the_share_with_the_same_moa() -> None:
@@ -132,10 +136,23 @@ def test_tied_neighbours_count_by_the_share_with_the_same_moa() -> None:
 
 def test_zero_norm_treatments_take_no_part() -> None:
     treatments = _treatments(
-        [("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "Y", 0.0, 1.0), ("z@1", "z", "Y", 0.0, 0.0)]
+        [("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "X", 0.0, 1.0), ("z@1", "z", "X", 0.0, 0.0)]
+    )
+    treatments.loc[2, "Metadata_MoA"] = "Y"
+    treatments = pd.concat([treatments, _treatments([("d@1", "d", "Y", 0.1, 1.0)])], ignore_index=True)
+    result = moa_matching(treatments)
+    assert result.n_nsc == 4 and 3 not in result.table["treatment_index"].tolist()
+
+
+def test_a_treatment_whose_moa_has_no_other_compound_is_not_scored() -> None:
+    """On a LINCS plate most MoAs have one compound: such treatments can never be matched, and
+    counting them wrong made NSC measure the plate's design, not the profiles (0.022 on SQ00015054)."""
+    treatments = _treatments(
+        [("a@1", "a", "X", 1.0, 0.0), ("b@1", "b", "X", 0.9, 0.1), ("c@1", "c", "Y", 0.0, 1.0), ("c@3", "c", "Y", 0.1, 1.0)]
     )
     result = moa_matching(treatments)
-    assert result.n_nsc == 3 and 3 not in result.table["treatment_index"].tolist()
+    assert (result.nsc, result.n_nsc) == (1.0, 2)  # a and b match each other; c's MoA has no other compound
+    assert result.table["nsc_scored"].tolist() == [True, True, False, False]
 
 
 def test_one_missing_value_in_the_real_ljosa_profiles_leaves_nsc_and_nscb_unchanged(ljosa_wells: pd.DataFrame) -> None:

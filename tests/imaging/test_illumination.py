@@ -81,3 +81,16 @@ def test_correction_never_amplifies_background_when_the_mean_image_holds_cells()
     background = corrected[:, 0, :, 64:]  # the right two thirds: no cells
     assert function.min() == 1.0 and background.max() <= 200.0 + 5 * 3
     assert function_range(function)[0] > 3.0  # reported as extreme (preprocess.max_illumination_range)
+
+
+def test_gaussian_smoothing_averages_only_pixels_inside_the_field() -> None:
+    """CellProfiler's masked smoothing: a flat field stays flat up to its borders (no zero bleed),
+    and a ramp is kept exactly (a symmetric kernel over the pixels inside)."""
+    from cell_dino.imaging.illumination import gaussian_inside
+
+    flat = np.full((1, 40, 50), 7.0)
+    np.testing.assert_allclose(gaussian_inside(flat, 20.0), 7.0, rtol=1e-9)
+    ramp = np.broadcast_to(np.arange(50.0), (1, 40, 50))
+    smooth = gaussian_inside(ramp, 3.0)
+    np.testing.assert_allclose(smooth[0, 20, 13:37], np.arange(13.0, 37.0), atol=1e-6)  # beyond the kernel (4 sigma) of the edges
+    assert smooth[0, 20, 0] > 0.5  # at the edge: the mean of the pixels inside (a plain zero pad would pull it towards 0)

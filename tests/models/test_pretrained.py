@@ -32,3 +32,27 @@ def test_rgb_dino_checkpoint_loads_into_a_five_channel_backbone(tmp_path: Path) 
     assert five.pos_embed.shape[1] == 1 + 4 * 4  # resampled from the 8 x 8 grid of 64 px to 4 x 4
     with pytest.raises(FileNotFoundError, match="not found"):
         load_rgb_weights(five, str(tmp_path / "absent.pth"))
+
+
+def test_a_greyscale_model_sees_its_channel_as_rgb_the_paper_does() -> None:
+    """WS-DINO repeats each grey channel to RGB for the ImageNet weights: a 1-channel model with the
+    inflated filters gives exactly that response."""
+    rgb = torch.randn(4, 3, 8, 8)
+    grey = torch.rand(1, 1, 16, 16)
+    torch.testing.assert_close(
+        F.conv2d(grey, inflate_patch_embedding(rgb, 1)), F.conv2d(grey.repeat(1, 3, 1, 1), rgb), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_weights_of_another_patch_size_or_a_full_training_checkpoint_are_named_errors(tmp_path: Path) -> None:
+    """A ViT-S/16 file for a ViT-S/8 model raised torch's size-mismatch error naming neither the file
+    nor train.init; DINO's full checkpoint (argparse arguments pickled) an UnpicklingError."""
+    import argparse
+
+    patch16 = create_backbone(BackboneConfig("vit_tiny", 16, 64, 0.0), 3)
+    torch.save(patch16.state_dict(), tmp_path / "vit16.pth")
+    with pytest.raises(ValueError, match=r"train.init: weights from .*vit16.pth do not fit the backbone.*patch_embed.proj.weight"):
+        load_rgb_weights(create_backbone(CONFIG, 1), str(tmp_path / "vit16.pth"))
+    torch.save({"teacher": patch16.state_dict(), "args": argparse.Namespace(arch="vit_small")}, tmp_path / "checkpoint.pth")
+    with pytest.raises(ValueError, match=r"train.init: .*checkpoint.pth holds more than tensors.*backbone-only"):
+        load_rgb_weights(create_backbone(CONFIG, 1), str(tmp_path / "checkpoint.pth"))

@@ -66,4 +66,6 @@ def test_epoch_selection_on_tvn_profiles_reports_the_choice_the_best_on_test_and
     assert table["nsc"].iloc[1] == pytest.approx(1.0) and table["nsc"].iloc[[0, 2]].max() < 0.6
     assert selection["selected_epoch"] == 1 and selection["best_on_test_epoch_nsc (optimistic)"] == 1
     assert selection["window"]["epochs"] == [1, 2]
-    assert selection["window"]["mean_nsc"] == pytest.approx(table["nsc"].iloc[1:].mean())
+    assert selection["window"]["mean_nsc"] == pytest.approx(table["nsc"].iloc[1:].mean()) and selection["window"]["n_nsc"] == 2
+    _, wide = select_epoch(epochs, evaluate.model_copy(update={"epoch_window": 5}), integrate_params(**FOV_TVN))
+    assert wide["window"]["epochs"] == [0, 1, 2] and "3 checkpoint(s), fewer than epoch_window 5" in wide["window"]["note"]

@@ -87,3 +87,24 @@ def test_clipping_off_leaves_gradients_as_they_are(clip: float | None) -> None:
     torch.testing.assert_close(layer.weight.grad, before)
     clip_gradients(layer, 1e-3)
     assert layer.weight.grad.norm() <= 1e-3 + 1e-6
+
+
+def test_another_weak_label_is_other_training_data_not_a_resume() -> None:
+    """Changing weak_labels.label and re-running resumed the finished models trained on the old label, silently."""
+    import numpy as np
+    import pandas as pd
+
+    from cell_dino.data.channels import ChannelSpec, ChannelStats
+    from cell_dino.data.items import Items
+    from cell_dino.ssl.training_data import training_data
+
+    table = pd.DataFrame(
+        {"Metadata_Compound": list("aabc"), "Metadata_Treatment": ["a@1", "a@3", "b@1", "c@1"], "Metadata_MoA": list("xxyy")}
+    )
+    stats = ChannelStats(["DNA"], [0.0], [1.0], [0.0], [0.0], [1.0], [1.0], 16)
+    items = Items("fov", np.zeros((4, 1, 4, 4), np.float32), table, ChannelSpec(("DNA",)), stats, "store-a")
+    compound = training_data(items, "Metadata_Compound", balanced=True).generation
+    assert compound == training_data(items, "Metadata_Compound", balanced=True).generation
+    assert compound != training_data(items, "Metadata_Treatment", balanced=True).generation
+    assert compound != training_data(items, "Metadata_Compound", balanced=False).generation
+    assert training_data(items).generation == "store-a"  # DINO: the store alone

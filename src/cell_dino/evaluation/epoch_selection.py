@@ -56,6 +56,8 @@ def select_epoch(
             "selected_nsc": finite_or_none(float(chosen["nsc"])),
             "selected_nscb": finite_or_none(float(chosen["nscb"])),
         }
+        reasons = json.loads(chosen["undefined"])
+        selection |= {f"selected_{m}_undefined": reasons[m] for m in ("nsc", "nscb") if selection[f"selected_{m}"] is None and m in reasons}
     else:
         selection["undefined"] = f"map_activity is undefined at every epoch: {json.loads(table['undefined'].iloc[-1])}"
     for metric in ("nsc", "nscb"):
@@ -65,10 +67,21 @@ def select_epoch(
                 f"best_on_test_epoch_{metric} (optimistic)": int(best["epoch"]),
                 f"best_on_test_{metric} (optimistic)": float(best[metric]),
             }
-    last = table.tail(window)
-    selection["window"] = {
-        "epochs": last["epoch"].astype(int).tolist(),
-        **{f"mean_{m}": finite_or_none(float(last[m].mean())) for m in ("nsc", "nscb")},
-        **{f"sd_{m}": finite_or_none(float(last[m].std(ddof=0))) for m in ("nsc", "nscb")},
-    }
+    selection["window"] = window_means(table, window)
     return table, selection
+
+
+def window_means(table: pd.DataFrame, window: int) -> dict:
+    """Mean and SD of NSC and NSCB over the last ``window`` checkpoints, with how many epochs each
+    average holds (undefined epochs are left out) and a note when the run has fewer checkpoints."""
+    last = table.tail(window)
+    means = {"epochs": last["epoch"].astype(int).tolist()}
+    for m in ("nsc", "nscb"):
+        means |= {
+            f"mean_{m}": finite_or_none(float(last[m].mean())),
+            f"sd_{m}": finite_or_none(float(last[m].std(ddof=0))),
+            f"n_{m}": int(last[m].notna().sum()),
+        }
+    if len(table) < window:
+        means["note"] = f"the run has {len(table)} checkpoint(s), fewer than epoch_window {window}: all are averaged"
+    return means

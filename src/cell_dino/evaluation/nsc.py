@@ -70,8 +70,10 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
     ``label`` is the class to match (the MoA) and ``group`` what a neighbour must differ in (the
     compound). ``batches`` maps each row of ``treatments`` (same index) to the set of its batches; without it
     ``Metadata_Batch`` of each row is used. Without either, NSCB is undefined. A treatment is
-    scored only where it has an allowed neighbour (NSC: another compound; NSCB: another compound
-    in none of its batches, and its MoA spans more than one batch); an accuracy with no scored
+    scored only where a right match exists: another compound has its MoA (a treatment whose MoA
+    has one compound cannot be matched; on BBBC021 every MoA has several), and it has an allowed
+    neighbour (NSC: another compound; NSCB: another compound in none of its batches, and its MoA
+    spans more than one batch); an accuracy with no scored
     treatment is NaN, its reason in ``undefined``. Tied nearest neighbours count by the share of
     them with the treatment's MoA; zero-norm profiles (no direction) take no part, with a warning.
     """
@@ -94,7 +96,8 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
     index = rows.index.to_numpy()
     undefined: dict[str, str] = {}
     nsc = nearest(normed, lambda r: compound[r, None] != compound[None, :], moa)
-    scored = nsc.index >= 0
+    matchable = pd.Series(compound).groupby(moa).nunique().loc[moa].to_numpy() > 1  # another compound has its MoA
+    scored = (nsc.index >= 0) & matchable
     table = pd.DataFrame(
         {
             "treatment_index": index,
@@ -102,7 +105,8 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
             group: rows[group].astype(str).to_numpy(),
             "nsc_match": np.where(scored, index[nsc.index], -1),
             "nsc_ties": nsc.n_tied,
-            "nsc_correct": nsc.agreement,
+            "nsc_scored": scored,
+            "nsc_correct": np.where(scored, nsc.agreement, np.nan),
         }
     )
     n_nsc = int(scored.sum())
@@ -111,7 +115,7 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
         scored,
         moa,
         "nsc",
-        f"no treatment has a neighbour of another compound ({len(rows)} labelled treatment(s), {len(set(compound))} compound(s))",
+        f"no treatment has a neighbour of another compound with its MoA ({len(rows)} labelled treatment(s), {len(set(compound))} compound(s))",
         undefined,
     )
     nscb_value, n_nscb = float("nan"), 0
@@ -121,7 +125,7 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
         member = _batch_membership(rows, batches)
         moa_batches = pd.DataFrame(member, index=moa).groupby(level=0).max().sum(axis=1)
         nscb = nearest(normed, lambda r: (compound[r, None] != compound[None, :]) & (member[r] @ member.T == 0), moa)
-        in_batches = (moa_batches.loc[moa].to_numpy() > 1) & (nscb.index >= 0)
+        in_batches = (moa_batches.loc[moa].to_numpy() > 1) & (nscb.index >= 0) & matchable
         table["nscb_scored"] = in_batches
         table["nscb_match"] = np.where(nscb.index >= 0, index[nscb.index], -1)
         table["nscb_correct"] = np.where(in_batches, nscb.agreement, np.nan)

@@ -25,11 +25,7 @@ CELL_BATCH = 64
 def _model_maps(extractor: FeatureExtractor, x: torch.Tensor, native: bool) -> tuple[torch.Tensor, torch.Tensor]:
     if extractor.channels is not None:  # a per-channel model sees its own channel
         x = x[:, list(extractor.channels)]
-    if native:
-        patch = extractor.backbone.patch_embed.patch_size
-        x = extractor.preprocessing.normalise_only(x)[..., : x.shape[-2] // patch[0] * patch[0], : x.shape[-1] // patch[1] * patch[1]]
-    else:
-        x = extractor.preprocessing(x)
+    x = extractor.preprocessing.normalise_only(x) if native else extractor.preprocessing(x)
     return cls_attention_and_tokens(extractor.backbone, x)
 
 
@@ -48,8 +44,12 @@ def attention_sample(extractor: FeatureExtractor | ConcatenatedExtractors, items
     area), with their raw images and masks."""
     models = list(extractor.extractors) if isinstance(extractor, ConcatenatedExtractors) else [extractor]
     raw = np.nan_to_num(np.stack([np.asarray(items.images[int(i)], dtype=np.float32) for i in indices]))
-    attention, tokens = [], []
+    masks = item_masks(items, indices)
     native = items.unit == "fov"
+    if native:  # the field's patch grid: a last partial row or column of pixels is left out of images, masks and maps alike
+        h, w = (size // patch * patch for size, patch in zip(raw.shape[-2:], models[0].backbone.patch_embed.patch_size, strict=True))
+        raw, masks = raw[..., :h, :w], masks[..., :h, :w]
+    attention, tokens = [], []
     for batch in torch.from_numpy(raw).split(1 if native else CELL_BATCH):
         maps = [_model_maps(m, batch, native) for m in models]
         attention.append(torch.cat([a for a, _ in maps], dim=1))
@@ -59,7 +59,7 @@ def attention_sample(extractor: FeatureExtractor | ConcatenatedExtractors, items
         metadata,
         list(items.channels.names),
         raw,
-        item_masks(items, indices),
+        masks,
         torch.cat(attention).numpy(),
         torch.cat(tokens).numpy().astype(np.float16),
         head_names(extractor, tuple(items.channels.names)),

@@ -8,7 +8,9 @@ by it, so the function is at least 1 and correction never amplifies a pixel; "Me
 the median instead (intensities keep their scale; amplification is bounded by median / robust
 minimum, as the same floor is kept: CellProfiler does not floor there). Smoothing is CellProfiler's
 "Fit Polynomial" (default: exact for vignetting, no border bias, robust with few sparse fields) or
-a Gaussian filter (follows any shape, biased within ~2 sigma of borders). The range of a function
+its Gaussian filter (follows any shape): zero-padded and divided by the filtered image of ones, as
+CellProfiler smooths with a mask, so that borders are averaged over the pixels inside the field
+only (sigma = filter size / 2.35). The range of a function
 (max / min) is how strongly it reshapes a field; an extreme one means the mean image held signal
 (cells in part of every field), not illumination, and is reported.
 """
@@ -78,6 +80,13 @@ def rescale(plane: np.ndarray, how: Rescale = "robust_minimum") -> np.ndarray:
     raise ValueError(f"unknown illumination rescale {how!r}; use 'robust_minimum' or 'median'")
 
 
+def gaussian_inside(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Each ``H x W`` plane of a ``C x H x W`` image Gaussian-filtered over the pixels inside the
+    image only: zero padding, divided by the filtered ones (CellProfiler's smoothing with a mask)."""
+    inside = ndimage.gaussian_filter(np.ones(image.shape[-2:]), sigma, mode="constant", cval=0.0)
+    return np.stack([ndimage.gaussian_filter(plane, sigma, mode="constant", cval=0.0) / inside for plane in image])
+
+
 def illumination_function(
     mean_image: np.ndarray,
     smoothing: Smoothing = "polynomial",
@@ -89,7 +98,7 @@ def illumination_function(
     if smoothing == "polynomial":
         smooth = np.stack([fit_polynomial(channel, degree) for channel in mean_image])
     elif smoothing == "gaussian":
-        smooth = ndimage.gaussian_filter(mean_image, (0, smoothing_sigma, smoothing_sigma), mode="nearest")
+        smooth = gaussian_inside(mean_image, smoothing_sigma)
     else:
         raise ValueError(f"unknown illumination smoothing {smoothing!r}; use 'polynomial' or 'gaussian'")
     return np.stack([rescale(channel, how) for channel in smooth]).astype(np.float32)

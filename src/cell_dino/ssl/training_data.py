@@ -27,7 +27,7 @@ class TrainingData:
     weak_label: str | None = None
     balanced: bool = False
     source_channels: tuple[str, ...] | None = None
-    generation: str = ""  # the identity of the store the items came from: a run resumes only on the same
+    generation: str = ""  # the identity of the items (store, and WS-DINO's weak label): a run resumes only on the same
 
     @property
     def n_items(self) -> int:
@@ -65,4 +65,6 @@ def training_data(
         if evaluation_label in items.table.columns:
             check_label_leak(items.table, weak_label, evaluation_label, allow_label_leak)
         index = WeakLabelIndex(items.table[weak_label])
-    return TrainingData(items.images, items.channels, items.stats, items.unit, index, weak_label, balanced, generation=items.generation)
+    # the weak label decides every partner: another label (or its sampling) is other training data
+    generation = items.generation if weak_label is None else f"{items.generation} (weak label {weak_label}, balanced {balanced})"
+    return TrainingData(items.images, items.channels, items.stats, items.unit, index, weak_label, balanced, generation=generation)
