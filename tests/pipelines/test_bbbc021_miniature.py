@@ -75,6 +75,6 @@ def test_evaluation_reports_tvn_undefined_with_its_reason_and_every_other_figure
     assert wsdino["headline_normalisation"] == "tvn" and wsdino["nsc"] is None and "tvn was not made" in wsdino["undefined"]["nsc"]
     scored = {r["normalisation"]: r for r in wsdino["by_normalisation"]}
     assert "tvn" not in scored and {"none", "zscore", "sphering"} <= set(scored)
-    assert scored["zscore"]["n_nsc"] == 8 and 0.0 <= scored["zscore"]["nsc"] <= 1.0  # 8 treatments, 3 replicate wells each
+    assert scored["zscore"]["n_nsc"] == 7 and 0.0 <= scored["zscore"]["nsc"] <= 1.0  # 8 treatments; methotrexate alone in its MoA
     selection = wsdino["epoch_selection"]
     assert "12 control rows for 576 features" in selection["undefined"] and selection["window"]["epochs"] == [0, 1]

@@ -92,7 +92,7 @@ def test_nan_rows_in_embeddings_are_dropped_and_counted_before_every_metric(smal
     ("design", "undefined"),
     [
         ("one well per treatment", {"map_activity", "fraction_active"}),
-        ("one compound per MoA", {"map_consistency", "fraction_consistent"}),
+        ("one compound per MoA", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),  # no right match exists
         ("a single MoA", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),
         ("one treatment and its controls", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),
         ("one compound at several doses", {"map_consistency", "fraction_consistent", "knn_well", "nsc", "nscb"}),
