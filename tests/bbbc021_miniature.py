@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbbc021"
+from tests.projects import SHARED_DATA
+
+REAL = SHARED_DATA / "bbbc021"
 SHAPE = (1024, 1280)
 # two or three compounds per MoA on shared plates of weeks 1-4 (one concentration each)
 TREATMENTS = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +11,9 @@ import tifffile
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.phantom import generate_phantom
-from tests.projects import CHAIN, REPO, make_project, run_pipeline
+from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
 
-SHARED_BBBC021 = Path(os.environ.get("CELL_DINO_SHARED", REPO.parent / "shared")) / "data" / "bbbc021"
+SHARED_BBBC021 = SHARED_DATA / "bbbc021"
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from cell_dino.pipelines.params import P, load_parameters
 from cell_dino.registry import PIPELINES
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("CELL_DINO_SHARED", REPO.parent / "shared")) / "data"  # the real tables (../shared)
 CHAIN = PIPELINES  # every pipeline, in the order make demo runs them
 
 

@@ -16,8 +16,9 @@ from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
 from cell_dino.evaluation.nsc import moa_matching
 from cell_dino.profiling.table import feature_columns
+from tests.projects import SHARED_DATA
 
-LINCS = Path(__file__).resolve().parents[3] / "shared/data/lincs/SQ00015054_normalized_feature_select.csv.gz"
+LINCS = SHARED_DATA / "lincs/SQ00015054_normalized_feature_select.csv.gz"
 LINCS_COLUMNS = ["--label", "Metadata_moa", "--compound", "Metadata_broad_sample", "--batch", "Metadata_Plate"]
 LINCS_CONTROLS = ["--control", "Metadata_pert_type=control", "--permutations", "100"]
 
