@@ -52,9 +52,8 @@ class DINOLoss(nn.Module):
         n_crops = student_out.shape[0] // batch
         student_logp = F.log_softmax(student_out.float() / self.student_temp, dim=-1).view(n_crops, batch, -1)
         teacher_logits = ((teacher_out.float() - self.center) / teacher_temp).detach()
-        teacher_p = F.softmax(teacher_logits, dim=-1).view(
-            self.n_global, batch, -1
-        )  # softmax, not exp(log_softmax): the same bits as before
+        # softmax, not exp(log_softmax): the same bits (and gradients) as DINO's loss always gave
+        teacher_p = F.softmax(teacher_logits, dim=-1).view(self.n_global, batch, -1)
         teacher_logp = F.log_softmax(teacher_logits, dim=-1).view(self.n_global, batch, -1)  # for the entropy and KL only
         cross_entropy = -torch.einsum("tbk,sbk->ts", teacher_p, student_logp) / batch  # teacher crop x student crop
         other_view = ~torch.eye(self.n_global, n_crops, dtype=torch.bool, device=cross_entropy.device)
