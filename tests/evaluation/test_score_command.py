@@ -69,6 +69,8 @@ def test_the_ljosa_table_in_the_pycytominer_layout_gives_the_published_nsc_and_n
 def test_a_column_that_is_not_there_is_named_with_the_closest_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["score", str(LINCS), "--label", "Metadata_MoA", "--compound", "Metadata_broad_sample"])
     assert result.exit_code == 1 and "--label column 'Metadata_MoA' not in the table (did you mean Metadata_moa?)" in result.output
+    result = CliRunner().invoke(cli, ["score", str(LINCS), *LINCS_COLUMNS, "--control", "Metadata_pert_type"])
+    assert result.exit_code == 1 and "give COLUMN=VALUE" in result.output
     bare = tmp_path / "features.csv"
     pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}).to_csv(bare, index=False)
     result = CliRunner().invoke(cli, ["score", str(bare)])

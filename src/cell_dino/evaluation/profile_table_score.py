@@ -78,7 +78,9 @@ def standard_columns(table: pd.DataFrame, columns: TableColumns, source: str) ->
             _require(table, column, option, source)
     table = table.copy()
     if c.control is not None:
-        column, _, value = c.control.partition("=")
+        column, equals, value = c.control.partition("=")
+        if not equals:
+            raise ValueError(f"--control {c.control!r}: give COLUMN=VALUE, e.g. Metadata_pert_type=control")
         _require(table, column, "--control", source)
         table[CONTROL] = table[column].astype(str) == value
     elif CONTROL in table.columns:
