@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -36,7 +37,8 @@ SETTINGS = load_parameters("integrate", IntegrateParams, Path(__file__).resolve(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/bbbc021")
+    default = Path(os.environ.get("CELL_DINO_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data/bbbc021"
+    parser.add_argument("--shared", type=Path, default=default, help="the BBBC021 tables (default: $CELL_DINO_SHARED or ../shared)")
     args = parser.parse_args()
     wells = read_well_profiles(args.shared / PROFILES, read_bbbc021(args.shared))
     one_missing = wells.copy()

@@ -16,11 +16,12 @@ from cell_dino.data.fov_store import FovStore
 from cell_dino.datasets.files import ParquetDataset
 from cell_dino.publication import DataRootLock, RunInProgress
 from tests.pipelines.conftest import run_pipeline
+from tests.projects import SHARED_DATA
 
 RAW = Path("data/test/01_raw/phantom")
 STORE = Path("data/test/03_primary/fov_store.zarr")
 REPORT = Path("data/test/08_reporting/ingest.json")
-LOADDATA = Path(__file__).resolve().parents[2].parent / "shared/data/lincs/loaddata_format"
+LOADDATA = SHARED_DATA / "lincs/loaddata_format"
 
 
 def _files(project: Path) -> pd.DataFrame:
