@@ -23,10 +23,11 @@ from phantoms import phantom_with_plates
 
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
-from cell_dino.data.crop_store import CropStore, write_crop_store
+from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
-from cell_dino.imaging.segment_fovs import SegmentationJob, SegmentConfig
+from cell_dino.imaging.segment_fovs import SegmentConfig
+from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
 from cell_dino.reporting import peak_rss_mb
 
 

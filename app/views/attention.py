@@ -9,9 +9,13 @@ from explorer.figures import heads_figure
 from explorer.images import composite
 
 from cell_dino.analysis.attention_overlap import upsampled
+from cell_dino.registry import model as model_spec
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Attention: {model}")
+if not model_spec(model).learned:
+    st.info(f"{model}: measured features, not a network; no attention maps or patch tokens")
+    st.stop()
 
 sample = show(env, f"{model}.attention")
 channels = sample.channels if sample is not None else []

@@ -11,8 +11,11 @@ from explorer.images import composite, thumbnail
 
 from cell_dino.analysis.attention_overlap import upsampled
 from cell_dino.evaluation.similarity import unit_rows
+from cell_dino.profiling.table import feature_columns
+from cell_dino.registry import model as model_spec
 
 env, model = st.session_state["env"], st.session_state["model"]
+learned = model_spec(model).learned  # CellProfiler features have no attention maps
 st.title(f"Embeddings: {model}")
 
 umap = show(env, f"{model}.umap")
@@ -57,7 +60,7 @@ if points:
 if not indices:
     st.stop()
 try:  # start on an item whose attention maps were kept
-    sampled = set(load(env, f"{model}.attention").items["Metadata_Index"].astype(int))
+    sampled = set(load(env, f"{model}.attention").items["Metadata_Index"].astype(int)) if learned else set()
 except Missing:
     sampled = set()
 default = st.session_state.get("item", next((i for i in indices if i in sampled), indices[0]))
@@ -79,23 +82,31 @@ if store is not None:
     picture, maps = st.columns(2)
     picture.image(composite(image, [channels.index(c) for c in on]), caption="composite", width="stretch")
 
-    try:
-        sample = load(env, f"{model}.attention")
-    except Missing as missing:
-        maps.info(str(missing))
+    if not learned:
+        maps.info(f"{model}: measured features, no attention maps")
     else:
-        where = np.flatnonzero(sample.items["Metadata_Index"].to_numpy() == item)
-        if len(where):
-            attention = sample.attention[where[0]]
-            heads = upsampled(attention, tuple(image.shape[-2:]))
-            maps.plotly_chart(heads_figure(heads, "last-block CLS attention per head", sample.heads), width="stretch")
+        try:
+            sample = load(env, f"{model}.attention")
+        except Missing as missing:
+            maps.info(str(missing))
         else:
-            sampled = sample.items["Metadata_Index"].astype(int).tolist()
-            maps.info(f"attention maps are kept for {len(sampled)} sampled items (e.g. {sampled[:5]}); pick one of them to see its heads")
+            where = np.flatnonzero(sample.items["Metadata_Index"].to_numpy() == item)
+            if len(where):
+                attention = sample.attention[where[0]]
+                heads = upsampled(attention, tuple(image.shape[-2:]))
+                maps.plotly_chart(heads_figure(heads, "last-block CLS attention per head", sample.heads), width="stretch")
+            else:
+                sampled = sample.items["Metadata_Index"].astype(int).tolist()
+                maps.info(
+                    f"attention maps are kept for {len(sampled)} sampled items (e.g. {sampled[:5]}); pick one of them to see its heads"
+                )
 
     st.subheader("Nearest neighbours (cosine)")
     k = st.slider("k", 3, 15, 6)
-    normed = unit_rows(embeddings.filter(regex="^f_").to_numpy(dtype=np.float32))
+    features = embeddings[feature_columns(embeddings)].to_numpy(dtype=np.float32)
+    if not learned:  # measured features have their own units: standardised first (NaN: the mean)
+        features = np.nan_to_num((features - np.nanmean(features, axis=0)) / (np.nanstd(features, axis=0) + 1e-12))
+    normed = unit_rows(features)
     position = int(np.flatnonzero(embeddings["Metadata_Index"].to_numpy() == item)[0])
     similarity = normed @ normed[position]
     order = [i for i in np.argsort(-similarity) if i != position][:k]

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from explorer.data import MODELS, PIPELINES, Missing, NeedsRuntimeParameters, load, modified, output_path, parameters, show
 
+from cell_dino.evaluation.ladder import model_ladder
 from cell_dino.secrets import redact
 
 env = st.session_state["env"]
@@ -46,12 +47,16 @@ for pipeline, name in REPORTS:
 st.subheader("Runs")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 3)
 
-st.subheader("Headline metrics (TVN, the WS-DINO protocol)")
+st.subheader("The model ladder (headline normalisation: TVN, the WS-DINO protocol)")
+st.caption("Baselines first: CellProfiler features and random-init networks. Mantel r: treatment similarities against the other modality.")
 
 
 def headline(report: dict) -> None:
-    table = pd.DataFrame(report["headline"]).T.rename_axis("model").astype(float)
-    st.dataframe(table.style.format("{:.3f}", na_rep="undefined"), width="stretch")
+    try:
+        profiles = load(env, "profile_report")
+    except Missing:
+        profiles = None
+    st.dataframe(model_ladder(report, profiles).style.format("{:.3f}", na_rep="undefined"), width="stretch")
     reasons = [
         {"model": model, "metric": metric, "undefined because": why}
         for model, summary in report["models"].items()

@@ -1,7 +1,7 @@
 """What the project runs, named once and torch-free (the explorer reads it): the pipelines in the
 order of the whole chain, and the models the pipelines after training embed, integrate, evaluate
-and profile, each a Kedro namespace: the two trained runs and their random-init twins (the same
-architecture, untrained: the baseline)."""
+and profile, each a Kedro namespace: the two trained runs, their random-init twins (the same
+architecture, untrained) and CellProfiler features (measured, not learned): the baselines."""
 
 from __future__ import annotations
 
@@ -13,12 +13,18 @@ PIPELINES = ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integr
 @dataclass(frozen=True)
 class ModelSpec:
     name: str  # the namespace of its outputs
-    checkpoints: str  # the catalog entry of the run it comes from
-    random_init: bool  # the run's architecture at random initialisation
+    checkpoints: str | None  # the catalog entry of the run it comes from; None: features measured, not learned
+    random_init: bool = False  # the run's architecture at random initialisation
+
+    @property
+    def learned(self) -> bool:
+        """A network: its attention maps and patch tokens can be analysed."""
+        return self.checkpoints is not None
 
     @property
     def trained(self) -> bool:
-        return not self.random_init
+        """A trained network: its checkpoints can be chosen from."""
+        return self.learned and not self.random_init
 
 
 MODELS = (
@@ -26,6 +32,7 @@ MODELS = (
     ModelSpec("dino_random", "dino_checkpoints", True),
     ModelSpec("wsdino", "wsdino_checkpoints", False),
     ModelSpec("wsdino_random", "wsdino_checkpoints", True),
+    ModelSpec("cellprofiler", None),
 )
 MODEL_NAMES = tuple(m.name for m in MODELS)
 

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from cell_dino.features.artifacts import AttentionSample, read_embeddings
+from cell_dino.profiling.table import feature_columns
 
-MODELS = ("dino", "dino_random", "wsdino", "wsdino_random")
+MODELS = ("dino", "dino_random", "wsdino", "wsdino_random", "cellprofiler")
 
 
 def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) -> None:
@@ -63,7 +64,23 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
         assert json.loads((root / f"08_reporting/figures/{name}.json").read_text())["data"]
     embed_report = json.loads((root / "08_reporting/embed_dino.json").read_text())
     assert embed_report["n_outputs"] == len(cells) and embed_report["items_per_second"] > 0
+    check_cellprofiler(root, cell_table)
     check_profiles(root)
+
+
+def check_cellprofiler(root: Path, cell_table: pd.DataFrame) -> None:
+    """The CellProfiler-features model: every cell measured, selected features, scored like the others."""
+    measured = read_embeddings(root / "04_feature/cellprofiler/embeddings")
+    assert measured["Metadata_Index"].tolist() == list(range(len(cell_table)))
+    assert measured["Metadata_Cell"].tolist() == cell_table["Metadata_Cell"].tolist()
+    assert {c.split("_")[0] for c in feature_columns(measured)} == {"Cells", "Nuclei"}
+    record = measured.attrs["embedding"]
+    assert 0 < record["n_features_kept"] == len(feature_columns(measured)) < record["n_features_measured"]
+    model = json.loads((root / "08_reporting/evaluate.json").read_text())["models"]["cellprofiler"]
+    assert (model["n_nsc"], model["n_nscb"]) == (9, 8) and 0.0 <= model["macro_f1"] <= 1.0
+    assert not model["epoch_selection"]  # nothing to choose from
+    assert not (root / "07_model_output/cellprofiler/attention_overlap.parquet").exists()
+    assert json.loads((root / "08_reporting/profile.json").read_text())["models"]["cellprofiler"]["modality"]
 
 
 def check_profiles(root: Path) -> None:

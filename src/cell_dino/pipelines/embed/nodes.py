@@ -1,5 +1,6 @@
 """Nodes of the embed pipeline: the items a run was trained on, teacher (or random-init) features
-of every item, an attention sample, and the FOV profiles of every checkpoint (epoch selection)."""
+of every item, an attention sample, and the FOV profiles of every checkpoint (epoch selection);
+CellProfiler features of every cell (the baseline model)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Any
 import pandas as pd
 
 from cell_dino.data.items import Items
-from cell_dino.features.artifacts import FEATURE_PREFIX, AttentionSample
+from cell_dino.features.artifacts import AttentionSample
+from cell_dino.features.cellprofiler_job import CellProfilerJob
 from cell_dino.features.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
 from cell_dino.features.job import EmbeddingJob
 from cell_dino.features.sample import attention_sample
 from cell_dino.pipelines.embed.params import EmbedParams
-from cell_dino.profiling.table import seeded_rows
+from cell_dino.profiling.table import METADATA_PREFIX, seeded_rows
 from cell_dino.ssl.run import CheckpointSeries
 
 
@@ -28,6 +30,14 @@ def plan_embedding(checkpoints: CheckpointSeries, items: Items, params: EmbedPar
     p, features = params, effective_features(items.unit, params.features, params.test_time_crops_for_fields)
     extractor = extractor_for(checkpoints, features, random_init, p.seed)
     return embedding_job(checkpoints, items, extractor, random_init, features, p.batch_size, p.shard_size, p.device, p.precision, p.seed)
+
+
+def plan_cellprofiler(crop_store: Any, fov_store: Any, params: EmbedParams) -> CellProfilerJob:
+    """A job measuring CellProfiler features of every crop-store cell on its illumination-corrected
+    field; the ``cellprofiler.embeddings`` dataset runs it shard by shard, resumably."""
+    signature = {"crop_store": crop_store.generation, "fov_store": fov_store.generation}
+    channels = list(crop_store.channels.names)
+    return CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), channels, params.cellprofiler, signature, params.seed)
 
 
 def sample_attention(checkpoints: CheckpointSeries, items: Items, params: EmbedParams, random_init: bool) -> AttentionSample:
@@ -49,14 +59,15 @@ def profile_epochs(checkpoints: CheckpointSeries, items: Items, params: EmbedPar
     return epoch_profiles(checkpoints, items, features, params.batch_size, params.device, params.precision, params.seed)
 
 
-def report_embedding(embeddings: pd.DataFrame, attention: AttentionSample) -> dict:
-    """``08_reporting/embed_<model>.json``: size, speed and memory of the embedding run."""
+def report_embedding(embeddings: pd.DataFrame, attention: AttentionSample | None) -> dict:
+    """``08_reporting/embed_<model>.json``: size, speed and memory of the embedding run (no
+    attention sample for CellProfiler features)."""
     run = embeddings.attrs.get("embedding", {})  # the job's own record: its time, speed and memory
-    n_features = sum(c.startswith(FEATURE_PREFIX) for c in embeddings.columns)
+    n_features = sum(not c.startswith(METADATA_PREFIX) for c in embeddings.columns)
     return {
         **run,
         "n_inputs": run.get("n_items", len(embeddings)),
         "n_outputs": len(embeddings),
         "n_features": n_features,
-        "n_attention_samples": len(attention.items),
+        "n_attention_samples": 0 if attention is None else len(attention.items),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from cell_dino.config import Count, Device, NonNegativeInt
+from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.model import FeatureConfig
 from cell_dino.pipelines.params import Params
 from cell_dino.runtime import Precision
@@ -20,6 +21,7 @@ class EmbedParams(Params):
     attention_samples: Count  # items whose attention maps and patch tokens are kept
     epoch_profiles: bool  # FOV profiles of every checkpoint, for epoch selection
     seed: NonNegativeInt
+    cellprofiler: CellProfilerConfig  # the CellProfiler-features model: groups measured, feature selection
 
     @model_validator(mode="after")
     def _whole_batches(self) -> EmbedParams:

@@ -1,17 +1,35 @@
-"""The embed pipeline: for each registered model (a Kedro namespace each: the trained runs and
+"""The embed pipeline: for each registered network (a Kedro namespace each: the trained runs and
 their random-init twins) the items decided once, features of every item, an attention sample and
-a report; for trained models, FOV profiles of every checkpoint."""
+a report; for trained models, FOV profiles of every checkpoint. The ``cellprofiler`` namespace:
+CellProfiler features of every segmented cell and a report."""
 
 from kedro.pipeline import Node, Pipeline
 
 from cell_dino.pipelines import bound
-from cell_dino.pipelines.embed.nodes import plan_embedding, profile_epochs, report_embedding, sample_attention, select_items
+from cell_dino.pipelines.embed.nodes import (
+    plan_cellprofiler,
+    plan_embedding,
+    profile_epochs,
+    report_embedding,
+    sample_attention,
+    select_items,
+)
 from cell_dino.registry import MODELS, ModelSpec
 
 RUN = ["checkpoints", "items", "params:embed"]
 
 
+def cellprofiler_pipeline(model: ModelSpec) -> Pipeline:
+    nodes = [
+        Node(plan_cellprofiler, ["crop_store", "fov_store", "params:embed"], "embeddings", name="plan_cellprofiler"),
+        Node(bound(report_embedding, attention=None), "embeddings", "embed_report", name="report_embedding"),
+    ]
+    return Pipeline(nodes, namespace=model.name, inputs={"crop_store", "fov_store"}, parameters={"params:embed"})
+
+
 def model_pipeline(model: ModelSpec) -> Pipeline:
+    if not model.learned:
+        return cellprofiler_pipeline(model)
     nodes = [
         Node(select_items, ["checkpoints", "crop_store", "fov_store", "fov_table"], "items", name="select_items"),
         Node(bound(plan_embedding, random_init=model.random_init), RUN, "embeddings", name="plan_embedding"),

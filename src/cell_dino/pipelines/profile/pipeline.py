@@ -1,7 +1,9 @@
 """The profile pipeline: per model namespace, similarity matrices, agreement with another
 modality, pseudotime, heterogeneity, attention-channel overlap and discriminative patch tokens;
-then one report with every model side by side."""
+then one report with every model side by side. CellProfiler features have no attention: their
+namespace skips the attention and token analyses."""
 
+import pandas as pd
 from kedro.pipeline import Node, Pipeline
 
 from cell_dino.pipelines import bound
@@ -17,13 +19,13 @@ from cell_dino.pipelines.profile.nodes import (
     similarity_matrices,
     summarise_profile,
 )
-from cell_dino.registry import MODEL_NAMES
+from cell_dino.registry import MODEL_NAMES, MODELS, ModelSpec
 
 PARAMS = "params:profile"
 UNDEFINED = ["similarity_undefined", "modality_undefined", "pseudotime_undefined", "heterogeneity_undefined", "tokens_undefined"]
 
 
-def model_pipeline(model: str) -> Pipeline:
+def model_pipeline(model: ModelSpec) -> Pipeline:
     nodes = [
         Node(
             similarity_matrices,
@@ -50,23 +52,43 @@ def model_pipeline(model: str) -> Pipeline:
             ["heterogeneity", "heterogeneity_curve", "heterogeneity_figure", "heterogeneity_undefined"],
             name="rank_heterogeneity",
         ),
-        Node(overlap_attention, "attention", ["attention_overlap", "attention_overlap_figure"], name="overlap_attention"),
-        Node(
-            find_discriminative_tokens,
-            ["attention", PARAMS],
-            ["discriminative_tokens", "token_regions", "token_figure", "tokens_undefined"],
-            name="find_discriminative_tokens",
-        ),
-        Node(gather_notes, ["nonfinite_embeddings", *UNDEFINED], "profile_notes", name="gather_notes"),
-        Node(
-            summarise_profile,
-            ["modality_comparison", "pseudotime", "heterogeneity", "attention_overlap", "token_regions", PARAMS, "profile_notes"],
-            "profile_summary",
-            name="summarise_profile",
-        ),
     ]
+    summary = {
+        "modality": "modality_comparison",
+        "cells": "pseudotime",
+        "ranking": "heterogeneity",
+        "params": PARAMS,
+        "notes": "profile_notes",
+    }
+    if model.learned:
+        nodes += [
+            Node(overlap_attention, "attention", ["attention_overlap", "attention_overlap_figure"], name="overlap_attention"),
+            Node(
+                find_discriminative_tokens,
+                ["attention", PARAMS],
+                ["discriminative_tokens", "token_regions", "token_figure", "tokens_undefined"],
+                name="find_discriminative_tokens",
+            ),
+            Node(gather_notes, ["nonfinite_embeddings", *UNDEFINED], "profile_notes", name="gather_notes"),
+            Node(
+                summarise_profile,
+                {**summary, "overlap": "attention_overlap", "shares": "token_regions"},
+                "profile_summary",
+                name="summarise_profile",
+            ),
+        ]
+    else:
+        no_attention = bound(summarise_profile, overlap=pd.DataFrame(), shares=pd.DataFrame())
+        nodes += [
+            Node(gather_notes, ["nonfinite_embeddings", *UNDEFINED[:-1]], "profile_notes", name="gather_notes"),
+            Node(no_attention, summary, "profile_summary", name="summarise_profile"),
+        ]
     return Pipeline(
-        nodes, namespace=model, inputs={"profile_modality"}, parameters={PARAMS}, outputs={"profile_summary": f"{model}_profile_summary"}
+        nodes,
+        namespace=model.name,
+        inputs={"profile_modality"},
+        parameters={PARAMS},
+        outputs={"profile_summary": f"{model.name}_profile_summary"},
     )
 
 
@@ -74,4 +96,4 @@ def create_pipeline(**kwargs) -> Pipeline:
     report = Node(
         bound(report_profile, models=MODEL_NAMES), [f"{m}_profile_summary" for m in MODEL_NAMES], "profile_report", name="report_profile"
     )
-    return Pipeline([*(model_pipeline(m) for m in MODEL_NAMES), report], tags="profile")
+    return Pipeline([*(model_pipeline(m) for m in MODELS), report], tags="profile")
