@@ -12,7 +12,7 @@ The calibration holds when both figures are within ``TOLERANCE`` of the real one
 The phantom is made, ingested and segmented as the demo makes them (``conf/base``), or the stores
 of a finished run are used (``--stores data/03_primary``).
 
-    python benchmarks/phantom_calibration.py [--preset demo] [--seed 0] [--stores DIR] [--workers 2]
+    python benchmarks/phantom_calibration.py [--preset demo] [--seed 0] [--stores DIR] [--workers 2] [--effects JSON]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
-from cell_dino.data.phantom import generate_phantom
+from cell_dino.data.phantom import PRESETS, generate_phantom
 from cell_dino.evaluation.nsc import moa_matching, treatment_batches
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.cellprofiler_job import CellProfilerJob
@@ -47,6 +47,7 @@ from cell_dino.profiling.normalise import normalised
 REPO = Path(__file__).resolve().parents[1]
 REAL = {"nsc": 0.883, "nscb": 0.717}  # benchmarks/ljosa_profiles.py, z-score
 TOLERANCE = 0.08
+EFFECTS = ("moa_strength", "compound_spread", "batch_gain", "batch_morphology", "cell_variation", "moas_in_one_batch")
 
 
 def stores(preset: str, seed: int, workdir: Path) -> tuple[FovStore, CropStore]:
@@ -76,14 +77,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stores", type=Path, default=None, help="a data root's 03_primary with fov_store.zarr and crop_store.zarr")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--effects", type=json.loads, default={}, help="preset fields to override, as JSON: '{\"moa_strength\": 1.5}'")
     args = parser.parse_args()
+    if args.effects:
+        PRESETS["calibrating"] = dataclasses.replace(PRESETS[args.preset], **args.effects)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if args.stores:
             fovs, crops = FovStore(args.stores / "fov_store.zarr"), CropStore(args.stores / "crop_store.zarr")
         else:
-            fovs, crops = stores(args.preset, args.seed, workdir)
+            fovs, crops = stores("calibrating" if args.effects else args.preset, args.seed, workdir)
         config = dataclasses.replace(load_parameters("embed", EmbedParams, REPO).cellprofiler, workers=args.workers)
         job = CellProfilerJob(fovs.images, crops.masks, crops.table(), list(crops.channels.names), config, {})
         job.run(workdir / "cellprofiler")
@@ -97,6 +101,7 @@ def main() -> None:
     record = {
         "benchmark": "phantom_calibration",
         "preset": args.preset if not args.stores else str(args.stores),
+        "effects": {k: v for k, v in dataclasses.asdict(PRESETS["calibrating" if args.effects else args.preset]).items() if k in EFFECTS},
         "seed": args.seed,
         "n_cells": len(cells),
         "n_features": job.report["n_features_kept"],

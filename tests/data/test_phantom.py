@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -15,6 +16,7 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.phantom import PRESETS, generate_phantom
 from cell_dino.data.phantom.design import design_compounds, design_screen
+from cell_dino.data.phantom.phenotypes import PARAMETER_NAMES, Phenotype, moa_shift, treated_phenotype
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -56,6 +58,9 @@ def test_demo_preset_is_large_enough_for_moa_matching() -> None:
     assert treated.groupby("moa").compound.nunique().min() >= 2
     assert treated.concentration.nunique() >= 2
     assert design.batch.nunique() >= 3 and design.groupby("batch").plate.nunique().min() >= 2
+    # as in BBBC021, some MoAs have all their compounds in one batch (NSC only), the others span batches (NSCB too)
+    batches_per_moa = treated[treated.compound != "taxol"].groupby("moa").batch.nunique()
+    assert (batches_per_moa == 1).sum() == 3 and (batches_per_moa > 1).sum() == 4
 
 
 def test_images_are_16_bit_and_ground_truth_matches_pixels(test_phantom: Path) -> None:
@@ -101,3 +106,20 @@ def test_moa_shifts_morphology_in_the_masks(test_phantom: Path, moa: str, measur
     treated = measured(manifest[manifest[mf.MOA] == moa])
     assert direction * (treated - control) > 0.1 * abs(control)
     assert json.loads((test_phantom / "phantom.json").read_text())["n_fovs"] == len(manifest)
+
+
+def test_effect_sizes_scale_the_moa_shift_and_the_batch_morphology(tmp_path: Path) -> None:
+    radius = PARAMETER_NAMES.index("cell_radius")
+    shift = moa_shift("Protein synthesis")
+    halved = treated_phenotype("Protein synthesis", np.zeros_like(shift), 1.0, moa_strength=0.5).as_array()
+    assert halved[radius] == pytest.approx(Phenotype().cell_radius + 0.5 * shift[radius]) and shift[radius] == -3.0
+    # a batch's own morphology moves the pixels, never the ground truth of the treatments
+    shifted = dataclasses.replace(PRESETS["test"], batch_morphology=3.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(PRESETS, "shifted", shifted)
+        root = generate_phantom(tmp_path / "shifted", "shifted", seed=0)
+    plain = generate_phantom(tmp_path / "plain", "test", seed=0)
+    truth = [pd.read_parquet(r / "ground_truth/fields.parquet") for r in (root, plain)]
+    pd.testing.assert_frame_equal(truth[0], truth[1])
+    cells = [pd.read_parquet(r / "ground_truth/cells.parquet") for r in (root, plain)]
+    assert not cells[0]["cell_radius"].equals(cells[1]["cell_radius"])

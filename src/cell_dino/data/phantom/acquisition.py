@@ -33,11 +33,13 @@ def illumination_field(shape: tuple[int, int], rng: np.random.Generator) -> np.n
     return field / field.max()
 
 
-def batch_optics(shape: tuple[int, int], n_channels: int, rng: np.random.Generator) -> BatchOptics:
-    """Draw the optics of one batch."""
+def batch_optics(
+    shape: tuple[int, int], n_channels: int, rng: np.random.Generator, gain: tuple[float, float] = (0.75, 1.3)
+) -> BatchOptics:
+    """Draw the optics of one batch (camera gain uniform in ``gain``)."""
     return BatchOptics(
         illumination=np.stack([illumination_field(shape, rng) for _ in range(n_channels)]),
-        gain=float(rng.uniform(0.75, 1.3)),
+        gain=float(rng.uniform(*gain)),
         background=rng.uniform(250, 600, n_channels),
         blur_sigma=float(rng.uniform(0.5, 1.3)),
     )

@@ -2,7 +2,8 @@
 
 As in BBBC021, every compound sits in one batch except the positive control (taxol), which is on
 every plate, and DMSO control wells are on every plate. Compounds of one MoA are spread over
-batches so that matching across batches (NSCB) is possible.
+batches so that matching across batches (NSCB) is possible, except for the first
+``moas_in_one_batch`` MoAs, whose compounds share a batch (as many of BBBC021's do).
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ def design_compounds(preset: PhantomPreset, rng: np.random.Generator) -> list[Co
                 Compound(
                     name=f"PH-{_abbreviation(moa)}{k + 1}",
                     moa=moa,
-                    batches=((m + k) % preset.batches + 1,),
+                    batches=((m + (0 if m < preset.moas_in_one_batch else k)) % preset.batches + 1,),
                     ec50=float(np.exp(rng.uniform(np.log(0.2), np.log(0.7)))),
-                    shift=rng.normal(0, 0.7, PARAMETER_SCALE.size) * PARAMETER_SCALE,
+                    shift=rng.normal(0, preset.compound_spread, PARAMETER_SCALE.size) * PARAMETER_SCALE,
                 )
             )
     return compounds
@@ -74,7 +75,7 @@ def design_screen(preset: PhantomPreset, compounds: list[Compound], rng: np.rand
                 else:
                     name, moa = compound.name, compound.moa
                     effect = dose_response(conc, compound.ec50)
-                    phenotype = treated_phenotype(moa, compound.shift, effect)
+                    phenotype = treated_phenotype(moa, compound.shift, effect, preset.moa_strength)
                 for site in range(1, preset.sites_per_well + 1):
                     rows.append(
                         {

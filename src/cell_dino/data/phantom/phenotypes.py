@@ -94,7 +94,8 @@ def dose_response(concentration: float, ec50: float, hill: float = 1.5) -> float
     return float(concentration**hill / (concentration**hill + ec50**hill))
 
 
-def treated_phenotype(moa: str, compound_shift: np.ndarray, effect: float) -> Phenotype:
-    """Phenotype of a well: DMSO plus ``effect`` times the MoA shift and the compound's own shift."""
+def treated_phenotype(moa: str, compound_shift: np.ndarray, effect: float, moa_strength: float = 1.0) -> Phenotype:
+    """Phenotype of a well: DMSO plus ``effect`` times the MoA shift (times ``moa_strength``) and
+    the compound's own shift."""
     base = Phenotype().as_array()
-    return Phenotype.from_array(base + effect * (moa_shift(moa) + compound_shift)).clipped()
+    return Phenotype.from_array(base + effect * (moa_strength * moa_shift(moa) + compound_shift)).clipped()

@@ -75,17 +75,17 @@ def _place_centres(shape: tuple[int, int], n: int, min_distance: float, rng: np.
     return np.array(centres).reshape(-1, 2)
 
 
-def _sample_cells(phenotype: Phenotype, shape: tuple[int, int], n: int, rng: np.random.Generator) -> list[_Cell]:
+def _sample_cells(phenotype: Phenotype, shape: tuple[int, int], n: int, rng: np.random.Generator, variation: float) -> list[_Cell]:
     cells = []
     for centre in _place_centres(shape, n, 0.9 * phenotype.cell_radius, rng):
         mitotic = bool(rng.random() < phenotype.mitotic_fraction)
-        nucleus_radius = phenotype.nucleus_radius * rng.lognormal(0, 0.1)
+        nucleus_radius = phenotype.nucleus_radius * rng.lognormal(0, 0.1 * variation)
         if mitotic:
             radius, elongation = 1.7 * nucleus_radius, 1.0
             harmonics = rng.normal(0, 0.02, HARMONICS.size)
         else:
-            radius = max(phenotype.cell_radius * rng.lognormal(0, 0.12), nucleus_radius + 3)
-            elongation = phenotype.cell_elongation * rng.lognormal(0, 0.08)
+            radius = max(phenotype.cell_radius * rng.lognormal(0, 0.12 * variation), nucleus_radius + 3)
+            elongation = phenotype.cell_elongation * rng.lognormal(0, 0.08 * variation)
             harmonics = rng.normal(0, 0.07, HARMONICS.size)
         angle = rng.uniform(0, np.pi)
         offset = rng.normal(0, 0.12 * (radius - nucleus_radius), 2) if not mitotic else np.zeros(2)
@@ -95,7 +95,7 @@ def _sample_cells(phenotype: Phenotype, shape: tuple[int, int], n: int, rng: np.
                 phases=rng.uniform(0, 2 * np.pi, HARMONICS.size), mitotic=mitotic,
                 nucleus_centre=centre + offset,
                 nucleus_radius=nucleus_radius * (0.75 if mitotic else 1.0),
-                nucleus_aspect=1.0 if mitotic else phenotype.nucleus_aspect * rng.lognormal(0, 0.08),
+                nucleus_aspect=1.0 if mitotic else phenotype.nucleus_aspect * rng.lognormal(0, 0.08 * variation),
                 nucleus_angle=angle + rng.normal(0, 0.3),
             )
         )
@@ -188,9 +188,12 @@ def _texture(shape: tuple[int, int], sigma: float, rng: np.random.Generator) -> 
     return noise / (noise.std() + 1e-8)
 
 
-def render_field(phenotype: Phenotype, shape: tuple[int, int], n_cells: int, rng: np.random.Generator) -> FieldTruth:
-    """Render one field of ``n_cells`` cells of the given phenotype."""
-    cells = _sample_cells(phenotype, shape, n_cells, rng)
+def render_field(
+    phenotype: Phenotype, shape: tuple[int, int], n_cells: int, rng: np.random.Generator, cell_variation: float = 1.0
+) -> FieldTruth:
+    """Render one field of ``n_cells`` cells of the given phenotype (cell-to-cell spread of size and
+    shape times ``cell_variation``)."""
+    cells = _sample_cells(phenotype, shape, n_cells, rng, cell_variation)
     labels, nuclei = _territories(cells, shape)
     present = [i for i, c in enumerate(cells, start=1) if (nuclei == i).sum() >= 0.5 * np.pi * c.nucleus_radius**2]
     keep = np.zeros(len(cells) + 1, bool)

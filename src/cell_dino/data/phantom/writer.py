@@ -25,7 +25,7 @@ from cell_dino import __version__
 from cell_dino.atomic import atomic_path
 from cell_dino.data.phantom.acquisition import acquire, batch_optics
 from cell_dino.data.phantom.design import design_compounds, design_screen
-from cell_dino.data.phantom.phenotypes import PARAMETER_NAMES, Phenotype
+from cell_dino.data.phantom.phenotypes import PARAMETER_NAMES, PARAMETER_SCALE, Phenotype
 from cell_dino.data.phantom.presets import PRESETS, PhantomPreset
 from cell_dino.data.phantom.render import render_field
 
@@ -62,15 +62,19 @@ def _write_screen(root: Path, preset: PhantomPreset, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     compounds = design_compounds(preset, rng)
     design = design_screen(preset, compounds, rng)
-    optics = {b: batch_optics(preset.field_shape, 3, rng) for b in range(1, preset.batches + 1)}
+    optics = {b: batch_optics(preset.field_shape, 3, rng, preset.batch_gain) for b in range(1, preset.batches + 1)}
     plate_gain = {p: float(rng.lognormal(0, 0.05)) for p in design["plate"].unique()}
+    batch_shift = {b: rng.normal(0, preset.batch_morphology, PARAMETER_SCALE.size) * PARAMETER_SCALE for b in optics} if preset.batch_morphology else {}
     field_seeds = np.random.SeedSequence(seed).spawn(len(design))
 
     image_rows, cell_tables = [], []
     for index, fov in tqdm(design.iterrows(), total=len(design), desc="phantom", unit="FOV", leave=False, disable=None):
         rng_fov = np.random.default_rng(field_seeds[index])
-        phenotype = Phenotype(**{name: fov[name] for name in PARAMETER_NAMES})
-        truth = render_field(phenotype, preset.field_shape, rng_fov.poisson(preset.cells_per_field * phenotype.density), rng_fov)
+        phenotype = Phenotype(**{name: fov[name] for name in PARAMETER_NAMES})  # the treatment's (the ground truth)
+        if fov.batch in batch_shift:  # the batch's own morphology, not part of the truth
+            phenotype = Phenotype.from_array(phenotype.as_array() + batch_shift[fov.batch]).clipped()
+        n_cells = rng_fov.poisson(preset.cells_per_field * phenotype.density)
+        truth = render_field(phenotype, preset.field_shape, n_cells, rng_fov, preset.cell_variation)
         image = acquire(truth.signal, optics[fov.batch], plate_gain[fov.plate], rng_fov)
         folder = f"Week{fov.batch}/{fov.plate}"
         names = _file_names(fov.batch, fov.well, fov.site, rng_fov)
