@@ -31,7 +31,9 @@ def test_overview_lists_every_run_and_the_headline_of_every_model(finished_proje
     runs, headline = app.dataframe[0].value, app.dataframe[1].value
     assert (runs["ran"] != "not yet").all(), runs
     assert set(runs["pipeline"]) >= {"ingest", "segment", "train_dino", "train_wsdino", "evaluate", "profile", "sweep"}
-    assert list(headline.index) == ["dino", "dino_random", "wsdino", "wsdino_random"] and "nscb" in headline
+    # the model ladder: baselines first (measured features, then random-init networks), Mantel r from the profile run
+    assert list(headline.index) == ["cellprofiler", "dino_random", "wsdino_random", "dino", "wsdino"] and "nscb" in headline
+    assert headline["mantel_r"].notna().all()
     assert len(app.expander) == 9  # the parameters of each pipeline's last run, from the run records
     assert all(c.value.startswith("finished ") and "(env test" in c.value for c in app.caption)
 
@@ -51,7 +53,8 @@ def test_embeddings_show_a_sampled_cell_its_heads_and_its_neighbours(finished_pr
 
 def test_evaluation_breaks_matching_down_by_moa(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(PAGES[2], finished_project, monkeypatch)
-    per_moa = app.dataframe[1].value
+    ladder, per_moa = app.dataframe[0].value, app.dataframe[2].value
+    assert list(ladder.index) == ["cellprofiler", "dino_random", "wsdino_random", "dino", "wsdino"]
     assert set(per_moa.index) == {"Actin disruptors", "DNA damage", "Eg5 inhibitors", "Microtubule stabilizers"}
     assert per_moa["nsc"].between(0, 1).all()
 
@@ -71,6 +74,15 @@ def test_attention_and_training_pages(finished_project: Path, monkeypatch: pytes
     app = open_page(PAGES[5], finished_project, monkeypatch)
     trials = app.dataframe[0].value
     assert len(trials) == 3 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
+
+
+def test_cellprofiler_features_have_neighbours_but_no_attention(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[1], finished_project, monkeypatch, model="cellprofiler")
+    assert "no attention maps" in " ".join(i.value for i in app.info)
+    neighbours = app.dataframe[0].value
+    assert len(neighbours) == 6 and app.selectbox(key="item_choice").value not in neighbours["Metadata_Index"].tolist()
+    app = open_page(PAGES[4], finished_project, monkeypatch, model="cellprofiler")
+    assert "no attention maps" in app.info[0].value
 
 
 @pytest.mark.parametrize("page", PAGES)
