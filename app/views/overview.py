@@ -47,8 +47,10 @@ for pipeline, name in REPORTS:
 st.subheader("Runs")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 3)
 
-st.subheader("The model ladder (headline normalisation: TVN, the WS-DINO protocol)")
-st.caption("Baselines first: CellProfiler features and random-init networks. Mantel r: treatment similarities against the other modality.")
+st.subheader(
+    "The model ladder (headline normalisation: TVN, the WS-DINO protocol)",
+    help="Baselines first: CellProfiler features and random-init networks. Mantel r: treatment similarities against the other modality.",
+)
 
 
 def headline(report: dict) -> None:
