@@ -21,8 +21,9 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps stardist==0.9.2
 	touch $@
 
-$(PHANTOM)/phantom.json: | $(INSTALLED)
-	$(BIN)/cell-dino phantom $(PHANTOM) --preset demo --seed 0
+# remade (--overwrite) when the presets change, e.g. a new calibration
+$(PHANTOM)/phantom.json: src/cell_dino/data/phantom/presets.py | $(INSTALLED)
+	$(BIN)/cell-dino phantom $(PHANTOM) --preset demo --seed 0 --overwrite
 
 demo: $(INSTALLED) $(PHANTOM)/phantom.json
 	for p in $(DEMO_PIPELINES); do $(BIN)/kedro run --pipelines $$p || exit 1; done

@@ -123,3 +123,12 @@ def test_effect_sizes_scale_the_moa_shift_and_the_batch_morphology(tmp_path: Pat
     pd.testing.assert_frame_equal(truth[0], truth[1])
     cells = [pd.read_parquet(r / "ground_truth/cells.parquet") for r in (root, plain)]
     assert not cells[0]["cell_radius"].equals(cells[1]["cell_radius"])
+
+
+def test_a_phantom_of_older_preset_settings_is_not_reused(tmp_path: Path) -> None:
+    root = generate_phantom(tmp_path / "screen", "test", seed=0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(PRESETS, "test", dataclasses.replace(PRESETS["test"], moa_strength=2.0))
+        with pytest.raises(FileExistsError, match=r"made with other settings \(\['moa_strength'\]\); pass overwrite"):
+            generate_phantom(root, "test", seed=0)
+        assert json.loads((generate_phantom(root, "test", seed=0, overwrite=True) / "phantom.json").read_text())["config"]["moa_strength"] == 2.0

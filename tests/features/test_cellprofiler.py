@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cell_dino.features import cellprofiler_job
+from cell_dino.data.errors import DataError
+from cell_dino.features import cellprofiler_job as job_module
 from cell_dino.features.artifacts import REPORT, read_embeddings
 from cell_dino.features.cellprofiler import CellProfilerConfig, cellprofiler_name, measure_field
-from cell_dino.features.cellprofiler_job import CellProfilerJob
+from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_job
 
 CHANNELS = ["DNA", "Tubulin", "Actin"]
 
@@ -54,7 +55,7 @@ def test_names_are_cellprofilers():
     assert cellprofiler_name("Cells", "texture", "Contrast_3_00_256__DNA") == "Cells_Texture_Contrast_3_00_256_DNA"
     assert cellprofiler_name("Nuclei", "sizeshape", "Area") == "Nuclei_AreaShape_Area"
     assert cellprofiler_name("Cells", "intensity", "Intensity_MeanIntensity__ER") == "Cells_Intensity_MeanIntensity_ER"
-    assert cellprofiler_name("Cells", "correlation_pearson", "Correlation_Pearson__DNA__ER") == "Cells_Correlation_Pearson_DNA_ER"
+    assert cellprofiler_name("Cells", "correlation_pearson", "Correlation_Pearson__DNA__ER") == "Cells_Correlation_Correlation_DNA_ER"
 
 
 def test_a_field_without_cells_has_no_rows():
@@ -110,12 +111,53 @@ def test_a_failed_run_resumes_from_its_finished_shards(tmp_path, monkeypatch):
         measured.append(1)
         return measure_field(image, masks_, channels, config_)
 
-    monkeypatch.setattr(cellprofiler_job, "measure_field", failing)
+    monkeypatch.setattr(job_module, "measure_field", failing)
     with pytest.raises(RuntimeError, match="node lost"):
         CellProfilerJob(images, masks, cells, CHANNELS, config, {"store": "g1"}).run(tmp_path / "cp")
     assert not (tmp_path / "cp").exists()  # nothing half-published
-    monkeypatch.setattr(cellprofiler_job, "measure_field", measure_field)
+    monkeypatch.setattr(job_module, "measure_field", measure_field)
     job = CellProfilerJob(images, masks, cells, CHANNELS, config, {"store": "g1"})
     job.run(tmp_path / "cp")
     assert job.report["n_measured_now"] == 1  # the first two shards (4 fields) were kept
     assert len(read_embeddings(tmp_path / "cp")) == len(cells)
+
+
+def test_bad_inputs_are_refused_naming_the_field_or_cell(tmp_path):
+    images, masks, cells = job_inputs(3)
+    config = CellProfilerConfig(groups=("intensity",), fields_per_shard=2)
+    nan = images.copy()
+    nan[1, 0, 5, 5] = np.nan  # cp-measure would segfault or hang on it
+    with pytest.raises(DataError, match=r"field 1 \['P1/B01/s1'\] has non-finite pixels"):
+        CellProfilerJob(nan, masks, cells, CHANNELS, config, {}).run(tmp_path / "nan")
+    ghost = pd.concat([cells, cells.tail(1).assign(label=99)], ignore_index=True)
+    with pytest.raises(DataError, match=r"1 cell\(s\) of the table have no label in their field's mask: \(field, label\) \[\(2, 99\)\]"):
+        CellProfilerJob(images, masks, ghost, CHANNELS, config, {}).run(tmp_path / "ghost")
+    with pytest.raises(DataError, match=r"row\(s\) \[0\] name fields beyond the 3 stored"):
+        CellProfilerJob(images, masks, cells.assign(fov_index=cells["fov_index"].where(cells.index > 0, 7)), CHANNELS, config, {})
+    single = np.where(masks[:1] == 2, 0, masks[:1])  # one cell in one field
+    with pytest.raises(DataError, match=r"feature selection .* failed on 1 cell\(s\).*selection: \[\] keeps every feature"):
+        CellProfilerJob(images[:1], single, cells_of(single), CHANNELS, config, {}).run(tmp_path / "one")
+    assert not [p for p in tmp_path.iterdir() if not p.name.startswith(".")]  # nothing published
+
+
+def test_fields_without_cells_or_nuclei_first_keep_every_feature(tmp_path):
+    images, masks, cells = job_inputs(4)
+    masks[:2] = 0  # the first shard has no cells
+    masks[2, 0] = 0  # nor has field 2 any nucleus
+    cells = cells_of(masks)
+    for selection in ((), ("variance_threshold",)):
+        config = CellProfilerConfig(groups=("intensity", "sizeshape"), fields_per_shard=2, selection=selection)
+        CellProfilerJob(images, masks, cells, CHANNELS, config, {}).run(tmp_path / str(len(selection)))
+        table = read_embeddings(tmp_path / str(len(selection)))
+        assert len(table) == len(cells) == 4 and "Cells_AreaShape_Area" in table.columns or selection
+        assert table.filter(like="Nuclei_").iloc[:2].isna().all().all()  # field 2's cells have no nucleus
+    assert read_embeddings(tmp_path / "0").attrs["embedding"]["n_features_kept"] > 100
+
+
+def test_per_image_zscored_fields_are_refused():
+    class Store:
+        attrs = {"preprocess": {"per_image_zscore": True}}
+        path = "data/03_primary/fov_store.zarr"
+
+    with pytest.raises(DataError, match="per-image z-scored fields"):
+        cellprofiler_job(None, Store(), CellProfilerConfig(), 0)

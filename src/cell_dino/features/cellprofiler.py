@@ -5,14 +5,16 @@ measurement modules as a library) on the illumination-corrected field and the se
 nuclei and cell label masks.
 
 Columns are named as CellProfiler names them, ``<Object>_<Category>_<Feature>[_<Channel>...]``
-(``Cells_Intensity_MeanIntensity_DNA``, ``Nuclei_AreaShape_Area``; texture keeps cp-measure's order
-of scale and channel, ``Cells_Texture_Contrast_3_00_256_Actin``). Features of an object's position in the field
-(``Location_*``, bounding box, spatial moments) are not morphology and are left out.
+(``Cells_Intensity_MeanIntensity_DNA``, ``Nuclei_AreaShape_Area``, ``Cells_Correlation_Correlation_DNA_Actin``),
+except that texture and radial distribution keep cp-measure's order of parameters and channel
+(``Cells_Texture_Contrast_3_00_256_Actin``, ``Cells_RadialDistribution_FracAtD_1of4_DNA``). Features of an
+object's position in the field (``Location_*``, bounding box, spatial moments) are not morphology
+and are left out. Texture is measured, as CellProfiler does, on the image quantised to 256 grey
+levels: a nucleus dimmer than 1/256 of the full scale has undefined (NaN) texture.
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import Literal
 
@@ -22,8 +24,6 @@ from cp_measure.featurizer import featurize, make_featurizer_config
 from pydantic import Field
 
 from cell_dino.config import Count, Fraction, settings
-
-log = logging.getLogger(__name__)
 
 Group = Literal[
     "intensity",
@@ -48,6 +48,7 @@ CATEGORY = {
     "texture": "Texture",
     "radial_zernikes": "RadialDistribution",
 }
+RENAMED = {"Correlation_Pearson_": "Correlation_Correlation_"}  # cp-measure's name -> CellProfiler's
 POSITIONAL = (
     "Location_",
     "BoundingBoxMinimum",
@@ -82,8 +83,10 @@ def cellprofiler_name(obj: str, group: str, key: str) -> str:
     """CellProfiler's column name of cp-measure's ``key`` (``Contrast_3_00_256__DNA``) measured by
     ``group`` on ``obj``: ``Cells_Texture_Contrast_3_00_256_DNA``."""
     category = CATEGORY.get(group)
-    feature = key if category is None or key.startswith(f"{category}_") else f"{category}_{key}"
-    return f"{obj}_{feature.replace('__', '_')}"
+    feature = (key if category is None or key.startswith(f"{category}_") else f"{category}_{key}").replace("__", "_")
+    for theirs, cellprofilers in RENAMED.items():
+        feature = feature.replace(theirs, cellprofilers)
+    return f"{obj}_{feature}"
 
 
 def measure_field(image: np.ndarray, masks: np.ndarray, channels: list[str], config: CellProfilerConfig) -> pd.DataFrame:
@@ -92,8 +95,11 @@ def measure_field(image: np.ndarray, masks: np.ndarray, channels: list[str], con
 
     ``image``: ``C x H x W`` in the source's intensity units (divided by ``config.intensity_scale``
     and clipped to [0, 1] as CellProfiler loads images); ``masks``: ``2 x H x W`` integer labels
-    (nuclei, cells; 0 background). A field without cells gives an empty frame.
+    (nuclei, cells; 0 background). A field without cells gives an empty frame. Raises
+    ``ValueError`` for non-finite pixels (cp-measure would crash or hang on them).
     """
+    if not np.isfinite(image).all():
+        raise ValueError(f"{int((~np.isfinite(image)).sum())} non-finite pixel(s): CellProfiler features need finite images")
     pixels = np.clip(np.asarray(image, dtype=np.float64) / config.intensity_scale, 0.0, 1.0)[None]
     labels = np.asarray(masks).astype(np.int32)[None]
     if not labels[0, 1].any():
@@ -112,7 +118,7 @@ def measure_field(image: np.ndarray, masks: np.ndarray, channels: list[str], con
         index = pd.MultiIndex.from_tuples([(obj, int(label)) for _, obj, label in rows], names=["object", "label"])
         frame = pd.DataFrame(data, index=index, columns=keys)
         for obj in OBJECTS:
-            part = frame.xs(obj, level="object") if obj in index.get_level_values("object") else pd.DataFrame(columns=keys)
+            part = frame.xs(obj, level="object") if obj in index.get_level_values("object") else pd.DataFrame(columns=keys, dtype=float)
             for key in keys:
                 if not key.startswith(POSITIONAL):
                     columns[cellprofiler_name(obj, group, key)] = part[key]

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from pycytominer import feature_select
 from tqdm import tqdm
 
+from cell_dino.data.errors import DataError
 from cell_dino.features.artifacts import REPORT
 from cell_dino.features.cellprofiler import CellProfilerConfig, measure_field
 from cell_dino.features.job import INDEX, item_metadata
@@ -54,23 +55,42 @@ class CellProfilerJob:
     def __post_init__(self) -> None:
         if self.images.shape[0] != self.masks.shape[0]:
             raise ValueError(f"CellProfiler features: {self.images.shape[0]} fields but masks of {self.masks.shape[0]}")
+        outside = self.cells.index[~self.cells["fov_index"].between(0, self.images.shape[0] - 1)]
+        if len(outside):
+            raise DataError(
+                f"CellProfiler features: cell table row(s) {list(outside[:5])} name fields beyond the {self.images.shape[0]} stored"
+            )
+
+    def _field(self, i: int) -> np.ndarray:
+        """Field ``i``; raises :class:`DataError` naming it when a pixel is not finite."""
+        image = np.asarray(self.images[i])
+        if not np.isfinite(image).all():
+            fov = self.cells.loc[self.cells["fov_index"] == i, "Metadata_FOV"].head(1).tolist() if "Metadata_FOV" in self.cells else []
+            raise DataError(f"CellProfiler features: field {i} {fov} has non-finite pixels")
+        return image
 
     def _measure_shard(self, fields: range, pool: ProcessPoolExecutor | None) -> pd.DataFrame:
-        args = [(self.images[i], self.masks[i], self.channels, self.config) for i in fields]
+        args = [(self._field(i), self.masks[i], self.channels, self.config) for i in fields]
         measured = pool.map(measure_field, *zip(*args)) if pool else (measure_field(*a) for a in args)
-        frames = [frame.assign(fov_index=i) for i, frame in zip(fields, measured)]
+        features = pd.concat([frame.assign(fov_index=i) for i, frame in zip(fields, measured)], ignore_index=True)
         cells = self.cells.assign(**{INDEX: np.arange(len(self.cells))})
         cells = cells[cells["fov_index"].between(fields.start, fields.stop - 1)]
-        features = pd.concat(frames, ignore_index=True)
-        joined = cells[["fov_index", "label"]].merge(features, on=["fov_index", "label"], how="left")
-        return pd.concat(
-            [item_metadata(self.cells).loc[cells[INDEX]].reset_index(drop=True), joined.drop(columns=["fov_index", "label"])], axis=1
-        )
+        joined = cells[["fov_index", "label"]].merge(features, on=["fov_index", "label"], how="left", indicator=True)
+        unmatched = joined.loc[joined["_merge"] == "left_only", ["fov_index", "label"]]
+        if len(unmatched):
+            pairs = list(unmatched.itertuples(index=False, name=None))[:5]
+            raise DataError(
+                f"CellProfiler features: {len(unmatched)} cell(s) of the table have no label in their field's mask: (field, label) {pairs}"
+            )
+        features = joined.drop(columns=["fov_index", "label", "_merge"])
+        return pd.concat([item_metadata(self.cells).loc[cells[INDEX]].reset_index(drop=True), features], axis=1)
 
     def run(self, path: Path) -> None:
         """Measure every field into the folder ``path`` (resuming finished shards): the job protocol."""
         per_shard = self.config.fields_per_shard
-        parts = ResumableParts(Path(path), fingerprint({**self.signature, "config": asdict(self.config), "n": len(self.cells)}))
+        c = self.config  # what the measurements depend on; the selection settings apply when publishing
+        measuring = {"groups": c.groups, "intensity_scale": c.intensity_scale, "fields_per_shard": c.fields_per_shard}
+        parts = ResumableParts(Path(path), fingerprint({**self.signature, "measuring": measuring, "n": len(self.cells)}))
         n_fields, started, done = self.images.shape[0], time.perf_counter(), 0
         pool = ProcessPoolExecutor(self.config.workers) if self.config.workers > 1 else None
         try:
@@ -106,6 +126,8 @@ class CellProfilerJob:
             tmp.mkdir()
             for part in names:
                 table = pq.read_table(part)
+                if not table.num_rows:  # a shard of fields without cells
+                    continue
                 pq.write_table(table.select([c for c in table.column_names if c.startswith(METADATA_PREFIX) or c in kept]), tmp / part.name)
             (tmp / REPORT).write_text(json.dumps(self.report, default=str))
 
@@ -116,12 +138,34 @@ class CellProfilerJob:
         """``(kept, measured)`` feature names: pycytominer's ``feature_select`` with the configured
         operations on a seeded sample of at most ``selection_max_items`` cells (none: all kept)."""
         c = self.config
-        measured = [name for name in pq.read_schema(parts[0]).names if not name.startswith(METADATA_PREFIX)] if parts else []
+        names = [n for p in parts for n in pq.read_schema(p).names if not n.startswith(METADATA_PREFIX)]
+        measured = list(dict.fromkeys(names))  # every shard's, in order (a shard without cells has none)
+        if not measured:
+            raise DataError(f"CellProfiler features: no cells to measure in {self.images.shape[0]} field(s)")
         if not c.selection:
             return set(measured), measured
-        share = min(1.0, c.selection_max_items / max(len(self.cells), 1))
+        share = min(1.0, c.selection_max_items / len(self.cells))
         sample = pd.concat([pd.read_parquet(p).sample(frac=share, random_state=self.seed) for p in parts], ignore_index=True)
-        selected = feature_select(
-            sample, features=measured, operation=list(c.selection), na_cutoff=c.na_cutoff, corr_threshold=c.corr_threshold
-        )
+        try:
+            selected = feature_select(
+                sample, features=measured, operation=list(c.selection), na_cutoff=c.na_cutoff, corr_threshold=c.corr_threshold
+            )
+        except ValueError as error:  # e.g. one cell, or every feature constant
+            raise DataError(
+                f"CellProfiler features: pycytominer's feature selection {list(c.selection)} failed on {len(sample)} cell(s) "
+                f"({error}); embed.cellprofiler.selection: [] keeps every feature"
+            ) from error
         return {f for f in measured if f in selected.columns}, measured
+
+
+def cellprofiler_job(crop_store: Any, fov_store: Any, config: CellProfilerConfig, seed: int) -> CellProfilerJob:
+    """The job measuring every cell of ``crop_store`` on the fields of ``fov_store``. Raises
+    :class:`DataError` when the fields are not in the source's intensity units (per-image z-scored
+    at ingest, as the WS-DINO recipe does): CellProfiler's intensities would mean nothing."""
+    if fov_store.attrs.get("preprocess", {}).get("per_image_zscore"):
+        raise DataError(
+            f"CellProfiler features: {fov_store.path} holds per-image z-scored fields (ingest.preprocess.per_image_zscore); "
+            "measure a store ingested without it, or leave the cellprofiler namespace out (--namespaces)"
+        )
+    signature = {"crop_store": crop_store.generation, "fov_store": fov_store.generation}
+    return CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), list(crop_store.channels.names), config, signature, seed)

@@ -109,7 +109,8 @@ def _write_screen(root: Path, preset: PhantomPreset, seed: int) -> dict:
 def generate_phantom(out: str | Path, preset: str = "test", seed: int = 0, overwrite: bool = False) -> Path:
     """Write the phantom screen ``preset`` to ``out``, atomically; deterministic for a seed.
 
-    An existing phantom with the same preset and seed is kept unless ``overwrite``.
+    An existing phantom with the same preset, seed and preset settings is kept unless ``overwrite``;
+    one made with other settings of the preset (an older calibration) raises ``FileExistsError``.
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown phantom preset {preset!r}; choose one of {sorted(PRESETS)}")
@@ -118,6 +119,9 @@ def generate_phantom(out: str | Path, preset: str = "test", seed: int = 0, overw
     if marker.is_file() and not overwrite:
         existing = json.loads(marker.read_text())
         if existing.get("preset") == preset and existing.get("seed") == seed:
+            changed = sorted(k for k, v in json.loads(json.dumps(asdict(PRESETS[preset]))).items() if existing.get("config", {}).get(k) != v)
+            if changed:
+                raise FileExistsError(f"{out} holds preset {preset!r} made with other settings ({changed}); pass overwrite to remake it")
             log.info("phantom %s (preset %s, seed %d) already present", out, preset, seed)
             return out
         raise FileExistsError(f"{out} holds another phantom ({existing.get('preset')}, seed {existing.get('seed')}); pass overwrite")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from cell_dino.data.items import Items
 from cell_dino.features.artifacts import AttentionSample
-from cell_dino.features.cellprofiler_job import CellProfilerJob
+from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_job
 from cell_dino.features.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
 from cell_dino.features.job import EmbeddingJob
 from cell_dino.features.sample import attention_sample
@@ -35,9 +35,7 @@ def plan_embedding(checkpoints: CheckpointSeries, items: Items, params: EmbedPar
 def plan_cellprofiler(crop_store: Any, fov_store: Any, params: EmbedParams) -> CellProfilerJob:
     """A job measuring CellProfiler features of every crop-store cell on its illumination-corrected
     field; the ``cellprofiler.embeddings`` dataset runs it shard by shard, resumably."""
-    signature = {"crop_store": crop_store.generation, "fov_store": fov_store.generation}
-    channels = list(crop_store.channels.names)
-    return CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), channels, params.cellprofiler, signature, params.seed)
+    return cellprofiler_job(crop_store, fov_store, params.cellprofiler, params.seed)
 
 
 def sample_attention(checkpoints: CheckpointSeries, items: Items, params: EmbedParams, random_init: bool) -> AttentionSample:

@@ -22,7 +22,7 @@ from cell_dino.pipelines.profile.nodes import (
 from cell_dino.registry import MODEL_NAMES, MODELS, ModelSpec
 
 PARAMS = "params:profile"
-UNDEFINED = ["similarity_undefined", "modality_undefined", "pseudotime_undefined", "heterogeneity_undefined", "tokens_undefined"]
+UNDEFINED = ["similarity_undefined", "modality_undefined", "pseudotime_undefined", "heterogeneity_undefined"]  # of every model
 
 
 def model_pipeline(model: ModelSpec) -> Pipeline:
@@ -69,7 +69,7 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
                 ["discriminative_tokens", "token_regions", "token_figure", "tokens_undefined"],
                 name="find_discriminative_tokens",
             ),
-            Node(gather_notes, ["nonfinite_embeddings", *UNDEFINED], "profile_notes", name="gather_notes"),
+            Node(gather_notes, ["nonfinite_embeddings", *UNDEFINED, "tokens_undefined"], "profile_notes", name="gather_notes"),
             Node(
                 summarise_profile,
                 {**summary, "overlap": "attention_overlap", "shares": "token_regions"},
@@ -80,7 +80,7 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
     else:
         no_attention = bound(summarise_profile, overlap=pd.DataFrame(), shares=pd.DataFrame())
         nodes += [
-            Node(gather_notes, ["nonfinite_embeddings", *UNDEFINED[:-1]], "profile_notes", name="gather_notes"),
+            Node(gather_notes, ["nonfinite_embeddings", *UNDEFINED], "profile_notes", name="gather_notes"),
             Node(no_attention, summary, "profile_summary", name="summarise_profile"),
         ]
     return Pipeline(
