@@ -154,10 +154,18 @@ def test_fields_without_cells_or_nuclei_first_keep_every_feature(tmp_path):
     assert read_embeddings(tmp_path / "0").attrs["embedding"]["n_features_kept"] > 100
 
 
-def test_per_image_zscored_fields_are_refused():
+def test_per_image_zscored_fields_get_shape_features_only():
     class Store:
         attrs = {"preprocess": {"per_image_zscore": True}}
-        path = "data/03_primary/fov_store.zarr"
+        path, generation, images = "fov_store.zarr", "g", np.zeros((1, 3, 40, 60), np.float32)
+        masks, channels = field((1.0, 2.0))[1][None], type("Spec", (), {"names": tuple(CHANNELS)})()
 
-    with pytest.raises(DataError, match="per-image z-scored fields"):
-        cellprofiler_job(None, Store(), CellProfilerConfig(), 0)
+        def table(self):
+            return cells_of(self.masks)
+
+    job = cellprofiler_job(Store(), Store(), CellProfilerConfig(), 0)
+    assert job.config.groups == ("sizeshape",)
+    assert set(job.report["skipped_groups"]) == {"intensity", "texture", "granularity", "radial_distribution", "correlation_pearson"}
+    assert "per_image_zscore" in job.report["skipped_groups"]["intensity"]
+    with pytest.raises(DataError, match="no shape group"):
+        cellprofiler_job(Store(), Store(), CellProfilerConfig(groups=("intensity",)), 0)

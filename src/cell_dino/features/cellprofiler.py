@@ -40,6 +40,7 @@ Group = Literal[
     "correlation_rwc",
 ]
 GROUPS: tuple[str, ...] = Group.__args__  # type: ignore[attr-defined]
+SHAPE_GROUPS = ("sizeshape", "zernike", "feret")  # measured on the masks alone
 # the CellProfiler category of the groups whose cp-measure keys lack it
 CATEGORY = {
     "sizeshape": "AreaShape",

@@ -11,6 +11,7 @@ Memory holds one shard of measurements, then the selection sample.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -27,7 +28,7 @@ from tqdm import tqdm
 
 from cell_dino.data.errors import DataError
 from cell_dino.features.artifacts import REPORT
-from cell_dino.features.cellprofiler import CellProfilerConfig, measure_field
+from cell_dino.features.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, measure_field
 from cell_dino.features.job import INDEX, item_metadata
 from cell_dino.generation import fingerprint
 from cell_dino.jobs import ResumableParts
@@ -159,13 +160,21 @@ class CellProfilerJob:
 
 
 def cellprofiler_job(crop_store: Any, fov_store: Any, config: CellProfilerConfig, seed: int) -> CellProfilerJob:
-    """The job measuring every cell of ``crop_store`` on the fields of ``fov_store``. Raises
-    :class:`DataError` when the fields are not in the source's intensity units (per-image z-scored
-    at ingest, as the WS-DINO recipe does): CellProfiler's intensities would mean nothing."""
+    """The job measuring every cell of ``crop_store`` on the fields of ``fov_store``. Fields that
+    ingest z-scored per image (the WS-DINO recipe) have no intensity units: only the shape groups
+    (masks alone) are measured then, the others are logged and recorded as skipped with the reason;
+    raises :class:`DataError` when no shape group is configured."""
+    skipped = {}
     if fov_store.attrs.get("preprocess", {}).get("per_image_zscore"):
-        raise DataError(
-            f"CellProfiler features: {fov_store.path} holds per-image z-scored fields (ingest.preprocess.per_image_zscore); "
-            "measure a store ingested without it, or leave the cellprofiler namespace out (--namespaces)"
-        )
+        reason = f"{fov_store.path} holds per-image z-scored fields (ingest.preprocess.per_image_zscore): no intensity units"
+        shape = tuple(g for g in config.groups if g in SHAPE_GROUPS)
+        if not shape:
+            raise DataError(f"CellProfiler features: {reason}, and embed.cellprofiler.groups has no shape group {SHAPE_GROUPS}")
+        skipped = {g: reason for g in config.groups if g not in shape}
+        log.warning("CellProfiler features: %s; measuring %s only", reason, list(shape))
+        config = dataclasses.replace(config, groups=shape)
     signature = {"crop_store": crop_store.generation, "fov_store": fov_store.generation}
-    return CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), list(crop_store.channels.names), config, signature, seed)
+    channels = list(crop_store.channels.names)
+    job = CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), channels, config, signature, seed)
+    job.report["skipped_groups"] = skipped
+    return job
