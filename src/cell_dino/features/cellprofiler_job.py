@@ -29,7 +29,7 @@ from tqdm import tqdm
 from cell_dino.data.errors import DataError
 from cell_dino.features.artifacts import REPORT
 from cell_dino.features.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, measure_field
-from cell_dino.features.job import INDEX, item_metadata
+from cell_dino.features.job import item_metadata
 from cell_dino.generation import fingerprint
 from cell_dino.jobs import ResumableParts
 from cell_dino.profiling.table import METADATA_PREFIX
@@ -52,6 +52,7 @@ class CellProfilerJob:
     signature: dict[str, Any]  # what makes two jobs identical (store generations): resume only then
     seed: int = 0
     report: dict[str, Any] = field(default_factory=dict)
+    meta: pd.DataFrame = field(init=False, repr=False)  # every cell's Metadata_* and Metadata_Index, made once
 
     def __post_init__(self) -> None:
         if self.images.shape[0] != self.masks.shape[0]:
@@ -61,6 +62,7 @@ class CellProfilerJob:
             raise DataError(
                 f"CellProfiler features: cell table row(s) {list(outside[:5])} name fields beyond the {self.images.shape[0]} stored"
             )
+        self.meta = item_metadata(self.cells)
 
     def _field(self, i: int) -> np.ndarray:
         """Field ``i``; raises :class:`DataError` naming it when a pixel is not finite."""
@@ -74,9 +76,8 @@ class CellProfilerJob:
         args = [(self._field(i), self.masks[i], self.channels, self.config) for i in fields]
         measured = pool.map(measure_field, *zip(*args)) if pool else (measure_field(*a) for a in args)
         features = pd.concat([frame.assign(fov_index=i) for i, frame in zip(fields, measured)], ignore_index=True)
-        cells = self.cells.assign(**{INDEX: np.arange(len(self.cells))})
-        cells = cells[cells["fov_index"].between(fields.start, fields.stop - 1)]
-        joined = cells[["fov_index", "label"]].merge(features, on=["fov_index", "label"], how="left", indicator=True)
+        rows = self.cells["fov_index"].between(fields.start, fields.stop - 1).to_numpy()
+        joined = self.cells.loc[rows, ["fov_index", "label"]].merge(features, on=["fov_index", "label"], how="left", indicator=True)
         unmatched = joined.loc[joined["_merge"] == "left_only", ["fov_index", "label"]]
         if len(unmatched):
             pairs = list(unmatched.itertuples(index=False, name=None))[:5]
@@ -84,20 +85,19 @@ class CellProfilerJob:
                 f"CellProfiler features: {len(unmatched)} cell(s) of the table have no label in their field's mask: (field, label) {pairs}"
             )
         features = joined.drop(columns=["fov_index", "label", "_merge"])
-        return pd.concat([item_metadata(self.cells).loc[cells[INDEX]].reset_index(drop=True), features], axis=1)
+        return pd.concat([self.meta[rows].reset_index(drop=True), features], axis=1)
 
     def run(self, path: Path) -> None:
         """Measure every field into the folder ``path`` (resuming finished shards): the job protocol."""
-        per_shard = self.config.fields_per_shard
         c = self.config  # what the measurements depend on; the selection settings apply when publishing
         measuring = {"groups": c.groups, "intensity_scale": c.intensity_scale, "fields_per_shard": c.fields_per_shard}
         parts = ResumableParts(Path(path), fingerprint({**self.signature, "measuring": measuring, "n": len(self.cells)}))
         n_fields, started, done = self.images.shape[0], time.perf_counter(), 0
-        pool = ProcessPoolExecutor(self.config.workers) if self.config.workers > 1 else None
+        pool = ProcessPoolExecutor(c.workers) if c.workers > 1 else None
         try:
             with tqdm(total=n_fields, desc="CellProfiler features", unit="field", disable=None) as progress:
-                for shard, start in enumerate(range(0, n_fields, per_shard)):
-                    name, fields = f"part-{shard:05d}.parquet", range(start, min(start + per_shard, n_fields))
+                for shard, start in enumerate(range(0, n_fields, c.fields_per_shard)):
+                    name, fields = f"part-{shard:05d}.parquet", range(start, min(start + c.fields_per_shard, n_fields))
                     if name not in parts.done():
                         with parts.part(name) as tmp:
                             self._measure_shard(fields, pool).to_parquet(tmp, index=False)
