@@ -7,6 +7,7 @@ import streamlit as st
 from explorer.data import MODELS, PIPELINES, Missing, NeedsRuntimeParameters, load, modified, output_path, parameters, show
 
 from cell_dino.evaluation.ladder import model_ladder
+from cell_dino.registry import TRAINING_RUNS, parameter_blocks
 from cell_dino.secrets import redact
 
 env = st.session_state["env"]
@@ -15,8 +16,7 @@ st.title("Overview")
 REPORTS = [
     ("ingest", "ingest_report"),
     ("segment", "segment_report"),
-    ("train_dino", "train_dino_report"),
-    ("train_wsdino", "train_wsdino_report"),
+    *((f"{r.pipeline} ({r.name})", f"{r.parameters}_report") for r in TRAINING_RUNS),
     *((f"embed ({m})", f"{m}.embed_report") for m in MODELS),
     *((f"integrate ({m})", f"{m}.integrate_report") for m in MODELS),
     ("evaluate", "evaluate_report"),
@@ -75,14 +75,14 @@ try:
     configured = parameters(env)
 except NeedsRuntimeParameters as needs:
     st.info(str(needs))
-    configured = {name: None for name in PIPELINES}
-for pipeline, current in sorted(configured.items()):
+    configured = {}
+for pipeline in PIPELINES:
     with st.expander(pipeline):
         try:
             record = redact(load(env, f"{pipeline}_run"))
         except Missing:
             st.caption("no run recorded yet: the environment's current parameters")
-            st.json(current or {}, expanded=False)
+            st.json({block: configured.get(block) for block in parameter_blocks(pipeline)}, expanded=False)
             continue
         overrides = f", runtime parameters {record['runtime_params']}" if record["runtime_params"] else ""
         st.caption(f"finished {record['finished']} (env {record['env']}{overrides})")

@@ -11,6 +11,7 @@ import click
 import yaml
 
 from cell_dino.data.phantom import PRESETS, generate_phantom
+from cell_dino.registry import TRAINING_PIPELINES
 
 
 @click.group(name="cell-dino")
@@ -45,7 +46,7 @@ def parse_params(text: str) -> dict[str, Any]:
 
 
 @cli.command()
-@click.option("--pipeline", "pipeline_name", type=click.Choice(["train_dino", "train_wsdino"]), default="train_dino", show_default=True)
+@click.option("--pipeline", "pipeline_name", type=click.Choice(TRAINING_PIPELINES), default="train_dino", show_default=True)
 @click.option("--env", "-e", default=None, help="Kedro configuration environment (e.g. test, bbbc021)")
 @click.option("--params", default="", help="runtime parameters, as kedro run --params (a.b=1,c=x)")
 def train(pipeline_name: str, env: str | None, params: str) -> None:

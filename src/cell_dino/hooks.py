@@ -13,6 +13,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from cell_dino.publication import DataRootLock, Journal, is_main_process
+from cell_dino.registry import parameter_blocks
 from cell_dino.secrets import redact
 
 RECORD = "{pipeline}_run"  # catalog pattern: 08_reporting/runs/<pipeline>.json
@@ -21,8 +22,9 @@ DEFAULT_DATA_ROOT = "data"
 
 class RunRecordHooks:
     """After a successful run, saves ``<pipeline>_run`` for each pipeline it ran: the env, the
-    finish time, runtime parameters and the pipeline's own parameter block as resolved, with
-    passwords and other secrets hidden."""
+    finish time, runtime parameters and the parameter blocks the pipeline reads as resolved
+    (``{block: values}``: its own and those of the runs it trains), with passwords and other
+    secrets hidden."""
 
     def __init__(self, default_env: str) -> None:
         self.default_env = default_env  # what a run without --env uses
@@ -33,13 +35,13 @@ class RunRecordHooks:
             return
         parameters = catalog.load("parameters")
         for name in run_params.get("pipeline_names") or ["__default__"]:
-            block = parameters.get(name, {})
+            blocks = {block: parameters.get(block, {}) for block in parameter_blocks(name)}
             record = {
                 "pipeline": name,
                 "env": run_params.get("env") or self.default_env,
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                 "runtime_params": run_params.get("runtime_params") or {},
-                "parameters": block.model_dump(mode="json") if hasattr(block, "model_dump") else block,
+                "parameters": {k: b.model_dump(mode="json") if hasattr(b, "model_dump") else b for k, b in blocks.items()},
             }
             # made plain before saving, so that a value JSON cannot hold fails here, not half-way through the file
             catalog.save(RECORD.format(pipeline=name), redact(json.loads(json.dumps(record, default=_plain))))

@@ -1,13 +1,42 @@
 """What the project runs, named once and torch-free (the explorer reads it): the pipelines in the
-order of the whole chain, and the models the pipelines after training embed, integrate, evaluate
-and profile, each a Kedro namespace: the two trained runs, their random-init twins (the same
-architecture, untrained) and CellProfiler features (measured, not learned): the baselines."""
+order of the whole chain, the training runs, and the models the pipelines after training embed,
+integrate, evaluate and profile, each a Kedro namespace: the trained runs, random-init twins (the
+same architecture, untrained) and CellProfiler features (measured, not learned): the baselines."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 PIPELINES = ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile", "sweep")
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A run that ``pipeline`` trains from ``params:<parameters>`` into ``<name>_checkpoints``, with
+    the metrics table ``<name>_training_metrics`` and the report ``<parameters>_report``."""
+
+    name: str  # the run's namespace
+    pipeline: str
+    parameters: str
+
+
+TRAINING_RUNS = (
+    TrainingRun("dino", "train_dino", "train_dino"),  # DINO4Cells: DINO on single cells
+    TrainingRun("wsdino", "train_wsdino", "train_wsdino"),  # WS-DINO as published: whole fields
+    TrainingRun("wsdino_cells", "train_wsdino", "train_wsdino_cells"),  # WS-DINO on DINO's cells, DINO's settings
+)
+
+TRAINING_PIPELINES = tuple(dict.fromkeys(run.pipeline for run in TRAINING_RUNS))
+
+
+def training_runs(pipeline: str) -> tuple[TrainingRun, ...]:
+    """The runs ``pipeline`` trains (none for a pipeline that does not train)."""
+    return tuple(run for run in TRAINING_RUNS if run.pipeline == pipeline)
+
+
+def parameter_blocks(pipeline: str) -> tuple[str, ...]:
+    """The parameter blocks ``pipeline`` reads: its own, and those of the runs it trains."""
+    return tuple(dict.fromkeys([pipeline, *(run.parameters for run in training_runs(pipeline))]))
 
 
 @dataclass(frozen=True)
@@ -30,6 +59,7 @@ class ModelSpec:
 MODELS = (
     ModelSpec("dino", "dino_checkpoints", False),
     ModelSpec("dino_random", "dino_checkpoints", True),
+    ModelSpec("wsdino_cells", "wsdino_cells_checkpoints", False),  # dino_random is its random-init twin
     ModelSpec("wsdino", "wsdino_checkpoints", False),
     ModelSpec("wsdino_random", "wsdino_checkpoints", True),
     ModelSpec("cellprofiler", None),

@@ -26,13 +26,17 @@ def open_page(page: str, project: Path, monkeypatch: pytest.MonkeyPatch, model: 
     return app
 
 
+LADDER = ["cellprofiler", "dino_random", "wsdino_random", "dino", "wsdino_cells", "wsdino"]
+
+
 def test_overview_lists_every_run_and_the_headline_of_every_model(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(PAGES[0], finished_project, monkeypatch)
     runs, headline = app.dataframe[0].value, app.dataframe[1].value
     assert (runs["ran"] != "not yet").all(), runs
-    assert set(runs["pipeline"]) >= {"ingest", "segment", "train_dino", "train_wsdino", "evaluate", "profile", "sweep"}
+    assert set(runs["pipeline"]) >= {"ingest", "segment", "evaluate", "profile", "sweep"}
+    assert {"train_dino (dino)", "train_wsdino (wsdino)", "train_wsdino (wsdino_cells)"} <= set(runs["pipeline"])
     # the model ladder: baselines first (measured features, then random-init networks), Mantel r from the profile run
-    assert list(headline.index) == ["cellprofiler", "dino_random", "wsdino_random", "dino", "wsdino"] and "nscb" in headline
+    assert list(headline.index) == LADDER and "nscb" in headline
     assert headline["mantel_r"].notna().all()
     assert len(app.expander) == 9  # the parameters of each pipeline's last run, from the run records
     assert all(c.value.startswith("finished ") and "(env test" in c.value for c in app.caption)
@@ -54,7 +58,7 @@ def test_embeddings_show_a_sampled_cell_its_heads_and_its_neighbours(finished_pr
 def test_evaluation_breaks_matching_down_by_moa(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_page(PAGES[2], finished_project, monkeypatch)
     ladder, per_moa = app.dataframe[0].value, app.dataframe[2].value
-    assert list(ladder.index) == ["cellprofiler", "dino_random", "wsdino_random", "dino", "wsdino"]
+    assert list(ladder.index) == LADDER
     assert set(per_moa.index) == {"Actin disruptors", "DNA damage", "Eg5 inhibitors", "Microtubule stabilizers"}
     assert per_moa["nsc"].between(0, 1).all()
 
@@ -72,6 +76,7 @@ def test_attention_and_training_pages(finished_project: Path, monkeypatch: pytes
     app = open_page(PAGES[4], finished_project, monkeypatch, model="wsdino")
     assert app.title[0].value == "Attention: wsdino" and len(app.selectbox(key="sampled").options) == 48
     app = open_page(PAGES[5], finished_project, monkeypatch)
+    assert [h.value for h in app.subheader][:3] == ["dino training", "wsdino training", "wsdino_cells training"]
     trials = app.dataframe[0].value
     assert len(trials) == 3 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
 

@@ -1,10 +1,13 @@
-"""The model ladder: evaluate's headline and profile's Mantel r side by side, baselines first."""
+"""The model ladder: evaluate's headline and profile's Mantel r side by side, baselines first; over
+seeds, means and standard deviations, and goals judged on the means."""
 
 from __future__ import annotations
 
 import math
 
-from cell_dino.evaluation.ladder import COLUMNS, model_ladder
+import pytest
+
+from cell_dino.evaluation.ladder import COLUMNS, goals_met, model_ladder, over_seeds
 
 
 def headline(nsc: float | None) -> dict:
@@ -25,3 +28,27 @@ def test_ladder_orders_baselines_first_and_joins_mantel():
 def test_ladder_without_a_profile_report_has_no_mantel():
     ladder = model_ladder({"headline": {"dino": headline(0.7)}})
     assert ladder.loc["dino", "macro_f1"] == 0.3 and math.isnan(ladder.loc["dino", "mantel_r"])
+
+
+def test_over_seeds_gives_mean_and_sample_std_of_defined_values():
+    seeds = {
+        0: model_ladder({"headline": {"dino": headline(0.6), "dino_random": headline(0.5)}}),
+        1: model_ladder({"headline": {"dino": headline(0.8), "dino_random": headline(None)}}),
+        2: model_ladder({"headline": {"dino": headline(0.7)}}),  # a model absent from one seed's report
+    }
+    models = over_seeds(seeds)
+    assert list(models) == ["dino_random", "dino"]
+    nsc = models["dino"]["nsc"]
+    assert nsc["mean"] == pytest.approx(0.7) and nsc["std"] == pytest.approx(0.1) and nsc["n"] == 3  # sd of 0.6, 0.8, 0.7 (ddof 1)
+    assert nsc["values"] == pytest.approx([0.6, 0.8, 0.7])
+    random = models["dino_random"]["nsc"]
+    assert random == {"mean": 0.5, "std": None, "n": 1, "values": [0.5, None, None]}
+    assert models["dino"]["mantel_r"] == {"mean": None, "std": None, "n": 0, "values": [None, None, None]}
+
+
+def test_goals_are_judged_on_means_and_left_open_when_undefined():
+    models = {"dino": {"nsc": {"mean": 0.7}, "nscb": {"mean": 0.4}}, "dino_random": {"nsc": {"mean": 0.5}, "nscb": {"mean": 0.45}}}
+    goals = goals_met(models, [("dino", "nsc", "dino_random"), ("dino", "nscb", "dino_random"), ("wsdino_cells", "nscb", "dino")])
+    assert [g["met"] for g in goals] == [True, False, None]
+    assert goals[0]["goal"] == "dino nsc > dino_random" and goals[0]["difference"] == pytest.approx(0.2)
+    assert goals[1]["difference"] == pytest.approx(-0.05) and goals[2]["difference"] is None

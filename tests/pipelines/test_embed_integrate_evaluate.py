@@ -13,7 +13,7 @@ import pytest
 from cell_dino.features.artifacts import AttentionSample, read_embeddings
 from cell_dino.profiling.table import feature_columns
 
-MODELS = ("dino", "dino_random", "wsdino", "wsdino_random", "cellprofiler")
+MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "cellprofiler")
 
 
 def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) -> None:
@@ -26,6 +26,9 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
     assert cells.attrs["embedding"]["unit"] == "cell" and fields.attrs["embedding"]["unit"] == "fov"
     random = read_embeddings(root / "04_feature/dino_random/embeddings")
     assert not np.allclose(random.filter(like="f_").to_numpy(), cells.filter(like="f_").to_numpy())
+    weak = read_embeddings(root / "04_feature/wsdino_cells/embeddings")  # WS-DINO on the same cells
+    assert weak.attrs["embedding"]["unit"] == "cell" and weak["Metadata_Index"].tolist() == cells["Metadata_Index"].tolist()
+    assert not np.allclose(weak.filter(like="f_").to_numpy(), cells.filter(like="f_").to_numpy())
 
     sample = AttentionSample.load(root / "04_feature/dino/attention")
     assert sample.attention.shape == (48, 3, 4, 4) and sample.images.shape == (48, 3, 48, 48)  # 32 px input, patch 8
@@ -44,6 +47,7 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
     dino = report["models"]["dino"]
     # taxol, the positive control, has wells in every batch: no NSCB neighbour can exist, so it is left out (not counted as a miss)
     assert (dino["n_nsc"], dino["n_nscb"]) == (9, 8)
+    assert (report["models"]["wsdino_cells"]["n_nsc"], report["models"]["wsdino_cells"]["n_nscb"]) == (9, 8)
     assert {row["normalisation"] for row in dino["by_normalisation"]} == {
         "none",
         "zscore",

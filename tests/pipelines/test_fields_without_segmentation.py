@@ -1,12 +1,13 @@
-"""WS-DINO on whole fields needs no segmentation: ``kedro run --pipeline embed --namespaces wsdino``
-(and integrate, evaluate) after ingest and train_wsdino alone, with no crop store on disk (it
-failed with FileNotFoundError on crop_store.zarr)."""
+"""WS-DINO on whole fields needs no segmentation: ``kedro run --pipeline train_wsdino --namespaces
+wsdino`` after ingest, then embed, integrate and evaluate of the field models, with no crop store on
+disk (it failed with FileNotFoundError on crop_store.zarr). The pipeline's cell run says what it needs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from cell_dino.features.artifacts import AttentionSample, read_embeddings
 from tests.pipelines.conftest import run_pipeline
@@ -16,7 +17,9 @@ FIELD_MODELS = ["wsdino", "wsdino_random"]
 
 def test_embed_integrate_evaluate_fields_without_a_crop_store(project: Path) -> None:
     run_pipeline(project, "ingest")
-    run_pipeline(project, "train_wsdino")
+    with pytest.raises(Exception, match="no crop store here \\(run the segment pipeline\\)"):
+        run_pipeline(project, "train_wsdino")  # its wsdino_cells run needs the cells
+    run_pipeline(project, "train_wsdino", namespaces=["wsdino"])
     root = project / "data/test"
     assert not (root / "03_primary/crop_store.zarr").exists()
     for pipeline in ("embed", "integrate", "evaluate"):

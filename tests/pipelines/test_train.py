@@ -1,4 +1,5 @@
-"""``kedro run -e test --pipeline train_dino`` / ``train_wsdino`` after ingest and segment, and bad configuration."""
+"""``kedro run -e test --pipeline train_dino`` / ``train_wsdino`` (WS-DINO on fields and on cells)
+after ingest and segment, and bad configuration."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def segmented(project: Path) -> Path:
 def test_train_dino_and_wsdino_write_checkpoints_with_channel_spec(segmented: Path) -> None:
     run_pipeline(segmented, "train_dino")
     run_pipeline(segmented, "train_wsdino")
-    for name, unit in (("dino", "cell"), ("wsdino", "fov")):
+    for name, unit in (("dino", "cell"), ("wsdino", "fov"), ("wsdino_cells", "cell")):
         paths = checkpoints_in(segmented / f"data/test/06_models/{name}")
         assert [p.name for p in paths] == ["checkpoint-epoch0000.pt", "checkpoint-epoch0001.pt"]
         state = torch.load(paths[-1], weights_only=True)
@@ -33,6 +34,25 @@ def test_train_dino_and_wsdino_write_checkpoints_with_channel_spec(segmented: Pa
         assert metrics["epoch"].tolist() == [0, 1] and (metrics["teacher_entropy"] > 0).all()
     report = json.loads((segmented / "data/test/08_reporting/train_wsdino.json").read_text())
     assert report["weak_label"] == "Metadata_Compound" and report["n_weak_labels"] == 10
+    cells = json.loads((segmented / "data/test/08_reporting/train_wsdino_cells.json").read_text())
+    assert cells["weak_label"] == "Metadata_Compound" and cells["n_weak_labels"] == 10
+    record = json.loads((segmented / "data/test/08_reporting/runs/train_wsdino.json").read_text())
+    assert list(record["parameters"]) == ["train_wsdino", "train_wsdino_cells"]  # both runs' parameters are recorded
+    assert record["parameters"]["train_wsdino"]["unit"] == "fov" and record["parameters"]["train_wsdino_cells"]["unit"] == "cell"
+
+
+def test_wsdino_on_cells_differs_from_dino_in_the_weak_label_alone(segmented: Path) -> None:
+    """Same items, settings and seed (so the same initial weights); only the local crops' source differs."""
+    run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 1}}}})
+    run_pipeline(segmented, "train_wsdino", params={"train_dino": {"train": {"optim": {"epochs": 1}}}})
+    dino, cells = (
+        torch.load(checkpoints_in(segmented / f"data/test/06_models/{n}")[-1], weights_only=True) for n in ("dino", "wsdino_cells")
+    )
+    assert dino["meta"]["config"] == cells["meta"]["config"] and dino["meta"]["config"]["optim"]["epochs"] == 1
+    assert dino["meta"]["unit"] == cells["meta"]["unit"] == "cell"
+    assert dino["meta"]["weak_label"] is None and cells["meta"]["weak_label"] == "Metadata_Compound"
+    student = [k for k in dino["student"] if k.startswith("backbone")]
+    assert any(not torch.equal(dino["student"][k], cells["student"][k]) for k in student)  # other local crops, other steps
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,14 @@
 """The model ladder: every model side by side on the headline metrics of ``evaluate.json`` (NSC,
 NSCB, both mAPs, k-NN, macro-F1) and the Mantel r of its treatment similarities against the other
 modality (``profile.json``; the phantom's true phenotypes). Baselines first (CellProfiler features,
-random-init networks), then the learned models; missing or undefined figures are NaN."""
+random-init networks), then the learned models; missing or undefined figures are NaN. Over several
+seeds: each figure's mean and standard deviation, and goals (one model beating another) on the means."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
+import numpy as np
 import pandas as pd
 
 from cell_dino.evaluation.summary import HEADLINE
@@ -25,3 +29,38 @@ def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> p
     rank = {spec.name: (spec.trained, spec.learned, i) for i, spec in enumerate(MODELS)}
     order = sorted(rows, key=lambda m: rank.get(m, (True, True, len(rank))))
     return pd.DataFrame.from_dict(rows, orient="index").loc[order].rename_axis("model").astype(float)
+
+
+def over_seeds(ladders: Mapping[int, pd.DataFrame]) -> dict[str, dict[str, dict]]:
+    """``{model: {metric: {mean, std, n, values}}}`` over the ladders of several seeds (each as
+    :func:`model_ladder` makes it): ``std`` with ddof 1 (None under two defined values), ``n`` the
+    seeds where the figure is defined, ``values`` in seed order (None where undefined or absent)."""
+    table = pd.concat(dict(ladders), names=["seed", "model"])
+    models: dict[str, dict[str, dict]] = {}
+    for model in dict.fromkeys(table.index.get_level_values("model")):
+        rows = table.xs(model, level="model").reindex(list(ladders))
+        models[model] = {}
+        for metric in table.columns:
+            values = rows[metric].to_numpy(dtype=float)
+            defined = values[np.isfinite(values)]
+            models[model][metric] = {
+                "mean": float(defined.mean()) if len(defined) else None,
+                "std": float(defined.std(ddof=1)) if len(defined) > 1 else None,
+                "n": len(defined),
+                "values": [float(v) if np.isfinite(v) else None for v in values],
+            }
+    return models
+
+
+def goals_met(models: Mapping[str, Mapping[str, Mapping]], goals: Iterable[tuple[str, str, str]]) -> list[dict]:
+    """Each goal ``(model, metric, baseline)``: does ``model``'s mean beat ``baseline``'s? One dict
+    per goal: ``goal`` (its text), ``difference`` (model - baseline) and ``met``; both None when
+    either mean is undefined or absent (a goal that cannot be judged is not reported as missed)."""
+    judged = []
+    for model, metric, baseline in goals:
+        mine, theirs = (models.get(m, {}).get(metric, {}).get("mean") for m in (model, baseline))
+        difference = None if mine is None or theirs is None else mine - theirs
+        judged.append(
+            {"goal": f"{model} {metric} > {baseline}", "difference": difference, "met": None if difference is None else difference > 0}
+        )
+    return judged

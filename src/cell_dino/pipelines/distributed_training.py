@@ -1,7 +1,7 @@
 """``cell-dino train``: a training pipeline run so that ``torchrun`` can start it in every process
 (DDP, one or many nodes) with the project's catalog and validated parameters. Every process runs
 the training node through an ordinary Kedro session; then the main process (rank 0) runs the
-pipeline's other nodes (metrics table, report). Only the main process journals outputs and
+pipeline's other nodes (metrics tables, reports). Only the main process journals outputs and
 records runs (see :mod:`cell_dino.hooks`)."""
 
 from __future__ import annotations
@@ -15,18 +15,17 @@ from kedro.framework.startup import bootstrap_project
 
 from cell_dino.pipelines.train_dino.pipeline import TRAINING_NODE
 from cell_dino.publication import is_main_process
-
-RUNS = {"train_dino": "dino", "train_wsdino": "wsdino"}
+from cell_dino.registry import TRAINING_PIPELINES, training_runs
 
 
 def run_training(pipeline_name: str, env: str | None, runtime_params: dict[str, Any], project: Path) -> None:
-    if pipeline_name not in RUNS:
-        raise ValueError(f"--pipeline must be one of {sorted(RUNS)}, got {pipeline_name!r}")
+    if pipeline_name not in TRAINING_PIPELINES:
+        raise ValueError(f"--pipeline must be one of {list(TRAINING_PIPELINES)}, got {pipeline_name!r}")
     bootstrap_project(project)
-    training = f"{RUNS[pipeline_name]}.{TRAINING_NODE}"
+    training = [f"{run.name}.{TRAINING_NODE}" for run in training_runs(pipeline_name)]
     with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-        session.run(pipeline_names=[pipeline_name], node_names=[training])
+        session.run(pipeline_names=[pipeline_name], node_names=training)
     if is_main_process():
-        later = [n.name for n in pipelines[pipeline_name].nodes if n.name != training]
+        later = [n.name for n in pipelines[pipeline_name].nodes if n.name not in training]
         with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
             session.run(pipeline_names=[pipeline_name], node_names=later)

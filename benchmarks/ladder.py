@@ -1,0 +1,110 @@
+"""The model ladder over training seeds, one JSON line: each model's NSC, NSCB, both mAPs, k-NN,
+macro-F1 and Mantel r as mean and standard deviation over seeds (the demo has 45 treatments: one
+treatment moves NSC by 0.022, so one run says little), and the issue's goals checked on the means.
+
+For each seed, a copy of the project runs the chain from training on (train_dino, train_wsdino,
+embed, integrate, evaluate, profile) on the stores of one finished ingest + segment (``--stores``,
+e.g. the data root ``make demo`` leaves: the phantom is the demo's whatever the seed). The seed is
+every training run's ``train.seed`` (initial weights, crops, sampling order; WS-DINO on cells takes
+DINO's) and embed's ``seed`` (the random-init twins' weights). CellProfiler features do not depend
+on it: when ``--stores`` holds them (04_feature/cellprofiler) they are reused, else measured per seed.
+
+    python benchmarks/ladder.py --stores data [--env local] [--seeds 0 1 2] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from kedro.config import OmegaConfigLoader
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from cell_dino.evaluation.ladder import goals_met, model_ladder, over_seeds
+from cell_dino.registry import MODELS
+from cell_dino.settings import CONFIG_LOADER_ARGS
+
+REPO = Path(__file__).resolve().parents[1]
+CHAIN = ("train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile")
+STORES = ("01_raw", "02_intermediate", "03_primary")  # what ingest and segment wrote
+MEASURED = "04_feature/cellprofiler"
+# the issue's goals on the calibrated demo phantom, each (model, metric, must beat this model)
+GOALS = (
+    ("dino", "nsc", "dino_random"),
+    ("dino", "nscb", "dino_random"),
+    ("dino", "map_activity", "dino_random"),
+    ("dino", "map_consistency", "dino_random"),
+    ("wsdino_cells", "nscb", "dino"),
+    ("dino", "mantel_r", "dino_random"),
+    ("dino", "nsc", "cellprofiler"),
+    ("dino", "nscb", "cellprofiler"),
+)
+
+
+def seed_project(workdir: Path, seed: int, stores: Path, env: str) -> tuple[Path, Path]:
+    """A copy of the project (conf, pyproject) whose data root links to the stores; returns the
+    project and its data root."""
+    root = workdir / f"seed{seed}"
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "pyproject.toml", root)
+    (root / "src").mkdir()  # the package itself is installed
+    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    loader = OmegaConfigLoader(str(root / "conf"), env=env, **CONFIG_LOADER_ARGS)
+    data = root / loader["globals"]["data_root"]
+    data.mkdir(parents=True)
+    for name in (n for n in STORES if (stores / n).is_dir()):
+        (data / name).symlink_to((stores / name).resolve(), target_is_directory=True)
+    if (stores / MEASURED).is_dir():
+        (data / MEASURED).parent.mkdir(parents=True)
+        (data / MEASURED).symlink_to((stores / MEASURED).resolve(), target_is_directory=True)
+    return root, data
+
+
+def run_seed(root: Path, data: Path, seed: int, env: str) -> pd.DataFrame:
+    """The chain from training on with ``seed``; the ladder of its reports (index ``model``)."""
+    params = {"train_dino": {"train": {"seed": seed}}, "train_wsdino": {"train": {"seed": seed}}, "embed": {"seed": seed}}
+    measured = (data / MEASURED).is_symlink()
+    bootstrap_project(root)
+    for pipeline in CHAIN:
+        namespaces = [m.name for m in MODELS if m.learned] if pipeline == "embed" and measured else None
+        with KedroSession.create(project_path=root, env=env, runtime_params=params) as session:
+            session.run(pipeline_names=[pipeline], namespaces=namespaces)
+    reports = data / "08_reporting"
+    return model_ladder(json.loads((reports / "evaluate.json").read_text()), json.loads((reports / "profile.json").read_text()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stores", type=Path, required=True, help="a data root where ingest and segment have run")
+    parser.add_argument("--env", default="local")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--workdir", type=Path, default=None, help="keep each seed's project here (default: a temporary folder)")
+    args = parser.parse_args()
+    missing = [name for name in STORES[1:] if not (args.stores / name).is_dir()]
+    if missing:
+        raise SystemExit(f"--stores {args.stores}: no {', '.join(missing)}; run ingest and segment there first")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        ladders = {seed: run_seed(*seed_project(workdir, seed, args.stores, args.env), seed, args.env) for seed in args.seeds}
+    models = over_seeds(ladders)
+    record = {
+        "benchmark": "ladder",
+        "env": args.env,
+        "seeds": args.seeds,
+        "models": models,
+        "goals": goals_met(models, GOALS),
+        "seconds": time.perf_counter() - started,
+    }
+    print(json.dumps(record))
+
+
+if __name__ == "__main__":
+    main()
