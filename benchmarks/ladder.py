@@ -1,12 +1,13 @@
-"""The model ladder over training seeds, one JSON line: each model's NSC, NSCB, both mAPs, k-NN,
-macro-F1 and Mantel r as mean and standard deviation over seeds (the demo has 45 treatments: one
-treatment moves NSC by 0.022, so one run says little), and the issue's goals checked on the means.
+"""The model ladder over training seeds (mean and sd per model and metric, and the goals), one JSON line.
+
+Each model's NSC, NSCB, both mAPs, k-NN, macro-F1 and Mantel r as mean and standard deviation over
+seeds (the demo has 45 treatments: one treatment moves NSC by 0.022, so one run says little), and
+the goals checked on the means.
 
 For each seed, a copy of the project runs the chain from training on (train_dino, train_wsdino,
 embed, integrate, evaluate, profile) on the stores of one finished ingest + segment (``--stores``,
-e.g. the data root ``make demo`` leaves: the phantom is the demo's whatever the seed). The seed is
-every training run's ``train.seed`` (initial weights, crops, sampling order; WS-DINO on cells takes
-DINO's) and embed's ``seed`` (the random-init twins' weights). CellProfiler features do not depend
+e.g. the data root ``make demo`` leaves: the phantom is the demo's whatever the seed), seeded as
+:func:`cell_dino.evaluation.ladder.seeded_parameters` says. CellProfiler features do not depend
 on it: when ``--stores`` holds them (04_feature/cellprofiler) they are reused, else measured per seed.
 
     python benchmarks/ladder.py --stores data [--env local] [--seeds 0 1 2] [--workdir DIR]
@@ -26,7 +27,7 @@ from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from cell_dino.evaluation.ladder import goals_met, model_ladder, over_seeds
+from cell_dino.evaluation.ladder import goals_met, model_ladder, over_seeds, seeded_parameters
 from cell_dino.registry import MODELS
 from cell_dino.settings import CONFIG_LOADER_ARGS
 
@@ -59,7 +60,7 @@ def seed_project(workdir: Path, seed: int, stores: Path, env: str) -> tuple[Path
     loader = OmegaConfigLoader(str(root / "conf"), env=env, **CONFIG_LOADER_ARGS)
     data = root / loader["globals"]["data_root"]
     data.mkdir(parents=True)
-    for name in (n for n in STORES if (stores / n).is_dir()):
+    for name in STORES:
         (data / name).symlink_to((stores / name).resolve(), target_is_directory=True)
     if (stores / MEASURED).is_dir():
         (data / MEASURED).parent.mkdir(parents=True)
@@ -69,7 +70,7 @@ def seed_project(workdir: Path, seed: int, stores: Path, env: str) -> tuple[Path
 
 def run_seed(root: Path, data: Path, seed: int, env: str) -> pd.DataFrame:
     """The chain from training on with ``seed``; the ladder of its reports (index ``model``)."""
-    params = {"train_dino": {"train": {"seed": seed}}, "train_wsdino": {"train": {"seed": seed}}, "embed": {"seed": seed}}
+    params = seeded_parameters(seed)
     measured = (data / MEASURED).is_symlink()
     bootstrap_project(root)
     for pipeline in CHAIN:
@@ -83,13 +84,15 @@ def run_seed(root: Path, data: Path, seed: int, env: str) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=Path, required=True, help="a data root where ingest and segment have run")
-    parser.add_argument("--env", default="local")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--env", default="local", help="the Kedro environment whose parameters each seed runs with")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds, each run once")
     parser.add_argument("--workdir", type=Path, default=None, help="keep each seed's project here (default: a temporary folder)")
     args = parser.parse_args()
-    missing = [name for name in STORES[1:] if not (args.stores / name).is_dir()]
+    if len(set(args.seeds)) < len(args.seeds):
+        raise SystemExit(f"--seeds {args.seeds}: a seed given twice")
+    missing = [name for name in STORES if not (args.stores / name).is_dir()]
     if missing:
-        raise SystemExit(f"--stores {args.stores}: no {', '.join(missing)}; run ingest and segment there first")
+        raise SystemExit(f"--stores {args.stores}: no {', '.join(missing)}; make the phantom and run ingest and segment there first")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)

@@ -49,14 +49,16 @@ def parse_params(text: str) -> dict[str, Any]:
 @click.option("--pipeline", "pipeline_name", type=click.Choice(TRAINING_PIPELINES), default="train_dino", show_default=True)
 @click.option("--env", "-e", default=None, help="Kedro configuration environment (e.g. test, bbbc021)")
 @click.option("--params", default="", help="runtime parameters, as kedro run --params (a.b=1,c=x)")
-def train(pipeline_name: str, env: str | None, params: str) -> None:
+@click.option("--namespaces", default="", help="only these runs of the pipeline, comma-separated (e.g. wsdino)")
+def train(pipeline_name: str, env: str | None, params: str, namespaces: str) -> None:
     """Train with the project's configuration; run it under torchrun for several GPUs or nodes:
 
     torchrun --nproc_per_node 4 -m cell_dino.cli train --pipeline train_dino
     """
     from cell_dino.pipelines.distributed_training import run_training
 
-    run_training(pipeline_name, env, parse_params(params), Path.cwd())
+    chosen = [n.strip() for n in namespaces.split(",") if n.strip()] or None
+    run_training(pipeline_name, env, parse_params(params), Path.cwd(), chosen)
 
 
 @cli.command(name="score")

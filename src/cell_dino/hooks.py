@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
+from kedro.framework.project import pipelines
 
 from cell_dino.publication import DataRootLock, Journal, is_main_process
-from cell_dino.registry import parameter_blocks
 from cell_dino.secrets import redact
 
 RECORD = "{pipeline}_run"  # catalog pattern: 08_reporting/runs/<pipeline>.json
@@ -22,9 +22,9 @@ DEFAULT_DATA_ROOT = "data"
 
 class RunRecordHooks:
     """After a successful run, saves ``<pipeline>_run`` for each pipeline it ran: the env, the
-    finish time, runtime parameters and the parameter blocks the pipeline reads as resolved
-    (``{block: values}``: its own and those of the runs it trains), with passwords and other
-    secrets hidden."""
+    finish time, runtime parameters, the namespaces it was limited to, and the parameter blocks the
+    pipeline's nodes (in those namespaces) read, as resolved (``{block: values}``), with passwords and
+    other secrets hidden."""
 
     def __init__(self, default_env: str) -> None:
         self.default_env = default_env  # what a run without --env uses
@@ -34,17 +34,26 @@ class RunRecordHooks:
         if not is_main_process():
             return
         parameters = catalog.load("parameters")
+        namespaces = run_params.get("namespaces") or None
         for name in run_params.get("pipeline_names") or ["__default__"]:
-            blocks = {block: parameters.get(block, {}) for block in parameter_blocks(name)}
+            blocks = {block: parameters.get(block, {}) for block in _parameter_blocks(name, namespaces)}
             record = {
                 "pipeline": name,
                 "env": run_params.get("env") or self.default_env,
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                 "runtime_params": run_params.get("runtime_params") or {},
+                "namespaces": namespaces,  # None: every namespace ran
                 "parameters": {k: b.model_dump(mode="json") if hasattr(b, "model_dump") else b for k, b in blocks.items()},
             }
             # made plain before saving, so that a value JSON cannot hold fails here, not half-way through the file
             catalog.save(RECORD.format(pipeline=name), redact(json.loads(json.dumps(record, default=_plain))))
+
+
+def _parameter_blocks(pipeline: str, namespaces: list[str] | None) -> list[str]:
+    """The parameter blocks the registered ``pipeline``'s nodes read (of ``namespaces`` only, when
+    given): the same for each part of a run split into several sessions (training, then reports)."""
+    nodes = pipelines[pipeline].only_nodes_with_namespaces(namespaces) if namespaces else pipelines[pipeline]
+    return sorted({name.removeprefix("params:").split(".")[0] for name in nodes.inputs() if name.startswith("params:")})
 
 
 def _plain(value: Any) -> Any:

@@ -11,32 +11,35 @@ PIPELINES = ("ingest", "segment", "train_dino", "train_wsdino", "embed", "integr
 
 
 @dataclass(frozen=True)
-class TrainingRun:
+class TrainingSpec:
     """A run that ``pipeline`` trains from ``params:<parameters>`` into ``<name>_checkpoints``, with
-    the metrics table ``<name>_training_metrics`` and the report ``<parameters>_report``."""
+    the metrics table ``<name>_training_metrics`` and the report ``train_<name>_report``. With
+    ``weak_labels_from``, that block's weak labels replace the run's own: the same run with WS-DINO's
+    weak labels (and their inverse-frequency sampling, part of WS-DINO), every other setting shared."""
 
     name: str  # the run's namespace
     pipeline: str
     parameters: str
+    weak_labels_from: str | None = None
 
 
 TRAINING_RUNS = (
-    TrainingRun("dino", "train_dino", "train_dino"),  # DINO4Cells: DINO on single cells
-    TrainingRun("wsdino", "train_wsdino", "train_wsdino"),  # WS-DINO as published: whole fields
-    TrainingRun("wsdino_cells", "train_wsdino", "train_wsdino_cells"),  # WS-DINO on DINO's cells, DINO's settings
+    TrainingSpec("dino", "train_dino", "train_dino"),  # DINO4Cells: DINO on single cells
+    TrainingSpec("wsdino", "train_wsdino", "train_wsdino"),  # WS-DINO as published: whole fields
+    TrainingSpec("wsdino_cells", "train_wsdino", "train_dino", weak_labels_from="train_wsdino"),  # WS-DINO on DINO's cells
 )
-
 TRAINING_PIPELINES = tuple(dict.fromkeys(run.pipeline for run in TRAINING_RUNS))
 
 
-def training_runs(pipeline: str) -> tuple[TrainingRun, ...]:
+def training_runs(pipeline: str) -> tuple[TrainingSpec, ...]:
     """The runs ``pipeline`` trains (none for a pipeline that does not train)."""
     return tuple(run for run in TRAINING_RUNS if run.pipeline == pipeline)
 
 
 def parameter_blocks(pipeline: str) -> tuple[str, ...]:
-    """The parameter blocks ``pipeline`` reads: its own, and those of the runs it trains."""
-    return tuple(dict.fromkeys([pipeline, *(run.parameters for run in training_runs(pipeline))]))
+    """The parameter blocks that configure ``pipeline``: its own, and those of the runs it trains."""
+    runs = training_runs(pipeline)
+    return tuple(dict.fromkeys([pipeline, *(r.parameters for r in runs), *(r.weak_labels_from for r in runs if r.weak_labels_from)]))
 
 
 @dataclass(frozen=True)

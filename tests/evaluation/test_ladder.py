@@ -7,7 +7,10 @@ import math
 
 import pytest
 
-from cell_dino.evaluation.ladder import COLUMNS, goals_met, model_ladder, over_seeds
+from cell_dino.evaluation.ladder import COLUMNS, goals_met, model_ladder, over_seeds, seeded_parameters
+from cell_dino.pipelines.embed.params import EmbedParams
+from cell_dino.pipelines.train_dino.params import TrainingParams
+from tests.projects import parameters
 
 
 def headline(nsc: float | None) -> dict:
@@ -38,6 +41,7 @@ def test_over_seeds_gives_mean_and_sample_std_of_defined_values():
     }
     models = over_seeds(seeds)
     assert list(models) == ["dino_random", "dino"]
+    assert list(over_seeds({0: seeds[2], 1: seeds[0]})) == ["dino_random", "dino"]  # ladder order, whichever seed has which model
     nsc = models["dino"]["nsc"]
     assert nsc["mean"] == pytest.approx(0.7) and nsc["std"] == pytest.approx(0.1) and nsc["n"] == 3  # sd of 0.6, 0.8, 0.7 (ddof 1)
     assert nsc["values"] == pytest.approx([0.6, 0.8, 0.7])
@@ -50,5 +54,18 @@ def test_goals_are_judged_on_means_and_left_open_when_undefined():
     models = {"dino": {"nsc": {"mean": 0.7}, "nscb": {"mean": 0.4}}, "dino_random": {"nsc": {"mean": 0.5}, "nscb": {"mean": 0.45}}}
     goals = goals_met(models, [("dino", "nsc", "dino_random"), ("dino", "nscb", "dino_random"), ("wsdino_cells", "nscb", "dino")])
     assert [g["met"] for g in goals] == [True, False, None]
+    assert goals[0]["n"] == [0, 0] and goals[0]["std"] == [None, None]  # the spread behind each side, as given
     assert goals[0]["goal"] == "dino nsc > dino_random" and goals[0]["difference"] == pytest.approx(0.2)
     assert goals[1]["difference"] == pytest.approx(-0.05) and goals[2]["difference"] is None
+
+
+def test_over_seeds_refuses_no_seeds():
+    with pytest.raises(ValueError, match="no ladders"):
+        over_seeds({})
+
+
+def test_seeded_parameters_are_valid_and_seed_every_learned_model():
+    overrides = seeded_parameters(7)
+    for block in ("train_dino", "train_wsdino"):
+        assert parameters(block, TrainingParams, **overrides[block]).train.runtime.seed == 7
+    assert parameters("embed", EmbedParams, **overrides["embed"]).seed == 7

@@ -4,11 +4,14 @@ disk (it failed with FileNotFoundError on crop_store.zarr). The pipeline's cell 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from cell_dino.cli import cli
 from cell_dino.features.artifacts import AttentionSample, read_embeddings
 from tests.pipelines.conftest import run_pipeline
 
@@ -19,8 +22,14 @@ def test_embed_integrate_evaluate_fields_without_a_crop_store(project: Path) -> 
     run_pipeline(project, "ingest")
     with pytest.raises(Exception, match="no crop store here \\(run the segment pipeline\\)"):
         run_pipeline(project, "train_wsdino")  # its wsdino_cells run needs the cells
-    run_pipeline(project, "train_wsdino", namespaces=["wsdino"])
+    # the torchrun entry point, limited to the fields run: trains it, then writes its metrics and report
+    result = CliRunner().invoke(cli, ["train", "--pipeline", "train_wsdino", "-e", "test", "--namespaces", "wsdino"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
     root = project / "data/test"
+    assert json.loads((root / "08_reporting/train_wsdino.json").read_text())["epochs"] == 2
+    assert not (root / "08_reporting/train_wsdino_cells.json").exists()
+    record = json.loads((root / "08_reporting/runs/train_wsdino.json").read_text())
+    assert record["namespaces"] == ["wsdino"] and list(record["parameters"]) == ["train_wsdino"]
     assert not (root / "03_primary/crop_store.zarr").exists()
     for pipeline in ("embed", "integrate", "evaluate"):
         run_pipeline(project, pipeline, namespaces=FIELD_MODELS)

@@ -30,7 +30,7 @@ def test_kedro_viz_build_shows_every_pipeline_with_layers_and_namespaces(tmp_pat
     assert {p["id"] for p in graph["pipelines"]} == set(pipelines)
     assert set(graph["layers"]) == {"raw", "intermediate", "primary", "feature", "model_input", "models", "model_output", "reporting"}
     namespaces = {n["id"] for n in graph["nodes"] if n["type"] == "modularPipeline"}
-    assert {"dino", "dino_random", "wsdino", "wsdino_random"} <= namespaces
+    assert {"dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random"} <= namespaces
     for name in pipelines:
         if name != "__default__":
             assert json.loads((project / "build" / "api" / "pipelines" / name).read_text())["nodes"], name

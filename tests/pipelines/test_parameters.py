@@ -27,7 +27,6 @@ BLOCKS: dict[str, type[Params]] = {
     "segment": SegmentParams,
     "train_dino": TrainingParams,
     "train_wsdino": TrainingParams,
-    "train_wsdino_cells": TrainingParams,
     "embed": EmbedParams,
     "integrate": IntegrateParams,
     "evaluate": EvaluateParams,

@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 import torch
 
+from cell_dino.pipelines.train_dino.nodes import with_weak_labels
+from cell_dino.pipelines.train_dino.params import TrainingParams
 from cell_dino.ssl.checkpoint import checkpoints_in
 from tests.pipelines.conftest import run_pipeline
+from tests.projects import parameters
 
 
 @pytest.fixture()
@@ -37,8 +40,8 @@ def test_train_dino_and_wsdino_write_checkpoints_with_channel_spec(segmented: Pa
     cells = json.loads((segmented / "data/test/08_reporting/train_wsdino_cells.json").read_text())
     assert cells["weak_label"] == "Metadata_Compound" and cells["n_weak_labels"] == 10
     record = json.loads((segmented / "data/test/08_reporting/runs/train_wsdino.json").read_text())
-    assert list(record["parameters"]) == ["train_wsdino", "train_wsdino_cells"]  # both runs' parameters are recorded
-    assert record["parameters"]["train_wsdino"]["unit"] == "fov" and record["parameters"]["train_wsdino_cells"]["unit"] == "cell"
+    assert sorted(record["parameters"]) == ["train_dino", "train_wsdino"]  # both runs' parameters are recorded
+    assert record["parameters"]["train_wsdino"]["unit"] == "fov" and record["parameters"]["train_dino"]["unit"] == "cell"
 
 
 def test_wsdino_on_cells_differs_from_dino_in_the_weak_label_alone(segmented: Path) -> None:
@@ -127,3 +130,16 @@ def test_weight_decay_zero_and_no_clipping_are_valid_settings() -> None:
     optim = OptimConfig(epochs=2, warmup_epochs=1, weight_decay=0.0, weight_decay_end=0.0, clip_grad=0)
     schedules = Schedules.of(optim, LossConfig(), iterations_per_epoch=3, total_batch=64)
     assert (schedules.weight_decay == 0).all() and len(schedules.lr) == 6
+
+
+def test_wsdino_on_cells_takes_every_setting_of_dino_as_the_environment_leaves_it() -> None:
+    """An environment's train_dino overrides reach WS-DINO on cells (a YAML interpolation resolved
+    before environments merge did not); only the weak labels come from train_wsdino."""
+    dino = parameters("train_dino", TrainingParams, mode="per_channel", train={"optim": {"epochs": 7}})
+    wsdino = parameters("train_wsdino", TrainingParams, weak_labels={"label": "Metadata_Treatment"})
+    cells = with_weak_labels(dino, wsdino)
+    assert cells.model_dump(exclude={"weak_labels"}) == dino.model_dump(exclude={"weak_labels"})
+    assert cells.mode == "per_channel" and cells.train.optim.epochs == 7 and cells.unit == "cell"
+    assert cells.weak_labels == wsdino.weak_labels and cells.weak_labels.label == "Metadata_Treatment"
+    with pytest.raises(ValueError, match="without weak_labels"):
+        with_weak_labels(dino, dino)

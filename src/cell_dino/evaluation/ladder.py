@@ -31,13 +31,26 @@ def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> p
     return pd.DataFrame.from_dict(rows, orient="index").loc[order].rename_axis("model").astype(float)
 
 
+def seeded_parameters(seed: int) -> dict:
+    """Runtime parameters that make the chain's learned models depend on ``seed``: every training
+    run's ``train.runtime.seed`` (initial weights, crops, item order; WS-DINO on cells takes DINO's)
+    and embed's ``seed`` (the random-init twins' weights, the attention sample)."""
+    train = {"train": {"runtime": {"seed": seed}}}
+    return {"train_dino": train, "train_wsdino": train, "embed": {"seed": seed}}
+
+
 def over_seeds(ladders: Mapping[int, pd.DataFrame]) -> dict[str, dict[str, dict]]:
     """``{model: {metric: {mean, std, n, values}}}`` over the ladders of several seeds (each as
-    :func:`model_ladder` makes it): ``std`` with ddof 1 (None under two defined values), ``n`` the
-    seeds where the figure is defined, ``values`` in seed order (None where undefined or absent)."""
+    :func:`model_ladder` makes it), models in ladder order: ``std`` with ddof 1 (None under two
+    defined values), ``n`` the seeds where the figure is defined, ``values`` in seed order (None where
+    undefined or absent). Raises ValueError without ladders."""
+    if not ladders:
+        raise ValueError("over_seeds: no ladders (no seed ran)")
     table = pd.concat(dict(ladders), names=["seed", "model"])
+    rank = {spec.name: (spec.trained, spec.learned, i) for i, spec in enumerate(MODELS)}
+    names = sorted(dict.fromkeys(table.index.get_level_values("model")), key=lambda m: rank.get(m, (True, True, len(rank))))
     models: dict[str, dict[str, dict]] = {}
-    for model in dict.fromkeys(table.index.get_level_values("model")):
+    for model in names:
         rows = table.xs(model, level="model").reindex(list(ladders))
         models[model] = {}
         for metric in table.columns:
@@ -54,13 +67,20 @@ def over_seeds(ladders: Mapping[int, pd.DataFrame]) -> dict[str, dict[str, dict]
 
 def goals_met(models: Mapping[str, Mapping[str, Mapping]], goals: Iterable[tuple[str, str, str]]) -> list[dict]:
     """Each goal ``(model, metric, baseline)``: does ``model``'s mean beat ``baseline``'s? One dict
-    per goal: ``goal`` (its text), ``difference`` (model - baseline) and ``met``; both None when
-    either mean is undefined or absent (a goal that cannot be judged is not reported as missed)."""
+    per goal: ``goal`` (its text), ``difference`` (model - baseline), ``met`` (both None when either
+    mean is undefined or absent: a goal that cannot be judged is not reported as missed), and each
+    side's ``n`` and ``std``, so a difference can be read against the spread and the seeds behind it."""
     judged = []
     for model, metric, baseline in goals:
-        mine, theirs = (models.get(m, {}).get(metric, {}).get("mean") for m in (model, baseline))
-        difference = None if mine is None or theirs is None else mine - theirs
+        mine, theirs = (models.get(m, {}).get(metric, {}) for m in (model, baseline))
+        difference = None if mine.get("mean") is None or theirs.get("mean") is None else mine["mean"] - theirs["mean"]
         judged.append(
-            {"goal": f"{model} {metric} > {baseline}", "difference": difference, "met": None if difference is None else difference > 0}
+            {
+                "goal": f"{model} {metric} > {baseline}",
+                "difference": difference,
+                "met": None if difference is None else difference > 0,
+                "n": [mine.get("n", 0), theirs.get("n", 0)],
+                "std": [mine.get("std"), theirs.get("std")],
+            }
         )
     return judged

@@ -9,23 +9,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from cell_dino.pipelines.train_dino.pipeline import TRAINING_NODE
 from cell_dino.publication import is_main_process
 from cell_dino.registry import TRAINING_PIPELINES, training_runs
 
 
-def run_training(pipeline_name: str, env: str | None, runtime_params: dict[str, Any], project: Path) -> None:
+def run_training(
+    pipeline_name: str, env: str | None, runtime_params: dict[str, Any], project: Path, namespaces: list[str] | None = None
+) -> None:
+    """Every process trains the runs of ``pipeline_name`` (those in ``namespaces`` when given); then
+    the main process writes their metrics tables and reports."""
     if pipeline_name not in TRAINING_PIPELINES:
         raise ValueError(f"--pipeline must be one of {list(TRAINING_PIPELINES)}, got {pipeline_name!r}")
+    runs = [run.name for run in training_runs(pipeline_name) if not namespaces or run.name in namespaces]
+    if not runs:
+        raise ValueError(f"--namespaces {namespaces} names none of {pipeline_name}'s runs {[r.name for r in training_runs(pipeline_name)]}")
+    checkpoints = [f"{run}_checkpoints" for run in runs]
     bootstrap_project(project)
-    training = [f"{run.name}.{TRAINING_NODE}" for run in training_runs(pipeline_name)]
     with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-        session.run(pipeline_names=[pipeline_name], node_names=training)
+        session.run(pipeline_names=[pipeline_name], namespaces=runs, to_outputs=checkpoints)
     if is_main_process():
-        later = [n.name for n in pipelines[pipeline_name].nodes if n.name not in training]
         with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-            session.run(pipeline_names=[pipeline_name], node_names=later)
+            session.run(pipeline_names=[pipeline_name], namespaces=runs, from_inputs=checkpoints)

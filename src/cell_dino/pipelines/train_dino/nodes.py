@@ -26,6 +26,14 @@ def plan_training(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, para
     return TrainingRun(data, params.train, params.mode)
 
 
+def with_weak_labels(training: TrainingParams, weak: TrainingParams) -> TrainingParams:
+    """``training`` with the weak labels of ``weak`` (WS-DINO on DINO's items and settings); raises
+    ValueError when ``weak`` has none."""
+    if weak.weak_labels is None:
+        raise ValueError("weak_labels_from names a parameter block without weak_labels: set its weak_labels (label, ...)")
+    return training.model_copy(update={"weak_labels": weak.weak_labels})
+
+
 def tabulate_training(checkpoints: CheckpointSeries) -> pd.DataFrame:
     """Per-epoch loss, teacher entropy, student-teacher KL, learning rate, throughput, memory
     (per-channel runs: one block of rows per channel, named in ``channel``)."""

@@ -2,31 +2,41 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from cell_dino.pipelines.train_dino.nodes import plan_training, report_training, tabulate_training
-from cell_dino.registry import TrainingRun, training_runs
+from cell_dino.pipelines.train_dino.nodes import plan_training, report_training, tabulate_training, with_weak_labels
+from cell_dino.registry import TrainingSpec, training_runs
 
 TRAINING_NODE = "plan_training"
 
 
-def run_pipeline(run: TrainingRun) -> Pipeline:
-    """``params:<parameters>`` -> a run planned, trained into ``<name>_checkpoints`` -> its metrics
-    table and the ``<parameters>`` report; nodes in the ``<name>`` namespace (``<name>.plan_training``, ...)."""
+def run_pipeline(run: TrainingSpec) -> Pipeline:
+    """``params:<parameters>`` (with the weak labels of ``params:<weak_labels_from>``) -> a run planned,
+    trained into ``<name>_checkpoints`` -> its metrics table and the ``train_<name>`` report; nodes in
+    the ``<name>`` namespace (``<name>.plan_training``, ...)."""
+    parameters = {"params:training": f"params:{run.parameters}"}
+    setup, training = [], "params:training"
+    if run.weak_labels_from is not None:
+        parameters["params:weak"] = f"params:{run.weak_labels_from}"
+        setup, training = (
+            [Node(with_weak_labels, ["params:training", "params:weak"], "weak_training", name="with_weak_labels")],
+            "weak_training",
+        )
     nodes = [
-        Node(plan_training, ["crop_store", "fov_store", "fov_table", "params:training"], "checkpoints", name=TRAINING_NODE),
+        *setup,
+        Node(plan_training, ["crop_store", "fov_store", "fov_table", training], "checkpoints", name=TRAINING_NODE),
         Node(tabulate_training, "checkpoints", "training_metrics", name="tabulate_training"),
         Node(report_training, "checkpoints", "report", name="report_training"),
     ]
     outputs = {
         "checkpoints": f"{run.name}_checkpoints",
         "training_metrics": f"{run.name}_training_metrics",
-        "report": f"{run.parameters}_report",
+        "report": f"train_{run.name}_report",
     }
     return Pipeline(
         nodes,
         namespace=run.name,
         inputs={"crop_store", "fov_store", "fov_table"},
         outputs=outputs,
-        parameters={"params:training": f"params:{run.parameters}"},
+        parameters=parameters,
         tags=run.pipeline,
     )
 

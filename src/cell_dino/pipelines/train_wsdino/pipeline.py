@@ -1,5 +1,6 @@
 """The train_wsdino pipeline: the training pipeline with weak labels, on whole fields as the paper
-trains (``train_wsdino``) and on the cells DINO trains on, with DINO's settings (``train_wsdino_cells``)."""
+trains (``wsdino``: ``params:train_wsdino``) and on the cells DINO trains on with every one of DINO's
+settings (``wsdino_cells``: ``params:train_dino`` with ``train_wsdino``'s weak labels)."""
 
 from kedro.pipeline import Pipeline
 
