@@ -16,20 +16,24 @@ on it: when ``--stores`` holds them (04_feature/cellprofiler) they are reused, e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
-from kedro.config import OmegaConfigLoader
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 
-from cell_dino.evaluation.ladder import goals_met, model_ladder, over_seeds, seeded_parameters
-from cell_dino.registry import MODELS
-from cell_dino.settings import CONFIG_LOADER_ARGS
+with contextlib.redirect_stdout(sys.stderr):  # Kedro logs as it is imported: stdout keeps the record alone
+    from kedro.config import OmegaConfigLoader
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from cell_dino.evaluation.ladder import goals_met, model_ladder, over_seeds, seeded_parameters
+    from cell_dino.registry import MODELS
+    from cell_dino.settings import CONFIG_LOADER_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 CHAIN = ("train_dino", "train_wsdino", "embed", "integrate", "evaluate", "profile")
@@ -94,7 +98,7 @@ def main() -> None:
     if missing:
         raise SystemExit(f"--stores {args.stores}: no {', '.join(missing)}; make the phantom and run ingest and segment there first")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):  # Kedro's log lines: stdout keeps the record alone
         workdir = args.workdir or Path(tmp)
         ladders = {seed: run_seed(*seed_project(workdir, seed, args.stores, args.env), seed, args.env) for seed in args.seeds}
     models = over_seeds(ladders)
