@@ -17,6 +17,13 @@ from cell_dino.registry import MODELS
 COLUMNS = (*HEADLINE, "mantel_r")
 
 
+def ladder_order(models: Iterable[str]) -> list[str]:
+    """``models`` as the ladder shows them: measured features, random-init networks, trained
+    networks, each in registry order; models the registry does not know last."""
+    rank = {spec.name: (spec.trained, spec.learned, i) for i, spec in enumerate(MODELS)}
+    return sorted(models, key=lambda m: rank.get(m, (True, True, len(rank))))
+
+
 def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> pd.DataFrame:
     """One row per model of ``evaluate_report["headline"]`` (index ``model``), columns :data:`COLUMNS`
     (float; NaN where undefined or not made): measured features, random-init networks, trained
@@ -26,8 +33,7 @@ def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> p
     for name, headline in evaluate_report["headline"].items():
         modality = profiles.get(name, {}).get("modality") or [{}]
         rows[name] = {**{k: headline.get(k) for k in HEADLINE}, "mantel_r": modality[0].get("mantel_r")}
-    rank = {spec.name: (spec.trained, spec.learned, i) for i, spec in enumerate(MODELS)}
-    order = sorted(rows, key=lambda m: rank.get(m, (True, True, len(rank))))
+    order = ladder_order(rows)
     return pd.DataFrame.from_dict(rows, orient="index").loc[order].rename_axis("model").astype(float)
 
 
@@ -47,8 +53,7 @@ def over_seeds(ladders: Mapping[int, pd.DataFrame]) -> dict[str, dict[str, dict]
     if not ladders:
         raise ValueError("over_seeds: no ladders (no seed ran)")
     table = pd.concat(dict(ladders), names=["seed", "model"])
-    rank = {spec.name: (spec.trained, spec.learned, i) for i, spec in enumerate(MODELS)}
-    names = sorted(dict.fromkeys(table.index.get_level_values("model")), key=lambda m: rank.get(m, (True, True, len(rank))))
+    names = ladder_order(dict.fromkeys(table.index.get_level_values("model")))
     models: dict[str, dict[str, dict]] = {}
     for model in names:
         rows = table.xs(model, level="model").reindex(list(ladders))
