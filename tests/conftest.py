@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
+import torch
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.phantom import generate_phantom
+from cell_dino.models.backbone import BackboneConfig, create_backbone
 from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
 
 SHARED_BBBC021 = SHARED_DATA / "bbbc021"
@@ -44,14 +46,25 @@ def write_tiff(path: Path, shape: tuple[int, int] = (24, 32), value: int = 1000,
     return path
 
 
+def imagenet_weights(path: Path) -> Path:
+    """An RGB network's weights file in the shape of the test env's ``embed.imagenet.backbone`` (a
+    tiny ViT standing in for DINO's ViT-S/16 ImageNet weights, which cannot be downloaded here)."""
+    torch.manual_seed(0)
+    backbone = create_backbone(BackboneConfig(arch="vit_tiny", patch_size=8, img_size=32, depth=2), 3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(backbone.state_dict(), path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def finished_project(tmp_path_factory: pytest.TempPathFactory, test_phantom: Path) -> Path:
-    """A project in which every pipeline has run on the test phantom (``-e test``), once per
-    session: the chain's own test and the explorer's tests read it."""
+    """A project in which every pipeline has run on the test phantom (``-e test``, the ImageNet
+    baseline with a weights file), once per session: the chain's own test and the explorer's tests read it."""
     root = make_project(tmp_path_factory.mktemp("finished"), test_phantom)
+    weights = {"embed": {"imagenet": {"weights": str(imagenet_weights(root / "data/test/06_models/imagenet/rgb_dino.pth"))}}}
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
         for name in CHAIN:
-            run_pipeline(root, name)
+            run_pipeline(root, name, params=weights if name == "embed" else None)
     return root

@@ -14,7 +14,7 @@ from cell_dino.registry import model as model_spec
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Attention: {model}")
 if not model_spec(model).learned:
-    st.info(f"{model}: measured features, not a network; no attention maps or patch tokens")
+    st.info(f"{model}: {model_spec(model).kind}; no attention maps or patch tokens sampled")
     st.stop()
 
 sample = show(env, f"{model}.attention")

@@ -22,6 +22,10 @@ umap = show(env, f"{model}.umap")
 embeddings = show(env, f"{model}.embeddings")
 if umap is None or embeddings is None:
     st.stop()
+if embeddings.empty or umap.empty:  # a baseline skipped (no weights file), or too few items for a UMAP
+    skipped = embeddings.attrs.get("embedding", {}).get("skipped")
+    st.info(skipped or f"{model}: no UMAP of {len(embeddings)} items (the integrate report's undefined gives why)")
+    st.stop()
 
 unit = embeddings.attrs.get("embedding", {}).get("unit", "cell")
 store_name = "crop_store" if unit == "cell" else "fov_store"
@@ -83,7 +87,7 @@ if store is not None:
     picture.image(composite(image, [channels.index(c) for c in on]), caption="composite", width="stretch")
 
     if not learned:
-        maps.info(f"{model}: measured features, no attention maps")
+        maps.info(f"{model}: {model_spec(model).kind}; no attention maps sampled")
     else:
         try:
             sample = load(env, f"{model}.attention")

@@ -3,13 +3,18 @@ another modality; pseudotime and heterogeneity."""
 
 import plotly.express as px
 import streamlit as st
-from explorer.data import show
+from explorer.data import Missing, load, show
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Profiles: {model}")
 
-tables = show(env, f"{model}.similarity")
-figures = show(env, f"{model}.similarity_figures")
+try:
+    tables, figures = load(env, f"{model}.similarity"), load(env, f"{model}.similarity_figures")
+except Missing as missing:  # not made: not run yet, or undefined for these profiles (the summary says why)
+    tables = figures = None
+    summary = show(env, f"{model}_profile_summary") or {}
+    reasons = [f"{name}: {why}" for name, why in summary.get("undefined", {}).items() if name.startswith("similarity")]
+    st.info("\n\n".join(reasons) or str(missing))
 if tables and figures:
     name = st.selectbox("Similarity matrix", sorted(tables), key="matrix")
     st.plotly_chart(figures[name], width="stretch")

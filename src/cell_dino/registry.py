@@ -1,7 +1,8 @@
 """What the project runs, named once and torch-free (the explorer reads it): the pipelines in the
 order of the whole chain, the training runs, and the models the pipelines after training embed,
 integrate, evaluate and profile, each a Kedro namespace: the trained runs, random-init twins (the
-same architecture, untrained) and CellProfiler features (measured, not learned): the baselines."""
+same architecture, untrained), CellProfiler features (measured, not learned) and ImageNet DINO per
+channel (a network trained elsewhere: the WS-DINO paper's transfer baseline): the baselines."""
 
 from __future__ import annotations
 
@@ -45,13 +46,23 @@ def parameter_blocks(pipeline: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class ModelSpec:
     name: str  # the namespace of its outputs
-    checkpoints: str | None  # the catalog entry of the run it comes from; None: features measured, not learned
+    checkpoints: str | None  # the catalog entry of the run it comes from; None: not trained here
     random_init: bool = False  # the run's architecture at random initialisation
+    transfer: bool = False  # a network trained elsewhere (embed.imagenet: ImageNet DINO per channel); else features measured
 
     @property
     def learned(self) -> bool:
-        """A network: its attention maps and patch tokens can be analysed."""
+        """A network trained here, or its random-init twin: its attention maps and patch tokens are analysed."""
         return self.checkpoints is not None
+
+    @property
+    def kind(self) -> str:
+        """What the model is, in words (the explorer says why a baseline has no attention maps)."""
+        if self.transfer:
+            return "a network trained elsewhere"
+        if not self.learned:
+            return "measured features, not a network"
+        return "a random-init network" if self.random_init else "a network trained here"
 
     @property
     def trained(self) -> bool:
@@ -66,6 +77,7 @@ MODELS = (
     ModelSpec("wsdino", "wsdino_checkpoints", False),
     ModelSpec("wsdino_random", "wsdino_checkpoints", True),
     ModelSpec("cellprofiler", None),
+    ModelSpec("imagenet", None, transfer=True),  # skipped (no items) unless embed.imagenet.weights names a weights file
 )
 MODEL_NAMES = tuple(m.name for m in MODELS)
 

@@ -26,7 +26,7 @@ def open_page(page: str, project: Path, monkeypatch: pytest.MonkeyPatch, model: 
     return app
 
 
-LADDER = ["cellprofiler", "dino_random", "wsdino_random", "dino", "wsdino_cells", "wsdino"]
+LADDER = ["cellprofiler", "imagenet", "dino_random", "wsdino_random", "dino", "wsdino_cells", "wsdino"]
 
 
 def test_overview_lists_every_run_and_the_headline_of_every_model(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +35,7 @@ def test_overview_lists_every_run_and_the_headline_of_every_model(finished_proje
     assert (runs["ran"] != "not yet").all(), runs
     assert set(runs["pipeline"]) >= {"ingest", "segment", "evaluate", "profile", "sweep"}
     assert {"train_dino (dino)", "train_wsdino (wsdino)", "train_wsdino (wsdino_cells)"} <= set(runs["pipeline"])
-    # the model ladder: baselines first (measured features, then random-init networks), Mantel r from the profile run
+    # the model ladder: baselines first (measured features, ImageNet DINO, random-init networks), Mantel r from the profile run
     assert list(headline.index) == LADDER and "nscb" in headline
     assert headline["mantel_r"].notna().all()
     assert len(app.expander) == 9  # the parameters of each pipeline's last run, from the run records
@@ -88,6 +88,14 @@ def test_cellprofiler_features_have_neighbours_but_no_attention(finished_project
     assert len(neighbours) == 6 and app.selectbox(key="item_choice").value not in neighbours["Metadata_Index"].tolist()
     app = open_page(PAGES[4], finished_project, monkeypatch, model="cellprofiler")
     assert "no attention maps" in app.info[0].value
+
+
+def test_the_imagenet_baseline_has_fields_and_neighbours_but_no_attention(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[1], finished_project, monkeypatch, model="imagenet")
+    assert "a network trained elsewhere" in " ".join(i.value for i in app.info)
+    assert len(app.dataframe[0].value) == 6  # neighbours of a field
+    for page in PAGES[2:5]:
+        open_page(page, finished_project, monkeypatch, model="imagenet")  # no exception
 
 
 @pytest.mark.parametrize("page", PAGES)

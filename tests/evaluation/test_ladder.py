@@ -18,10 +18,11 @@ def headline(nsc: float | None) -> dict:
 
 
 def test_ladder_orders_baselines_first_and_joins_mantel():
-    evaluate = {"headline": {"dino": headline(0.7), "wsdino": headline(None), "dino_random": headline(0.6), "cellprofiler": headline(0.8)}}
+    models = {"dino": headline(0.7), "wsdino": headline(None), "dino_random": headline(0.6), "cellprofiler": headline(0.8)}
+    evaluate = {"headline": {**models, "imagenet": headline(0.75), "wsdino_cells": dict.fromkeys(headline(0.7))}}
     profile = {"models": {"dino": {"modality": [{"mantel_r": 0.31}]}, "cellprofiler": {"modality": []}}}
     ladder = model_ladder(evaluate, profile)
-    assert ladder.index.tolist() == ["cellprofiler", "dino_random", "dino", "wsdino"]
+    assert ladder.index.tolist() == ["cellprofiler", "imagenet", "dino_random", "dino", "wsdino"]  # wsdino_cells: nothing defined
     assert tuple(ladder.columns) == COLUMNS
     assert ladder.loc["dino", "nsc"] == 0.7 and ladder.loc["dino", "mantel_r"] == 0.31
     assert math.isnan(ladder.loc["wsdino", "nsc"])  # undefined stays undefined

@@ -13,7 +13,7 @@ import pytest
 from cell_dino.features.artifacts import AttentionSample, read_embeddings
 from cell_dino.profiling.table import feature_columns
 
-MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "cellprofiler")
+MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "cellprofiler", "imagenet")
 
 
 def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) -> None:
@@ -69,6 +69,7 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
     embed_report = json.loads((root / "08_reporting/embed_dino.json").read_text())
     assert embed_report["n_outputs"] == len(cells) and embed_report["items_per_second"] > 0
     check_cellprofiler(root, cell_table)
+    check_imagenet(root, fields)
     check_profiles(root)
 
 
@@ -85,6 +86,16 @@ def check_cellprofiler(root: Path, cell_table: pd.DataFrame) -> None:
     assert not model["epoch_selection"]  # nothing to choose from
     assert not (root / "07_model_output/cellprofiler/attention_overlap.parquet").exists()
     assert json.loads((root / "08_reporting/profile.json").read_text())["models"]["cellprofiler"]["modality"]
+
+
+def check_imagenet(root: Path, fields: pd.DataFrame) -> None:
+    """ImageNet DINO per channel (given a weights file): the fields WS-DINO embeds, 3 channels x the
+    network's width (192), scored like the others."""
+    transfer = read_embeddings(root / "04_feature/imagenet/embeddings")
+    assert transfer["Metadata_FOV"].tolist() == fields["Metadata_FOV"].tolist() and len(feature_columns(transfer)) == 3 * 192
+    assert transfer.attrs["embedding"]["unit"] == "fov" and transfer.attrs["embedding"]["weights"].endswith("rgb_dino.pth")
+    model = json.loads((root / "08_reporting/evaluate.json").read_text())["models"]["imagenet"]
+    assert model["n_nsc"] == 9 and model["nsc"] is not None and not model["epoch_selection"]
 
 
 def check_profiles(root: Path) -> None:

@@ -63,6 +63,7 @@ def test_without_batches_nsc_is_scored_nscb_and_harmony_are_undefined(small_scre
         summary,
         {"macro_f1": 0.5},
         pd.DataFrame({"factor": [], "share": []}),
+        {},
         EVALUATE.model_copy(update={"headline_normalisation": "zscore"}),
         {},
     )
@@ -167,3 +168,29 @@ def test_integrate_then_evaluate_run_as_a_sliced_pipeline_on_an_in_memory_catalo
     summary = catalog.load("dino_random_summary")
     assert summary["headline_normalisation"] == "tvn" and summary["n_nsc"] == 8 and summary["nsc"] > 0.8
     assert catalog.load("dino_random.integrate_report")["levels"]["tvn/treatment"] == 9  # 8 treatments and DMSO
+
+
+def test_a_model_without_items_is_undefined_with_its_reasons_not_a_crash(small_screen: pd.DataFrame) -> None:
+    """The ImageNet baseline without a weights file embeds no items: its namespace runs through
+    integrate and evaluate, every figure null with a reason, as any model the data cannot support."""
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    from cell_dino.evaluation.summary import HEADLINE
+    from cell_dino.pipelines.evaluate.pipeline import model_pipeline as evaluation
+    from cell_dino.pipelines.integrate.pipeline import model_pipeline as integration
+    from cell_dino.registry import model
+
+    catalog = DataCatalog(
+        {
+            "imagenet.embeddings": MemoryDataset(small_screen.iloc[:0]),
+            "params:integrate": MemoryDataset(integrate_params()),
+            "params:evaluate": MemoryDataset(EVALUATE),
+        }
+    )
+    SequentialRunner().run(integration("imagenet") + evaluation(model("imagenet")), catalog)
+    summary = catalog.load("imagenet_summary")
+    assert all(summary[k] is None for k in HEADLINE)
+    assert "tvn was not made" in summary["undefined"]["nsc"] and "at least 2 items, got 0" in summary["undefined"]["factor_shares"]
+    assert "no items" in catalog.load("imagenet.integrate_report")["undefined"]["tvn"]
+    json.dumps(summary, allow_nan=False)

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.metrics import mutual_info_score
 
 from cell_dino.profiling.table import feature_columns, feature_matrix, require_columns
+from cell_dino.undefined import require
 
 UNINFORMATIVE = "none"
 
@@ -23,8 +24,10 @@ def discretise(values: np.ndarray, bins: int) -> np.ndarray:
 
 
 def mutual_information(profiles: pd.DataFrame, factors: list[str], bins: int = 10) -> pd.DataFrame:
-    """Features x factors matrix of mutual information (rows with a missing factor are skipped)."""
+    """Features x factors matrix of mutual information (rows with a missing factor are skipped).
+    Raises :class:`~cell_dino.undefined.Undefined` with fewer than 2 items."""
     require_columns(profiles, factors, "mutual_information factors")
+    require(len(profiles) >= 2, f"mutual information needs at least 2 items, got {len(profiles)}")
     features = feature_columns(profiles)
     out = pd.DataFrame(index=pd.Index(features, name="feature"), columns=factors, dtype=float)
     for factor in factors:

@@ -1,7 +1,7 @@
 """The model ladder: every model side by side on the headline metrics of ``evaluate.json`` (NSC,
 NSCB, both mAPs, k-NN, macro-F1) and the Mantel r of its treatment similarities against the other
 modality (``profile.json``; the phantom's true phenotypes). Baselines first (CellProfiler features,
-random-init networks), then the learned models; missing or undefined figures are NaN. Over several
+ImageNet DINO per channel, random-init networks), then the learned models; missing or undefined figures are NaN. Over several
 seeds: each figure's mean and standard deviation, and goals (one model beating another) on the means."""
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ def ladder_order(models: Iterable[str]) -> list[str]:
 def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> pd.DataFrame:
     """One row per model of ``evaluate_report["headline"]`` (index ``model``), columns :data:`COLUMNS`
     (float; NaN where undefined or not made): measured features, random-init networks, trained
-    networks, each in registry order; models the registry does not know last."""
+    networks, each in registry order; models the registry does not know last. A model without a
+    single defined figure (the ImageNet baseline skipped for want of its weights file) is left out."""
     profiles = (profile_report or {}).get("models", {})
     rows = {}
     for name, headline in evaluate_report["headline"].items():
         modality = profiles.get(name, {}).get("modality") or [{}]
         rows[name] = {**{k: headline.get(k) for k in HEADLINE}, "mantel_r": modality[0].get("mantel_r")}
     order = ladder_order(rows)
-    return pd.DataFrame.from_dict(rows, orient="index").loc[order].rename_axis("model").astype(float)
+    ladder = pd.DataFrame.from_dict(rows, orient="index").loc[order].rename_axis("model").astype(float)
+    return ladder.dropna(how="all")
 
 
 def seeded_parameters(seed: int) -> dict:

@@ -127,7 +127,8 @@ def score_normalisations(
     profiles: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]], spec: ScoringSpec, nonfinite: NonFinitePolicy
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Per normalisation present in ``profiles`` (``<method>/well`` and ``<method>/treatment``
-    tables or their loaders): the summary (one row each), the per-treatment matches and the per-group mAPs."""
+    tables or their loaders): the summary (one row each), the per-treatment matches and the per-group mAPs
+    (each with only a ``normalisation`` column, and no rows, when no normalisation was made)."""
     rows, matches, maps = [], [], []
     methods = sorted(
         {k.removesuffix("/well") for k in profiles if k.endswith("/well") and f"{k.removesuffix('/well')}/treatment" in profiles}
@@ -138,4 +139,6 @@ def score_normalisations(
         matches.append(card.matches.assign(normalisation=method))
         maps.append(card.maps.assign(normalisation=method))
         log.info("%s: %s", method, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+    if not rows:  # no normalisation was made (e.g. a model without items): empty tables
+        return (pd.DataFrame(columns=["normalisation"]),) * 3
     return pd.DataFrame(rows), pd.concat(matches, ignore_index=True), pd.concat(maps, ignore_index=True)

@@ -18,10 +18,18 @@ def record(row: dict) -> dict:
     return {k: json.loads(v) if k == "undefined" else finite_or_none(v) for k, v in row.items()}
 
 
-def model_summary(metrics: pd.DataFrame, classifier: dict, shares: pd.DataFrame, headline_normalisation: str, selection: dict) -> dict:
+def model_summary(
+    metrics: pd.DataFrame,
+    classifier: dict,
+    shares: pd.DataFrame,
+    headline_normalisation: str,
+    selection: dict,
+    factors_undefined: dict | None = None,
+) -> dict:
     """The ``headline_normalisation`` row (undefined, never another normalisation's figures, when
     it was not made), macro-F1, every normalisation, the epoch selection and the MI factor shares
-    of one model."""
+    of one model; ``undefined``: why each missing figure is missing (``factors_undefined``: the
+    factor analysis's)."""
     records = [record(row) for row in metrics.to_dict(orient="records")]
     by_method = {r["normalisation"]: r for r in records}
     missing = f"normalisation {headline_normalisation} was not made (the integrate report's undefined gives why)"
@@ -30,7 +38,7 @@ def model_summary(metrics: pd.DataFrame, classifier: dict, shares: pd.DataFrame,
         "headline_normalisation": headline_normalisation,
         **{k: v for k, v in headline.items() if k != "undefined"},
         "macro_f1": classifier["macro_f1"],
-        "undefined": {**headline["undefined"], **classifier.get("undefined", {})},
+        "undefined": {**headline["undefined"], **classifier.get("undefined", {}), **(factors_undefined or {})},
         "by_normalisation": records,
         "epoch_selection": selection,
         "factor_shares": dict(zip(shares["factor"], shares["share"], strict=True)),

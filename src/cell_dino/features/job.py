@@ -83,6 +83,11 @@ class EmbeddingJob:
             writer = writer or pq.ParquetWriter(path, frame.schema)
             writer.write_table(frame)
             progress.update(len(features))
+        if writer is None:  # no items: an empty table with the columns of a full one
+            width = self.extractor(torch.zeros(0, *self.images.shape[1:])).shape[1]
+            empty = pd.concat([meta.iloc[:0], pd.DataFrame(columns=feature_names(width), dtype=np.float32)], axis=1)
+            pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), path)
+            return
         writer.close()
 
     def run(self, path: Path) -> None:
@@ -91,7 +96,7 @@ class EmbeddingJob:
         device = pick_device(self.device)
         n, meta, started, done = len(self.table), item_metadata(self.table), time.perf_counter(), 0
         with tqdm(total=n, desc="embed", unit="item", disable=None) as progress:
-            for shard, start in enumerate(range(0, n, self.shard_size)):
+            for shard, start in enumerate(range(0, n, self.shard_size) or [0]):  # no items: one empty shard
                 name, stop = f"part-{shard:05d}.parquet", min(start + self.shard_size, n)
                 if name in parts.done():
                     progress.update(stop - start)

@@ -163,11 +163,14 @@ def run_extractor(states: list[dict], config: FeatureConfig, random_init: bool =
     return ConcatenatedExtractors([teacher_extractor(s, config, random_init=random_init, seed=seed + i) for i, s in enumerate(states)])
 
 
-def greyscale_rgb_extractor(weights: str, backbone: BackboneConfig, size: int, config: FeatureConfig) -> FeatureExtractor:
+def greyscale_rgb_extractor(
+    weights: str, backbone: BackboneConfig, size: int, config: FeatureConfig, parameter: str = "train.init"
+) -> FeatureExtractor:
     """The papers' ImageNet baseline: each channel, self-normalised, repeated to RGB through a
-    3-channel ViT with RGB DINO ``weights`` (a local file, or ``timm:<name>``); features concatenated."""
+    3-channel ViT with RGB DINO ``weights`` (a local file, or ``timm:<name>``; errors name ``parameter``);
+    features concatenated."""
     from cell_dino.models.pretrained import load_rgb_weights
 
     rgb = create_backbone(dataclasses.replace(backbone, drop_path_rate=0.0), 3)
-    load_rgb_weights(rgb, weights)
+    load_rgb_weights(rgb, weights, parameter)
     return FeatureExtractor(rgb, Preprocessing("self", None, None, size), config, greyscale_rgb=True)

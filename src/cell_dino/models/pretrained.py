@@ -34,33 +34,33 @@ def _backbone_state(checkpoint: dict) -> dict[str, torch.Tensor]:
     return cleaned
 
 
-def _read_weights(path: Path) -> dict[str, torch.Tensor]:
+def _read_weights(path: Path, parameter: str) -> dict[str, torch.Tensor]:
     if not path.is_file():
-        raise FileNotFoundError(f"train.init: pretrained weights file {path} not found")
+        raise FileNotFoundError(f"{parameter}: pretrained weights file {path} not found")
     try:
         return _backbone_state(torch.load(path, map_location="cpu", weights_only=True))
     except pickle.UnpicklingError as exc:  # e.g. DINO's full training checkpoint, which pickles its argparse arguments
         raise ValueError(
-            f"train.init: {path} holds more than tensors (a full training checkpoint?); give DINO's backbone-only weights "
+            f"{parameter}: {path} holds more than tensors (a full training checkpoint?); give DINO's backbone-only weights "
             "(e.g. dino_deitsmall8_pretrain.pth), which load safely"
         ) from exc
 
 
-def _check_shapes(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor], source: str) -> None:
+def _check_shapes(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor], source: str, parameter: str) -> None:
     wrong = [f"{k} {tuple(v.shape)} (model {tuple(own[k].shape)})" for k, v in state.items() if k in own and v.shape != own[k].shape]
     if wrong:
         raise ValueError(
-            f"train.init: weights from {source} do not fit the backbone (another patch size or width?): {'; '.join(wrong[:3])}"
+            f"{parameter}: weights from {source} do not fit the backbone (another patch size or width?): {'; '.join(wrong[:3])}"
         )
 
 
-def load_rgb_weights(backbone: nn.Module, source: str) -> None:
+def load_rgb_weights(backbone: nn.Module, source: str, parameter: str = "train.init") -> None:
     """Load ``source`` (a local file, or ``timm:<name>``) into an N-channel ``backbone``; raises
-    naming ``train.init`` and the file when it is absent, not plain tensors, or of another shape."""
+    naming ``parameter`` and the file when it is absent, not plain tensors, or of another shape."""
     if source.startswith("timm:"):
         state = timm.create_model(source.removeprefix("timm:"), pretrained=True, num_classes=0).state_dict()
     else:
-        state = _read_weights(Path(source))
+        state = _read_weights(Path(source), parameter)
     in_chans = backbone.patch_embed.proj.weight.shape[1]
     if state[PATCH_WEIGHT].shape[1] != in_chans:
         state[PATCH_WEIGHT] = inflate_patch_embedding(state[PATCH_WEIGHT], in_chans)
@@ -68,8 +68,8 @@ def load_rgb_weights(backbone: nn.Module, source: str) -> None:
     if "pos_embed" in state and state["pos_embed"].shape != own["pos_embed"].shape:
         grid = backbone.patch_embed.grid_size
         state["pos_embed"] = resample_abs_pos_embed(state["pos_embed"], list(grid), num_prefix_tokens=backbone.num_prefix_tokens)
-    _check_shapes(state, own, source)
+    _check_shapes(state, own, source, parameter)
     missing, unexpected = backbone.load_state_dict(state, strict=False)
     if missing or unexpected:
-        raise ValueError(f"train.init: weights from {source} do not fit the backbone (missing {missing[:5]}, unexpected {unexpected[:5]})")
+        raise ValueError(f"{parameter}: weights from {source} do not fit the backbone (missing {missing[:5]}, unexpected {unexpected[:5]})")
     log.info("initialised the backbone from %s (%d input channels)", source, in_chans)

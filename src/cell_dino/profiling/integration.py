@@ -13,7 +13,7 @@ from cell_dino.profiling.aggregate import Statistic
 from cell_dino.profiling.finite import NonFinitePolicy, finite_profiles
 from cell_dino.profiling.levels import fov_profiles, treatment_profiles, well_profiles
 from cell_dino.profiling.normalise import Method, NormalisationLevel, NormalisationSettings, normalised
-from cell_dino.undefined import attempt
+from cell_dino.undefined import attempt, require
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def normalised_wells(
 ) -> pd.DataFrame:
     """Well profiles (the ``well_statistic`` of their ``fovs``) under ``method``, fitted on the
     wells (``level: well``) or on the FOV profiles before aggregation (``level: fov``). Raises
-    :class:`~cell_dino.undefined.Undefined` when the profiles cannot support the method."""
+    :class:`~cell_dino.undefined.Undefined` when the profiles cannot support the method (or there are none)."""
+    require(len(fovs) > 0, f"{method} needs FOV profiles; the embeddings have no items")
     if level == "fov":
         return well_profiles(normalised(fovs, method, settings, seed), well_statistic)
     return normalised(well_profiles(fovs, well_statistic), method, settings, seed)

@@ -1,6 +1,6 @@
 """Nodes of the embed pipeline: the items a run was trained on, teacher (or random-init) features
 of every item, an attention sample, and the FOV profiles of every checkpoint (epoch selection);
-CellProfiler features of every cell (the baseline model)."""
+CellProfiler features of every cell and ImageNet DINO features per channel (the baseline models)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_jo
 from cell_dino.features.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
 from cell_dino.features.job import EmbeddingJob
 from cell_dino.features.sample import attention_sample
+from cell_dino.features.transfer import transfer_job
 from cell_dino.pipelines.embed.params import EmbedParams
 from cell_dino.profiling.table import METADATA_PREFIX, seeded_rows
 from cell_dino.ssl.run import CheckpointSeries
@@ -38,6 +39,14 @@ def plan_cellprofiler(crop_store: Any, fov_store: Any, params: EmbedParams) -> C
     return cellprofiler_job(crop_store, fov_store, params.cellprofiler, params.seed)
 
 
+def plan_transfer(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> EmbeddingJob:
+    """A job embedding every item of ``embed.imagenet.unit`` with ImageNet DINO per channel (no
+    items, logged, without ``embed.imagenet.weights``); the ``imagenet.embeddings`` dataset runs it."""
+    p, items = params, Items.of(params.imagenet.unit, crop_store, fov_store, fov_table)
+    features = effective_features(items.unit, p.features, p.test_time_crops_for_fields)
+    return transfer_job(items, p.imagenet, features, p.batch_size, p.shard_size, p.device, p.precision)
+
+
 def sample_attention(checkpoints: CheckpointSeries, items: Items, params: EmbedParams, random_init: bool) -> AttentionSample:
     """Last-block CLS attention and patch tokens of a seeded sample of items, with images and masks."""
     features = effective_features(items.unit, params.features, params.test_time_crops_for_fields)
@@ -59,7 +68,7 @@ def profile_epochs(checkpoints: CheckpointSeries, items: Items, params: EmbedPar
 
 def report_embedding(embeddings: pd.DataFrame, attention: AttentionSample | None) -> dict:
     """``08_reporting/embed_<model>.json``: size, speed and memory of the embedding run (no
-    attention sample for CellProfiler features)."""
+    attention sample for the baselines; ``skipped``: why a baseline made no items)."""
     run = embeddings.attrs.get("embedding", {})  # the job's own record: its time, speed and memory
     n_features = sum(not c.startswith(METADATA_PREFIX) for c in embeddings.columns)
     return {

@@ -7,6 +7,7 @@ from pydantic import model_validator
 from cell_dino.config import Count, Device, NonNegativeInt
 from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.model import FeatureConfig
+from cell_dino.features.transfer import TransferConfig
 from cell_dino.pipelines.params import Params
 from cell_dino.runtime import Precision
 
@@ -22,6 +23,7 @@ class EmbedParams(Params):
     epoch_profiles: bool  # FOV profiles of every checkpoint, for epoch selection
     seed: NonNegativeInt
     cellprofiler: CellProfilerConfig  # the CellProfiler-features model: groups measured, feature selection
+    imagenet: TransferConfig  # ImageNet DINO per channel (the WS-DINO paper's transfer baseline): weights file, unit
 
     @model_validator(mode="after")
     def _whole_batches(self) -> EmbedParams:

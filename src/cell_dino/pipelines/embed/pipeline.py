@@ -1,7 +1,8 @@
 """The embed pipeline: for each registered network (a Kedro namespace each: the trained runs and
 their random-init twins) the items decided once, features of every item, an attention sample and
 a report; for trained models, FOV profiles of every checkpoint. The ``cellprofiler`` namespace:
-CellProfiler features of every segmented cell and a report."""
+CellProfiler features of every segmented cell and a report; ``imagenet``: ImageNet DINO features per
+channel of every item (none, skipped, without a weights file) and a report."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -9,6 +10,7 @@ from cell_dino.pipelines import bound
 from cell_dino.pipelines.embed.nodes import (
     plan_cellprofiler,
     plan_embedding,
+    plan_transfer,
     profile_epochs,
     report_embedding,
     sample_attention,
@@ -27,7 +29,17 @@ def cellprofiler_pipeline(model: ModelSpec) -> Pipeline:
     return Pipeline(nodes, namespace=model.name, inputs={"crop_store", "fov_store"}, parameters={"params:embed"})
 
 
+def transfer_pipeline(model: ModelSpec) -> Pipeline:
+    nodes = [
+        Node(plan_transfer, ["crop_store", "fov_store", "fov_table", "params:embed"], "embeddings", name="plan_transfer"),
+        Node(bound(report_embedding, attention=None), "embeddings", "embed_report", name="report_embedding"),
+    ]
+    return Pipeline(nodes, namespace=model.name, inputs={"crop_store", "fov_store", "fov_table"}, parameters={"params:embed"})
+
+
 def model_pipeline(model: ModelSpec) -> Pipeline:
+    if model.transfer:
+        return transfer_pipeline(model)
     if not model.learned:
         return cellprofiler_pipeline(model)
     nodes = [

@@ -21,6 +21,7 @@ from cell_dino.pipelines.evaluate.params import EvaluateParams
 from cell_dino.pipelines.integrate.params import IntegrateParams
 from cell_dino.profiling.integration import normalised_wells
 from cell_dino.profiling.levels import treatment_profiles
+from cell_dino.undefined import attempt
 
 Partitions = dict[str, Callable[[], pd.DataFrame]]
 
@@ -40,11 +41,15 @@ def classify_items(embeddings: pd.DataFrame, params: EvaluateParams) -> tuple[pd
     return predictions, confusion, record | {"nonfinite": dropped}
 
 
-def analyse_factors(embeddings: pd.DataFrame, params: EvaluateParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mutual information of each feature with each factor, and the share of features per factor."""
+def analyse_factors(embeddings: pd.DataFrame, params: EvaluateParams) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Mutual information of each feature with each factor, the share of features per factor (both
+    empty when undefined), and why they are undefined (``{}`` when made)."""
     items, _ = treated_sample(embeddings, params.scoring.label, params.classifier_max_items, params.seed, params.nonfinite)
-    information = mutual_information(items, [f for f in params.factors if f in embeddings.columns], params.factor_bins)
-    return information.reset_index(), factor_shares(information)
+    factors, undefined = [f for f in params.factors if f in embeddings.columns], {}
+    information = attempt("factor_shares", lambda: mutual_information(items, factors, params.factor_bins), undefined)
+    if information is None:
+        return pd.DataFrame(columns=["feature", *factors]), pd.DataFrame(columns=["factor", "n_features", "share"]), undefined
+    return information.reset_index(), factor_shares(information), undefined
 
 
 def select_epoch(epoch_profiles: pd.DataFrame, params: EvaluateParams, integrate: IntegrateParams) -> tuple[pd.DataFrame, dict]:
@@ -72,9 +77,11 @@ def draw_figures(umap: pd.DataFrame, confusion: pd.DataFrame) -> tuple[go.Figure
     )
 
 
-def summarise_model(metrics: pd.DataFrame, classifier: dict, shares: pd.DataFrame, params: EvaluateParams, selection: dict) -> dict:
+def summarise_model(
+    metrics: pd.DataFrame, classifier: dict, shares: pd.DataFrame, factors_undefined: dict, params: EvaluateParams, selection: dict
+) -> dict:
     """One model's headline figures: the ``headline_normalisation`` row, macro-F1, epoch choice."""
-    return model_summary(metrics, classifier, shares, params.headline_normalisation, selection)
+    return model_summary(metrics, classifier, shares, params.headline_normalisation, selection, factors_undefined)
 
 
 def report_evaluation(*summaries: dict, models: tuple[str, ...]) -> tuple[dict, go.Figure]:

@@ -20,10 +20,15 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
     nodes = [
         Node(score_profiles, ["profiles", "params:evaluate"], ["metrics", "matches", "map_scores"], name="score_profiles"),
         Node(classify_items, ["embeddings", "params:evaluate"], ["predictions", "confusion", "classifier"], name="classify_items"),
-        Node(analyse_factors, ["embeddings", "params:evaluate"], ["mutual_information", "factor_shares"], name="analyse_factors"),
+        Node(
+            analyse_factors,
+            ["embeddings", "params:evaluate"],
+            ["mutual_information", "factor_shares", "factors_undefined"],
+            name="analyse_factors",
+        ),
         Node(draw_figures, ["umap", "confusion"], ["umap_figure", "confusion_figure"], name="draw_figures"),
     ]
-    inputs, parameters = ["metrics", "classifier", "factor_shares", "params:evaluate"], {"params:evaluate"}
+    inputs, parameters = ["metrics", "classifier", "factor_shares", "factors_undefined", "params:evaluate"], {"params:evaluate"}
     if model.trained:  # only trained runs have checkpoints to choose from; scored on profiles made as integrate makes them
         epochs = ["epoch_profiles", "params:evaluate", "params:integrate"]
         nodes.append(Node(select_epoch, epochs, ["epoch_selection", "selection"], name="select_epoch"))
