@@ -78,7 +78,7 @@ def run_seed(root: Path, data: Path, seed: int, env: str) -> pd.DataFrame:
     measured = (data / MEASURED).is_symlink()
     bootstrap_project(root)
     for pipeline in CHAIN:
-        namespaces = [m.name for m in MODELS if m.learned] if pipeline == "embed" and measured else None
+        namespaces = [m.name for m in MODELS if m.learned or m.transfer] if pipeline == "embed" and measured else None
         with KedroSession.create(project_path=root, env=env, runtime_params=params) as session:
             session.run(pipeline_names=[pipeline], namespaces=namespaces)
     reports = data / "08_reporting"

@@ -49,7 +49,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (
 
 st.subheader(
     "The model ladder (headline normalisation: TVN, the WS-DINO protocol)",
-    help="Baselines first: CellProfiler features and random-init networks. Mantel r: treatment similarities against the other modality.",
+    help="Baselines first: CellProfiler features, ImageNet DINO per channel (when given its weights) and random-init networks. Mantel r: treatment similarities against the other modality.",
 )
 
 

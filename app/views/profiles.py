@@ -9,12 +9,14 @@ env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Profiles: {model}")
 
 try:
+    undefined = load(env, f"{model}_profile_summary").get("undefined", {})  # why an analysis was not made
+except Missing:
+    undefined = {}
+try:
     tables, figures = load(env, f"{model}.similarity"), load(env, f"{model}.similarity_figures")
-except Missing as missing:  # not made: not run yet, or undefined for these profiles (the summary says why)
+except Missing as missing:  # not made: not run yet, or undefined for these profiles
     tables = figures = None
-    summary = show(env, f"{model}_profile_summary") or {}
-    reasons = [f"{name}: {why}" for name, why in summary.get("undefined", {}).items() if name.startswith("similarity")]
-    st.info("\n\n".join(reasons) or str(missing))
+    st.info("\n\n".join(f"{name}: {why}" for name, why in undefined.items() if name.startswith("similarity")) or str(missing))
 if tables and figures:
     name = st.selectbox("Similarity matrix", sorted(tables), key="matrix")
     st.plotly_chart(figures[name], width="stretch")
@@ -35,7 +37,7 @@ st.subheader("Agreement with another modality (Mantel, CCA)")
 comparison = show(env, f"{model}.modality_comparison")
 if comparison is not None:
     if comparison.empty:
-        st.info("no other modality configured (`profile.modality` and the `profile_modality` table)")
+        st.info(undefined.get("modality") or "no other modality configured (`profile.modality` and the `profile_modality` table)")
     else:
         st.dataframe(comparison, hide_index=True, width="stretch")
 

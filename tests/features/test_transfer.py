@@ -56,7 +56,7 @@ def test_each_channel_goes_through_the_rgb_network_as_grey(tmp_path: Path) -> No
 def test_without_weights_the_model_is_skipped_with_a_log_line_and_the_columns_it_would_have(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="cell_dino.features.transfer"):
+    with caplog.at_level(logging.WARNING, logger="cell_dino.features.transfer"):
         job = transfer_job(_fields(), TransferConfig(backbone=TINY, size=32), FeatureConfig(), 2, 4, "cpu", "fp32")
     assert "imagenet model skipped" in caplog.text and "embed.imagenet.weights" in caplog.text
     table = _run(job, tmp_path / "embeddings")
@@ -65,7 +65,25 @@ def test_without_weights_the_model_is_skipped_with_a_log_line_and_the_columns_it
     assert "embed.imagenet.weights" in table.attrs["embedding"]["skipped"] and table.attrs["embedding"]["n_items"] == 0
 
 
-def test_a_weights_file_that_is_not_there_is_refused_naming_the_parameter(tmp_path: Path) -> None:
-    config = TransferConfig(weights=str(tmp_path / "absent.pth"), backbone=TINY, size=32)
-    with pytest.raises(FileNotFoundError, match=r"embed\.imagenet\.weights: .*absent\.pth not found"):
+def test_a_weights_file_that_is_not_there_is_refused_with_the_parameters(tmp_path: Path) -> None:
+    """Refused when the parameters are validated, before any node runs (not after hours of CellProfiler)."""
+    with pytest.raises(ValueError, match=r"embed\.imagenet\.weights: weights file .*absent\.pth not found"):
+        TransferConfig(weights=str(tmp_path / "absent.pth"), backbone=TINY, size=32)
+
+
+@pytest.mark.parametrize("content", ["resnet", "tensor"])
+def test_weights_that_are_not_a_vit_are_refused_naming_the_parameter(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "dino_resnet50_pretrain.pth"
+    torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7)} if content == "resnet" else torch.zeros(3), path)
+    config = TransferConfig(weights=str(path), backbone=TINY, size=32)
+    with pytest.raises(ValueError, match=r"embed\.imagenet\.weights: .* holds no ViT backbone weights"):
         transfer_job(_fields(), config, FeatureConfig(), 2, 4, "cpu", "fp32")
+
+
+def test_a_network_given_no_items_writes_the_columns_it_would_have(tmp_path: Path) -> None:
+    torch.save(create_backbone(TINY, 3).state_dict(), tmp_path / "rgb.pth")
+    config = TransferConfig(weights=str(tmp_path / "rgb.pth"), backbone=TINY, size=32)
+    empty = _fields()
+    empty.images, empty.table = empty.images[:0], empty.table.iloc[:0]
+    table = _run(transfer_job(empty, config, FeatureConfig(), 2, 4, "cpu", "fp32"), tmp_path / "embeddings")
+    assert len(table) == 0 and [c for c in table if c.startswith("f_")] == feature_names(3 * WIDTH)

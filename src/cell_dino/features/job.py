@@ -84,7 +84,7 @@ class EmbeddingJob:
             writer.write_table(frame)
             progress.update(len(features))
         if writer is None:  # no items: an empty table with the columns of a full one
-            width = self.extractor(torch.zeros(0, *self.images.shape[1:])).shape[1]
+            width = self.extractor(torch.zeros(1, *self.images.shape[1:])).shape[1]  # one blank item: networks refuse none
             empty = pd.concat([meta.iloc[:0], pd.DataFrame(columns=feature_names(width), dtype=np.float32)], axis=1)
             pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), path)
             return

@@ -32,6 +32,10 @@ class TransferConfig:
     size: Count = 224  # the side each crop is resized to: ImageNet's training size
     unit: Unit = "fov"  # the WS-DINO paper embeds whole fields (with its test-time crops); cell: the crop store's cells
 
+    def __post_init__(self) -> None:  # checked with the parameters, before any node runs (not after hours of other models)
+        if self.weights is not None and not self.weights.startswith("timm:") and not Path(self.weights).expanduser().is_file():
+            raise ValueError(f"{PARAMETER}: weights file {self.weights} not found (leave it unset to skip the ImageNet baseline)")
+
 
 class _NoFeatures(nn.Module):
     """Stands in for a network that is not there: ``B x width`` zeros (only ever given no items, so
@@ -55,16 +59,17 @@ def transfer_job(
     does not fit ``config.backbone``."""
     if config.weights is None:
         reason = f"no ImageNet weights file: set {PARAMETER} to a local RGB DINO checkpoint (dino_deitsmall16_pretrain.pth)"
-        log.info("imagenet model skipped: %s", reason)
+        log.warning("imagenet model skipped: %s", reason)  # a warning: an earlier embedding with weights is replaced
         signature = {"skipped": True, "store": items.generation, "unit": items.unit}
         width = create_backbone(config.backbone, 3).num_features * len(items.channels.names)
         job = EmbeddingJob(_NoFeatures(width), items.images[:0], items.table.iloc[:0], signature, batch_size, shard_size, device, precision)
         job.report.update({"unit": items.unit, "skipped": reason})
         return job
-    extractor = greyscale_rgb_extractor(config.weights, config.backbone, config.size, features, PARAMETER)
+    weights = config.weights if config.weights.startswith("timm:") else str(Path(config.weights).expanduser())
+    extractor = greyscale_rgb_extractor(weights, config.backbone, config.size, features, PARAMETER)
     resolved = pick_device(device)
     signature = {
-        "weights": config.weights if config.weights.startswith("timm:") else file_identity(Path(config.weights)),
+        "weights": weights if weights.startswith("timm:") else file_identity(weights),
         "config": dataclasses.asdict(config),
         "features": dataclasses.asdict(features),
         "store": items.generation,

@@ -38,12 +38,16 @@ def _read_weights(path: Path, parameter: str) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise FileNotFoundError(f"{parameter}: pretrained weights file {path} not found")
     try:
-        return _backbone_state(torch.load(path, map_location="cpu", weights_only=True))
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:  # e.g. DINO's full training checkpoint, which pickles its argparse arguments
         raise ValueError(
-            f"{parameter}: {path} holds more than tensors (a full training checkpoint?); give DINO's backbone-only weights "
-            "(e.g. dino_deitsmall8_pretrain.pth), which load safely"
+            f"{parameter}: {path} is not a file of tensors alone (a full training checkpoint, or not a torch file?); give DINO's "
+            "backbone-only weights of the configured ViT (dino_deitsmall16_pretrain.pth for ViT-S/16), which load safely"
         ) from exc
+    state = _backbone_state(checkpoint) if isinstance(checkpoint, dict) else {}
+    if PATCH_WEIGHT not in state:
+        raise ValueError(f"{parameter}: {path} holds no ViT backbone weights ({PATCH_WEIGHT} is missing: another architecture?)")
+    return state
 
 
 def _check_shapes(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor], source: str, parameter: str) -> None:
