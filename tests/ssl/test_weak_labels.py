@@ -28,6 +28,17 @@ def test_balanced_weights_draw_every_label_equally() -> None:
     np.testing.assert_allclose(per_label.to_numpy(), [1.0, 1.0, 1.0])
 
 
+def test_items_without_a_weak_label_are_their_own_partners_and_drawn_together_as_one_label() -> None:
+    """HPA's Kaggle images have no antibody: each is its own partner, and balanced sampling draws
+    them as often as one antibody (not each as often as a label)."""
+    antibodies = pd.Series(["3064", "3064", None, "7", None, None], dtype="string")
+    index = WeakLabelIndex(antibodies)
+    rng = np.random.default_rng(0)
+    assert [{index.partner(i, rng) for _ in range(30)} for i in range(6)] == [{1}, {0}, {2}, {3}, {4}, {5}]
+    assert index.n_labels == 2 and index.singletons == 4  # antibody 7 alone, and the three unlabelled
+    np.testing.assert_allclose(index.balanced_weights(), [0.5, 0.5, 1 / 3, 1.0, 1 / 3, 1 / 3])
+
+
 def test_leak_guard() -> None:
     check_label_leak(TABLE, "Metadata_Compound", "Metadata_MoA", allow=False)  # many-to-one: WS-DINO's choice
     with pytest.raises(ValueError, match="determines the evaluation label"):

@@ -21,7 +21,7 @@ def profile_summary(
     ranking: pd.DataFrame,
     overlap: pd.DataFrame,
     shares: pd.DataFrame,
-    pseudotime_column: str,
+    pseudotime_column: str | None,
     order_column: str | None,
     heterogeneity_by: list[str],
 ) -> dict:

@@ -14,7 +14,7 @@ from cell_dino.data.errors import ManifestError
 # identifiers that must stay text (a plate called 0042 is not the number 42)
 TEXT_COLUMNS = ("Metadata_Plate", "Metadata_Well", "Metadata_Batch", "Metadata_FOV", "Metadata_Compound", "Metadata_Treatment",
                 "Image_Metadata_Plate_DAPI", "Image_Metadata_Well_DAPI", "Image_Metadata_Compound", "Image_Metadata_Plate", "Image_Metadata_Well",
-                "Id", "ID", "compound")
+                "Id", "ID", "Target", "Label", "compound")  # HPA label columns: "16 0", "8|5|0", or a lone "5"
 
 
 def read_csv_any_newline(path: str | Path, text_columns: Iterable[str] = TEXT_COLUMNS) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from cell_dino.config import Count, NonNegative, NonNegativeInt, Positive, settings
 from cell_dino.profiling.finite import NonFinitePolicy, finite_profiles
-from cell_dino.profiling.table import feature_matrix, seeded_subset, treated
+from cell_dino.profiling.table import feature_matrix, group_values, seeded_subset, treated
 from cell_dino.undefined import attempt, needs, require
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class ClassifierResult:
     confusion: pd.DataFrame | None  # true x predicted counts (multi-class only)
     classes: list[str]
     left_out: list[str] = field(default_factory=list)  # classes with items of one group only
+    f1_by_class: dict[str, float] = field(default_factory=dict)  # each class's F1 (DINO4Cells reports them for HPA)
 
 
 def mlp(n_in: int, n_out: int, config: ClassifierConfig) -> nn.Sequential:
@@ -109,13 +110,13 @@ def cross_validate(
     multilabel = bool(rows[label].astype(str).str.contains(SEPARATOR, regex=False).any())
     left_out: list[str] = []
     if not multilabel:
-        groups_per_class = rows.groupby(rows[label].astype(str))[group].nunique()
+        groups_per_class = pd.Series(group_values(rows, group)).groupby(rows[label].astype(str).to_numpy()).nunique()
         left_out = sorted(groups_per_class.index[groups_per_class < 2])
         if left_out:
             log.warning("classifier: %d class(es) have items of one %s only and are left out: %s", len(left_out), group, left_out[:5])
             rows = rows.loc[~rows[label].astype(str).isin(left_out)].reset_index(drop=True)
     labels = rows[label].astype(str)
-    groups = rows[group].astype(str).to_numpy()
+    groups = group_values(rows, group)
     require(
         labels.nunique() >= 2,
         f"the classifier needs at least 2 classes of {label} with items of 2 {group} values or more, found {labels.nunique()}",
@@ -149,15 +150,16 @@ def cross_validate(
     if multilabel:
         truth_names = labels.to_numpy()
         predicted_names = [SEPARATOR.join(np.asarray(classes)[row > 0]) for row in predicted]
-        macro = f1_score(y, predicted, average="macro", zero_division=0)
+        per_class = f1_score(y, predicted, average=None, zero_division=0)
         confusion = None
     else:
         truth_names, predicted_names = labels.to_numpy(), np.asarray(classes)[predicted]
-        macro = f1_score(y, predicted, average="macro", labels=np.arange(len(classes)), zero_division=0)
+        per_class = f1_score(y, predicted, average=None, labels=np.arange(len(classes)), zero_division=0)
         confusion = pd.DataFrame(confusion_matrix(y, predicted, labels=np.arange(len(classes))), index=classes, columns=classes)
+    macro = float(np.mean(per_class))  # sklearn's macro average: the unweighted mean of the classes' F1
     table = pd.DataFrame({group: groups, "fold": folds, "label": truth_names, "prediction": predicted_names})
     log.info("MLP %s: macro-F1 %.3f over %d folds", label, macro, n_splits)
-    return ClassifierResult(table, float(macro), confusion, classes, left_out)
+    return ClassifierResult(table, macro, confusion, classes, left_out, dict(zip(classes, per_class.round(4).tolist(), strict=True)))
 
 
 def treated_sample(items: pd.DataFrame, label: str, max_items: int, seed: int, nonfinite: NonFinitePolicy) -> tuple[pd.DataFrame, dict]:
@@ -186,6 +188,7 @@ def classify(items: pd.DataFrame, label: str, group: str, config: ClassifierConf
             "classes": result.classes,
             "n_items": len(result.predictions),
             "classes_left_out": result.left_out,
+            "f1_by_class": result.f1_by_class,
             "undefined": {},
         },
     )

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cell_dino.evaluation.similarity import nearest, unit_rows, zero_norm
-from cell_dino.profiling.table import controls, feature_matrix, require_columns
+from cell_dino.profiling.table import controls, feature_matrix, group_values, require_columns
 from cell_dino.undefined import needs
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
     if batches is None and BATCH in rows.columns:
         batches = rows[BATCH].map(lambda b: frozenset([b]))
     moa = rows[label].astype(str).to_numpy()
-    compound = pd.factorize(rows[group].astype(str))[0]
+    compound = pd.factorize(group_values(rows, group))[0]
     normed = unit_rows(x).astype(np.float32)
     index = rows.index.to_numpy()
     undefined: dict[str, str] = {}
@@ -102,7 +102,7 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
         {
             "treatment_index": index,
             label: moa,
-            group: rows[group].astype(str).to_numpy(),
+            group: group_values(rows, group),
             "nsc_match": np.where(scored, index[nsc.index], -1),
             "nsc_ties": nsc.n_tied,
             "nsc_scored": scored,

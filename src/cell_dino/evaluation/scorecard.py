@@ -21,7 +21,7 @@ from cell_dino.evaluation.knn import knn_accuracy
 from cell_dino.evaluation.nsc import BATCH, MatchingResult, moa_matching, treatment_batches
 from cell_dino.evaluation.retrieval import phenotypic_activity, phenotypic_consistency
 from cell_dino.profiling.finite import NonFinitePolicy, finite_profiles
-from cell_dino.profiling.table import feature_matrix, partition, treated
+from cell_dino.profiling.table import feature_matrix, group_values, partition, treated
 from cell_dino.undefined import attempt, needs
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def well_knn(wells: pd.DataFrame, spec: ScoringSpec) -> float:
     needs(wells.columns, [spec.label, spec.group], "well k-NN")
     rows = treated(wells, spec.label)
     return knn_accuracy(
-        feature_matrix(rows), rows[spec.label].astype(str).to_numpy(), rows[spec.group].astype(str).to_numpy(), spec.knn_k, spec.seed
+        feature_matrix(rows), rows[spec.label].astype(str).to_numpy(), group_values(rows, spec.group), spec.knn_k, spec.seed
     )
 
 

@@ -108,7 +108,7 @@ class PreprocessedFovs:
 
     def _groups(self) -> Iterator[tuple[str, pd.DataFrame]]:
         if mf.PLATE in self.manifest:
-            yield from self.manifest.groupby(mf.PLATE, sort=False)
+            yield from self.manifest.groupby(mf.PLATE, sort=False, dropna=False)  # HPA: Kaggle images have no plate
         else:
             yield "all", self.manifest
 

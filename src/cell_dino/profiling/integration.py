@@ -11,7 +11,7 @@ import pandas as pd
 
 from cell_dino.profiling.aggregate import Statistic
 from cell_dino.profiling.finite import NonFinitePolicy, finite_profiles
-from cell_dino.profiling.levels import fov_profiles, treatment_profiles, well_profiles
+from cell_dino.profiling.levels import SCREEN, Levels, fov_profiles, treatment_profiles, well_profiles
 from cell_dino.profiling.normalise import Method, NormalisationLevel, NormalisationSettings, normalised
 from cell_dino.undefined import attempt, require
 
@@ -26,20 +26,22 @@ def integrate(
     nonfinite: NonFinitePolicy,
     seed: int = 0,
     level: NormalisationLevel = "well",
+    levels: Levels = SCREEN,
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """Profiles keyed ``fov``, ``<method>/well`` and ``<method>/treatment`` (``statistics``: of
     items per field, of fields per well, of wells per treatment), and a record: ``n_items``,
     ``nonfinite`` (what was dropped), ``undefined`` (method -> why it was skipped), ``seconds``.
     ``level``: each normalisation is fitted on and applied to well profiles (``well``), or to FOV
-    profiles before the well means (``fov``: WS-DINO's TVN on the DMSO images)."""
+    profiles before the well means (``fov``: WS-DINO's TVN on the DMSO images). ``levels``: the
+    grouping keys of the FOV, well and treatment levels."""
     started = time.perf_counter()
     finite, dropped = finite_profiles(items, nonfinite, "embeddings")
-    fovs = fov_profiles(finite, statistics[0])
+    fovs = fov_profiles(finite, statistics[0], levels.fov)
     profiles, undefined = {"fov": fovs}, {}
     for method in methods:
-        made = attempt(method, lambda m=method: normalised_wells(fovs, m, settings, statistics[1], level, seed), undefined)
+        made = attempt(method, lambda m=method: normalised_wells(fovs, m, settings, statistics[1], level, seed, levels.well), undefined)
         if made is not None:
-            profiles |= {f"{method}/well": made, f"{method}/treatment": treatment_profiles(made, statistics[2])}
+            profiles |= {f"{method}/well": made, f"{method}/treatment": treatment_profiles(made, statistics[2], levels.treatment)}
     seconds = time.perf_counter() - started
     log.info("integrated %d items -> %d FOVs in %.1f s", len(finite), len(fovs), seconds)
     return profiles, {"n_items": len(items), "nonfinite": dropped, "undefined": undefined, "seconds": seconds}
@@ -52,11 +54,12 @@ def normalised_wells(
     well_statistic: Statistic,
     level: NormalisationLevel,
     seed: int = 0,
+    keys: tuple[str, ...] = SCREEN.well,
 ) -> pd.DataFrame:
-    """Well profiles (the ``well_statistic`` of their ``fovs``) under ``method``, fitted on the
+    """Well profiles (the ``well_statistic`` of their ``fovs`` grouped by ``keys``) under ``method``, fitted on the
     wells (``level: well``) or on the FOV profiles before aggregation (``level: fov``). Raises
     :class:`~cell_dino.undefined.Undefined` when the profiles cannot support the method (or there are none)."""
     require(len(fovs) > 0, f"{method} needs FOV profiles; the embeddings have no items")
     if level == "fov":
-        return well_profiles(normalised(fovs, method, settings, seed), well_statistic)
-    return normalised(well_profiles(fovs, well_statistic), method, settings, seed)
+        return well_profiles(normalised(fovs, method, settings, seed), well_statistic, keys)
+    return normalised(well_profiles(fovs, well_statistic, keys), method, settings, seed)

@@ -1,29 +1,42 @@
-"""The aggregation chain of a screen: items (cells or fields) -> FOV -> well -> treatment."""
+"""The aggregation chain: items (cells or fields) -> FOV -> well -> treatment, each level grouped
+by the keys :class:`Levels` names (a screen's by default; a data set without plates names its own,
+e.g. HPA: image -> image -> antibody, WTC11: cell -> FOV)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from cell_dino.config import settings
 from cell_dino.profiling.aggregate import Statistic, aggregate
 
-FOV_KEYS = ["Metadata_FOV"]
-WELL_KEYS = ["Metadata_Plate", "Metadata_Well"]
-TREATMENT_KEYS = ["Metadata_Treatment"]
 ITEM_INDEX = "Metadata_Index"
 
 
-def fov_profiles(items: pd.DataFrame, statistic: Statistic = "mean") -> pd.DataFrame:
+@settings
+class Levels:
+    """The grouping keys of each aggregation level (``Metadata_*`` columns)."""
+
+    fov: tuple[str, ...] = ("Metadata_FOV",)
+    well: tuple[str, ...] = ("Metadata_Plate", "Metadata_Well")
+    treatment: tuple[str, ...] = ("Metadata_Treatment",)
+
+
+SCREEN = Levels()
+TREATMENT_KEYS = list(SCREEN.treatment)
+
+
+def fov_profiles(items: pd.DataFrame, statistic: Statistic = "mean", keys: tuple[str, ...] = SCREEN.fov) -> pd.DataFrame:
     """Per-field profiles; fields embedded whole are already one row per field."""
     items = items.drop(columns=[ITEM_INDEX], errors="ignore")
-    if not items["Metadata_FOV"].duplicated().any():
+    if set(keys) <= set(items.columns) and not items.duplicated(list(keys)).any() and not items[list(keys)].isna().any(axis=None):
         return items.assign(Metadata_Count=1)
-    return aggregate(items, FOV_KEYS, statistic)
+    return aggregate(items, list(keys), statistic)
 
 
-def well_profiles(fovs: pd.DataFrame, statistic: Statistic = "mean") -> pd.DataFrame:
-    return aggregate(fovs.drop(columns=["Metadata_Count"], errors="ignore"), WELL_KEYS, statistic)
+def well_profiles(fovs: pd.DataFrame, statistic: Statistic = "mean", keys: tuple[str, ...] = SCREEN.well) -> pd.DataFrame:
+    return aggregate(fovs.drop(columns=["Metadata_Count"], errors="ignore"), list(keys), statistic)
 
 
-def treatment_profiles(wells: pd.DataFrame, statistic: Statistic = "median") -> pd.DataFrame:
+def treatment_profiles(wells: pd.DataFrame, statistic: Statistic = "median", keys: tuple[str, ...] = SCREEN.treatment) -> pd.DataFrame:
     """Per-treatment profiles (WS-DINO: the median over wells)."""
-    return aggregate(wells.drop(columns=["Metadata_Count"], errors="ignore"), TREATMENT_KEYS, statistic)
+    return aggregate(wells.drop(columns=["Metadata_Count"], errors="ignore"), list(keys), statistic)

@@ -17,6 +17,7 @@ __all__ = [
     "controls",
     "feature_columns",
     "feature_matrix",
+    "group_values",
     "label_of",
     "metadata_columns",
     "require_columns",
@@ -82,6 +83,15 @@ def controls(table: pd.DataFrame) -> np.ndarray:
     if CONTROL not in table.columns:
         return np.zeros(len(table), dtype=bool)
     return table[CONTROL].fillna(False).to_numpy(dtype=bool)
+
+
+def group_values(table: pd.DataFrame, column: str) -> np.ndarray:
+    """``column`` as text per row, for grouped splits and "never its own neighbour" rules; a row
+    without a value is a group of its own (an HPA Kaggle image has no antibody), never one group
+    with every other row that lacks it."""
+    values = table[column].astype("string")
+    missing = values.isna().to_numpy()
+    return np.where(missing, [f"<no {column}: row {i}>" for i in range(len(table))], values.fillna("").to_numpy(dtype=object)).astype(str)
 
 
 def treated(table: pd.DataFrame, label: str) -> pd.DataFrame:

@@ -22,22 +22,27 @@ def check_label_leak(table: pd.DataFrame, weak: str, evaluation: str, allow: boo
 
 
 class WeakLabelIndex:
-    """Which items share each item's weak label."""
+    """Which items share each item's weak label. An item without one (an HPA Kaggle image has no
+    antibody) is its own partner, as an item alone with its label is; under balanced sampling the
+    unlabelled items are drawn together as often as one label."""
 
     def __init__(self, labels: pd.Series) -> None:
-        codes, uniques = pd.factorize(labels.astype(str))
+        codes, uniques = pd.factorize(labels.where(labels.isna(), labels.astype(str)), use_na_sentinel=True)
         self.codes = codes
         self.n_labels = len(uniques)
         self.members = [np.flatnonzero(codes == k) for k in range(self.n_labels)]
-        self.counts = np.bincount(codes, minlength=self.n_labels)
+        self.counts = np.bincount(codes[codes >= 0], minlength=self.n_labels)
+        self.unlabelled = codes < 0
 
     @property
     def singletons(self) -> int:
-        """Items alone with their label: their partner is themselves."""
-        return int((self.counts[self.codes] == 1).sum())
+        """Items alone with their label or without one: their partner is themselves."""
+        return int(self.unlabelled.sum() + (self.counts[self.codes[~self.unlabelled]] == 1).sum())
 
     def partner(self, index: int, rng: np.random.Generator) -> int:
-        """A random other item with the same label (the item itself when it is alone)."""
+        """A random other item with the same label (the item itself when it is alone or unlabelled)."""
+        if self.unlabelled[index]:
+            return index
         members = self.members[self.codes[index]]
         if len(members) == 1:
             return index
@@ -45,5 +50,6 @@ class WeakLabelIndex:
         return int(others[rng.integers(len(others))])
 
     def balanced_weights(self) -> np.ndarray:
-        """Inverse label frequency per item: every label is drawn equally often."""
-        return 1.0 / self.counts[self.codes]
+        """Inverse label frequency per item: every label (and the unlabelled items together) is drawn equally often."""
+        counts = np.where(self.unlabelled, self.unlabelled.sum(), self.counts[np.maximum(self.codes, 0)])
+        return 1.0 / counts

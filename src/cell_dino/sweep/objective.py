@@ -20,7 +20,7 @@ from torch import nn
 from cell_dino.config import Count, NonNegativeInt, settings
 from cell_dino.evaluation.knn import knn_accuracy
 from cell_dino.features.model import FeatureConfig, FeatureExtractor, Preprocessing
-from cell_dino.profiling.table import seeded_rows
+from cell_dino.profiling.table import group_values, seeded_rows
 from cell_dino.ssl.augment import dataset_statistics
 from cell_dino.ssl.config import TrainConfig
 from cell_dino.ssl.trainer import train
@@ -57,7 +57,7 @@ class Validation:
         return cls(
             torch.from_numpy(np.nan_to_num(pixels)),
             table[split.label].astype(str).to_numpy()[rows],
-            table[split.group].astype(str).to_numpy()[rows],
+            group_values(table, split.group)[rows],
         )
 
     def score(self, teacher: nn.Module, config: TrainConfig, stats: dict, k: int, batch_size: int) -> float:

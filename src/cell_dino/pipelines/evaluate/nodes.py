@@ -33,11 +33,11 @@ def score_profiles(profiles: Partitions, params: EvaluateParams) -> tuple[pd.Dat
 
 
 def classify_items(embeddings: pd.DataFrame, params: EvaluateParams) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """MLP on treated single items, splits grouped by compound: predictions, confusion, macro-F1
-    (the record's ``nonfinite``: items and features dropped for NaN / inf first)."""
-    s = params.scoring
-    items, dropped = treated_sample(embeddings, s.label, params.classifier_max_items, params.seed, params.nonfinite)
-    predictions, confusion, record = classify(items, s.label, s.group, params.classifier)
+    """MLP on treated single items (``classifier_label``, else the scoring label), splits grouped by
+    compound: predictions, confusion, macro-F1 and each class's F1 (the record's ``nonfinite``: items and features dropped for NaN / inf first)."""
+    label = params.classifier_label or params.scoring.label
+    items, dropped = treated_sample(embeddings, label, params.classifier_max_items, params.seed, params.nonfinite)
+    predictions, confusion, record = classify(items, label, params.scoring.group, params.classifier)
     return predictions, confusion, record | {"nonfinite": dropped}
 
 
@@ -61,8 +61,8 @@ def select_epoch(epoch_profiles: pd.DataFrame, params: EvaluateParams, integrate
     i = integrate
 
     def profiles_of(fovs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-        wells = normalised_wells(fovs, params.epoch_normalisation, i.normalise, i.well_statistic, i.normalise_level, i.seed)
-        return wells, treatment_profiles(wells, i.treatment_statistic)
+        wells = normalised_wells(fovs, params.epoch_normalisation, i.normalise, i.well_statistic, i.normalise_level, i.seed, i.levels.well)
+        return wells, treatment_profiles(wells, i.treatment_statistic, i.levels.treatment)
 
     return epoch_selection.select_epoch(epoch_profiles, params.scoring, params.nonfinite, profiles_of, params.epoch_window)
 

@@ -18,6 +18,7 @@ class EvaluateParams(Params):
     scoring: ScoringSpec
     nonfinite: NonFinitePolicy  # rows / features with NaN or inf: dropped and counted, or the run stops
     classifier: ClassifierConfig
+    classifier_label: str | None  # the column the MLP predicts (labels joined by | : multi-label, BCE); None: scoring.label
     classifier_max_items: Annotated[int, Field(ge=2)]  # seeded sample of treated items for the MLP
     factors: list[str]  # the factors of the MI analysis (those the items have)
     factor_bins: Annotated[int, Field(ge=2)]

@@ -26,6 +26,7 @@ def integrate_profiles(embeddings: pd.DataFrame, params: IntegrateParams) -> tup
         p.nonfinite,
         p.seed,
         p.normalise_level,
+        p.levels,
     )
 
 
@@ -33,9 +34,9 @@ def embed_umap(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[pd.Da
     """UMAP fitted on FOV (or well) means, with a seeded sample of items projected into it; empty,
     with the reason in the record, when there are too few profiles to fit on."""
     items, _ = finite_profiles(embeddings, params.nonfinite, "embeddings")
-    fit_on = fov_profiles(items, params.fov_statistic)
+    fit_on = fov_profiles(items, params.fov_statistic, params.levels.fov)
     if params.umap.fit_level == "well":
-        fit_on = well_profiles(fit_on, params.well_statistic)
+        fit_on = well_profiles(fit_on, params.well_statistic, params.levels.well)
     u = params.umap
     return item_umap(items, fit_on, u.max_items, u.n_neighbors, u.min_dist, params.seed)
 

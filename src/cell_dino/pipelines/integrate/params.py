@@ -10,6 +10,7 @@ from cell_dino.config import Count, NonNegative, NonNegativeInt
 from cell_dino.pipelines.params import Params
 from cell_dino.profiling.aggregate import Statistic
 from cell_dino.profiling.finite import NonFinitePolicy
+from cell_dino.profiling.levels import Levels
 from cell_dino.profiling.normalise import Method, NormalisationLevel, NormalisationSettings
 
 
@@ -21,6 +22,7 @@ class UmapParams(Params):
 
 
 class IntegrateParams(Params):
+    levels: Levels  # the grouping keys of the FOV, well and treatment levels
     nonfinite: NonFinitePolicy  # items / features with NaN or inf: dropped and counted, or the run stops
     fov_statistic: Statistic
     well_statistic: Statistic

@@ -76,6 +76,9 @@ def finite_items(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[pd.Da
 def order_pseudotime(items: pd.DataFrame, params: ProfileParams) -> tuple[pd.DataFrame, go.Figure, dict]:
     """Diffusion pseudotime of the root group's and the trajectory groups' items, from the root."""
     p, undefined = params.pseudotime, {}
+    if p is None:
+        undefined["pseudotime"] = "no trajectory configured (profile.pseudotime is null)"
+        return pd.DataFrame(), figures.skipped(undefined["pseudotime"]), undefined
     cells = attempt(
         "pseudotime",
         lambda: pseudotime_table(items, p.column, p.root, p.trajectory, p.n_pcs, p.n_neighbors, p.n_components, p.max_cells, params.seed),
@@ -141,7 +144,8 @@ def summarise_profile(
 ) -> dict:
     """One model's profiling figures (see :func:`cell_dino.analysis.summary.profile_summary`) and the notes."""
     p, h = params.pseudotime, params.heterogeneity
-    return profile_summary(modality, cells, ranking, overlap, shares, p.column, p.order_column, h.by) | notes
+    column, order = (None, None) if p is None else (p.column, p.order_column)
+    return profile_summary(modality, cells, ranking, overlap, shares, column, order, h.by) | notes
 
 
 def report_profile(*summaries: dict, models: tuple[str, ...]) -> dict:

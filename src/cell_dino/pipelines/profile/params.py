@@ -68,7 +68,7 @@ class ProfileParams(Params):
     normalisation: str  # the integrate normalisation the profile-level analyses read
     similarity: list[SimilaritySpec]
     modality: ModalitySpec | None
-    pseudotime: PseudotimeSpec
+    pseudotime: PseudotimeSpec | None  # None: no trajectory in the data set (undefined, with that reason)
     heterogeneity: HeterogeneitySpec
     tokens: TokenSpec
     seed: NonNegativeInt
