@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import boto3
+import fsspec
 import numpy as np
 import pandas as pd
 import pytest
 import tifffile
 import torch
+from moto.server import ThreadedMotoServer
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.phantom import generate_phantom
@@ -16,6 +21,7 @@ from cell_dino.models.backbone import BackboneConfig, create_backbone
 from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
 
 SHARED_BBBC021 = SHARED_DATA / "bbbc021"
+_BUCKETS = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +74,30 @@ def finished_project(tmp_path_factory: pytest.TempPathFactory, test_phantom: Pat
         for name in CHAIN:
             run_pipeline(root, name, params=weights if name == "embed" else None)
     return root
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A local S3 server (moto's server mode) for the session: real ``s3://`` reads through s3fs."""
+    server = ThreadedMotoServer(port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def new_bucket(endpoint: str, patch: pytest.MonkeyPatch) -> tuple[str, Callable[[str, bytes], None]]:
+    """A fresh bucket on the local S3 server, fsspec pointed at it (undone with ``patch``):
+    ``(s3://bucket, upload(key, bytes))``."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        patch.setenv(key, value)
+    patch.setitem(fsspec.config.conf, "s3", {"endpoint_url": endpoint})
+    client = boto3.client("s3", endpoint_url=endpoint)
+    name = f"cellpainting-gallery-{next(_BUCKETS)}"
+    client.create_bucket(Bucket=name)
+    return f"s3://{name}", lambda key, body: client.put_object(Bucket=name, Key=key, Body=body)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Callable[[str, bytes], None]]:
+    return new_bucket(s3_endpoint, monkeypatch)

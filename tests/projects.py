@@ -16,6 +16,19 @@ from cell_dino.registry import PIPELINES
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CELL_DINO_SHARED", REPO.parent / "shared")) / "data"  # the real tables (../shared)
 CHAIN = PIPELINES  # every pipeline, in the order make demo runs them
+TINY_TRAIN = {  # a one-block ViT-Ti and one epoch: the wiring of training, not its quality
+    "backbone": {"arch": "vit_tiny", "patch_size": 8, "img_size": 32, "depth": 1},
+    "head": {"out_dim": 256, "hidden_dim": 64, "bottleneck_dim": 32},
+    "optim": {"epochs": 1, "batch_size": 16, "warmup_epochs": 0},
+    "augment": {"global_crops": {"size": 32}, "local_crops": {"number": 2, "size": 16}},
+}
+# runtime parameters over a data set's env for a chain run on its miniature in CI
+TINY_CHAIN = {
+    "train_dino": {"train": TINY_TRAIN},
+    "train_wsdino": {"train": TINY_TRAIN | {"runtime": {"checkpoint_every": 1}}},
+    "evaluate": {"scoring": {"map_null_size": 100}, "classifier": {"epochs": 20, "n_splits": 2}},
+    "sweep": {"n_trials": 2, "trial": {"epochs": 1, "max_items": 200, "max_validation_items": 200}},
+}
 
 
 def make_project(root: Path, phantom: Path | None = None) -> Path:

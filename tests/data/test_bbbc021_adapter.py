@@ -60,7 +60,7 @@ def test_manifest_columns_and_values_follow_the_contract(bbbc021_tree: Path, rea
     assert manifest[mf.CONTROL].tolist() == (manifest[mf.COMPOUND] == "DMSO").tolist()
     assert manifest[mf.FOV_KEY].is_unique
     for path in mf.image_paths(manifest.iloc[0], CHANNELS):
-        assert path.is_file()
+        assert Path(path).is_file()
 
 
 def test_moa_join_tolerates_float_noise_in_concentrations(bbbc021_tree: Path) -> None:

@@ -32,7 +32,7 @@ def test_loaddata_builds_keys_treatments_and_resolves_relative_paths(tmp_path: P
     assert manifest[mf.FOV_KEY].tolist() == ["P1/A01/1", "P1/A01/2"]
     assert manifest[mf.TREATMENT].tolist() == ["cpd@0.5", "cpd@0.5"]
     assert mf.BATCH not in manifest  # absent, not invented
-    assert all(p.is_file() for p in mf.image_paths(manifest.iloc[0], mf.channels_of(manifest)))
+    assert all(Path(p).is_file() for p in mf.image_paths(manifest.iloc[0], mf.channels_of(manifest)))
 
 
 def test_loaddata_duplicate_fovs_fail_validation_naming_rows(tmp_path: Path) -> None:

@@ -15,21 +15,10 @@ import pytest
 from cell_dino.data.fov_store import FovStore
 from cell_dino.registry import PIPELINES
 from tests.hpa_miniature import write_miniature
-from tests.projects import make_project, run_pipeline
+from tests.projects import TINY_CHAIN, make_project, run_pipeline
 
 DATA = Path("data/hpa")
-TINY = {
-    "backbone": {"arch": "vit_tiny", "patch_size": 8, "img_size": 32, "depth": 1},
-    "head": {"out_dim": 256, "hidden_dim": 64, "bottleneck_dim": 32},
-    "optim": {"epochs": 1, "batch_size": 16, "warmup_epochs": 0},
-    "augment": {"global_crops": {"size": 32}, "local_crops": {"number": 2, "size": 16}},
-}
-PARAMS = {
-    "train_dino": {"train": TINY},
-    "train_wsdino": {"train": TINY | {"runtime": {"checkpoint_every": 1}}},
-    "evaluate": {"scoring": {"map_null_size": 100}, "classifier": {"epochs": 20, "n_splits": 2}},
-    "sweep": {"n_trials": 2, "trial": {"epochs": 1, "max_items": 200, "max_validation_items": 200}},
-}
+PARAMS = TINY_CHAIN
 
 
 @pytest.fixture(scope="module")

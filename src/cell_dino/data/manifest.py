@@ -8,13 +8,13 @@ every adapter builds. Columns a data set lacks are absent, never invented.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import ManifestError
+from cell_dino.data.locations import join
 
 log = logging.getLogger(__name__)
 FOV_KEY = "Metadata_FOV"
@@ -39,6 +39,11 @@ def path_column(channel: str) -> str:
     return f"PathName_{channel}"
 
 
+def illumination_column(channel: str) -> str:
+    """The column of a channel's illumination function (a ``.npy`` of the plate, from LoadData)."""
+    return f"Illum_{channel}"
+
+
 def metadata_columns(table: pd.DataFrame) -> list[str]:
     """The ``Metadata_*`` columns of a table, in table order."""
     return [c for c in table.columns if c.startswith("Metadata_")]
@@ -61,9 +66,9 @@ def select_channels(manifest: pd.DataFrame, names: list[str], source: str) -> pd
     return manifest[others + files]
 
 
-def image_paths(row: pd.Series, channels: ChannelSpec) -> list[Path]:
-    """The image file of each channel of one manifest row."""
-    return [Path(row[path_column(c)]) / row[file_column(c)] for c in channels]
+def image_paths(row: pd.Series, channels: ChannelSpec) -> list[str]:
+    """The image file of each channel of one manifest row: a path, or a URL (LoadData's ``URL_``)."""
+    return [join(row[path_column(c)], row[file_column(c)]) for c in channels]
 
 
 def validate_manifest(

@@ -15,6 +15,7 @@ import tifffile
 from PIL import Image
 
 from cell_dino.data.errors import ImageReadError
+from cell_dino.data.locations import Location, opened
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
 BLANK_SHARE = 0.001  # a channel whose pixels all equal one value except this share (hot pixels) has no signal
@@ -28,66 +29,72 @@ class BlankChannelError(ImageReadError):
         self.channel = channel  # position in the field's channel list
 
 
-def _check_tiff_complete(path: Path, tif: tifffile.TiffFile) -> None:
-    size = path.stat().st_size
+def _check_tiff_complete(name: str, tif: tifffile.TiffFile) -> None:
+    size = tif.filehandle.size
     page = tif.pages.first
     ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts)]
     if not ends or max(ends) > size:
-        raise ImageReadError(f"{path}: truncated TIFF (image data ends past the file's {size} bytes)")
+        raise ImageReadError(f"{name}: truncated TIFF (image data ends past the file's {size} bytes)")
+
+
+def _is_tiff(location: Location) -> bool:
+    return Path(str(location)).suffix.lower() in TIFF_SUFFIXES
 
 
 def _is_real(dtype: np.dtype) -> bool:
     return dtype != np.bool_ and (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating))
 
 
-def image_header(path: str | Path) -> tuple[tuple[int, ...], np.dtype] | None:
+def image_header(location: Location) -> tuple[tuple[int, ...], np.dtype] | None:
     """The shape and pixel type an image file declares in its header, without decoding it (None
-    if unreadable: the file is reported when it is read)."""
-    path = Path(path)
+    if unreadable: the file is reported when it is read). ``location``: a path or a URL."""
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            with tifffile.TiffFile(path) as tif:
-                return tuple(tif.pages.first.shape), np.dtype(tif.pages.first.dtype)
-        with Image.open(path) as handle:
-            return (handle.height, handle.width), np.asarray(handle.crop((0, 0, 1, 1))).dtype
+        with opened(location) as source:
+            if _is_tiff(location):
+                with tifffile.TiffFile(source) as tif:
+                    return tuple(tif.pages.first.shape), np.dtype(tif.pages.first.dtype)
+            with Image.open(source) as handle:
+                return (handle.height, handle.width), np.asarray(handle.crop((0, 0, 1, 1))).dtype
     except Exception:  # noqa: BLE001
         return None
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read one single-channel 2-D image (TIFF or PNG) as stored (any integer or float depth).
+def read_image(location: Location) -> np.ndarray:
+    """Read one single-channel 2-D image (TIFF or PNG) as stored (any integer or float depth), from a
+    path or a URL (``s3://...``, through fsspec).
 
     Raises :class:`ImageReadError` naming the file when it is missing, truncated, undecodable,
     not 2-D, of a non-numeric type, or holds non-finite pixels (NaN, inf)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"{path}: image file not found")
+    name = str(location)
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            with tifffile.TiffFile(path) as tif:
-                _check_tiff_complete(path, tif)
-                image = tif.asarray()
-        else:
-            with Image.open(path) as handle:
-                handle.load()
-                image = np.asarray(handle)
+        with opened(location) as source:
+            if _is_tiff(location):
+                with tifffile.TiffFile(source) as tif:
+                    _check_tiff_complete(name, tif)
+                    image = tif.asarray()
+            else:
+                with Image.open(source) as handle:
+                    handle.load()
+                    image = np.asarray(handle)
     except ImageReadError:
         raise
+    except FileNotFoundError as exc:
+        raise ImageReadError(f"{name}: image file not found") from exc
     except Exception as exc:  # every decoder error means the same thing to the user
-        raise ImageReadError(f"{path}: unreadable or truncated image ({type(exc).__name__}: {exc})") from exc
+        raise ImageReadError(f"{name}: unreadable or truncated image ({type(exc).__name__}: {exc})") from exc
     if image.ndim != 2:
-        raise ImageReadError(f"{path}: expected a single-channel 2-D image, got shape {image.shape}")
+        raise ImageReadError(f"{name}: expected a single-channel 2-D image, got shape {image.shape}")
     if not _is_real(image.dtype):
-        raise ImageReadError(f"{path}: unexpected dtype {image.dtype} (integer or floating-point pixels expected)")
+        raise ImageReadError(f"{name}: unexpected dtype {image.dtype} (integer or floating-point pixels expected)")
     if np.issubdtype(image.dtype, np.floating):
         bad = ~np.isfinite(image)
         if bad.any():
             row, col = np.argwhere(bad)[0]
-            raise ImageReadError(f"{path}: {int(bad.sum())} non-finite pixel(s) (NaN or inf), the first at row {row}, column {col}")
+            raise ImageReadError(f"{name}: {int(bad.sum())} non-finite pixel(s) (NaN or inf), the first at row {row}, column {col}")
     return image
 
 
-def read_fov(paths: Sequence[str | Path]) -> np.ndarray:
+def read_fov(paths: Sequence[Location]) -> np.ndarray:
     """Read one field of view, one file per channel, as a ``C x H x W`` float32 array.
 
     Raises :class:`ImageReadError` naming the file at fault (other shape or pixel type than the

@@ -12,15 +12,21 @@ its Gaussian filter (follows any shape): zero-padded and divided by the filtered
 CellProfiler smooths with a mask, so that borders are averaged over the pixels inside the field
 only (sigma = filter size / 2.35). The range of a function
 (max / min) is how strongly it reshapes a field; an extreme one means the mean image held signal
-(cells in part of every field), not illumination, and is reported.
+(cells in part of every field), not illumination, and is reported. A screen's own saved functions
+(LoadData's ``Illum`` columns) are read and applied instead of estimated when asked.
 """
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from scipy import ndimage
+
+from cell_dino.data.errors import DataError
+from cell_dino.data.locations import opened
 
 Smoothing = Literal["polynomial", "gaussian"]
 Rescale = Literal["robust_minimum", "median"]
@@ -113,3 +119,24 @@ def function_range(function: np.ndarray) -> list[float]:
 def correct_illumination(field: np.ndarray, function: np.ndarray) -> np.ndarray:
     """Divide a field by its plate's illumination function."""
     return (field / function).astype(np.float32)
+
+
+def read_illumination_function(locations: list[str], shape: tuple[int, ...] | None) -> np.ndarray:
+    """A plate's saved illumination function, ``C x H x W`` float32, one ``.npy`` of ``H x W`` per
+    channel (CellProfiler's CorrectIlluminationCalculate output named by LoadData's
+    ``FileName_Illum<X>``), from paths or URLs. Raises :class:`~cell_dino.data.errors.DataError`
+    naming the file when it is missing, unreadable, not 2-D, not of the fields' ``shape``, or not
+    finite and positive everywhere (the fields are divided by it)."""
+    planes = []
+    for location in locations:
+        try:
+            with opened(location) as source:
+                plane = np.load(source if isinstance(source, Path) else io.BytesIO(source.read()), allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{location}: illumination function unreadable ({exc})") from exc
+        if plane.ndim != 2 or (shape is not None and plane.shape != tuple(shape)):
+            raise DataError(f"{location}: illumination function of shape {plane.shape}, the fields are {tuple(shape or ())}")
+        if not np.isfinite(plane).all() or not (plane > 0).all():
+            raise DataError(f"{location}: illumination function has non-finite or non-positive values (fields are divided by it)")
+        planes.append(plane.astype(np.float32))
+    return np.stack(planes)

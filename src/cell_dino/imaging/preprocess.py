@@ -4,7 +4,8 @@ resize to 640 x 512, clip at 10,000, z-score each field).
 
 Memory holds one plate's illumination function and one field at a time: the plate's fields are
 read once to estimate the function and once more to correct them, as CellProfiler's separate
-illumination pipelines do.
+illumination pipelines do; a screen's saved functions (``illumination_functions: loaddata``) are
+read once per plate instead.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from cell_dino.imaging.illumination import (
     correct_illumination,
     function_range,
     illumination_function,
+    read_illumination_function,
 )
 from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale, resize_field
 
@@ -47,6 +49,7 @@ class PreprocessConfig:
     """How raw fields become stored fields."""
 
     illumination: bool = True
+    illumination_functions: Literal["estimate", "loaddata"] = "estimate"  # loaddata: each plate's saved functions (Illum columns)
     smoothing: Smoothing = "polynomial"
     polynomial_degree: NonNegativeInt = 2
     smoothing_sigma: Positive = 50.0  # pixels (smoothing: gaussian)
@@ -138,9 +141,32 @@ class PreprocessedFovs:
             self.skipped.append(SkippedFov(str(fov[mf.FOV_KEY]), int(row), str(exc), plate, channel))
             return None
 
+    def __post_init__(self) -> None:
+        if self.config.illumination and self.config.illumination_functions == "loaddata":
+            absent = [c for c in self.channels if mf.illumination_column(c) not in self.manifest]
+            if absent:
+                raise DataError(
+                    f"preprocess.illumination_functions: loaddata, but the table has no illumination function for channel(s) {absent} "
+                    "(FileName_Illum<X> / PathName_Illum<X> or URL_Illum<X> columns, as in load_data_with_illum.csv)"
+                )
+
+    def _saved_function(self, plate: str, rows: pd.DataFrame) -> np.ndarray:
+        """The plate's functions named by its rows (one per channel), read and checked."""
+        locations = []
+        for channel in self.channels:
+            named = rows[mf.illumination_column(channel)].unique()
+            if len(named) != 1:
+                raise DataError(
+                    f"plate {plate}: {len(named)} illumination functions for channel {channel} ({list(named)[:3]}); one per plate expected"
+                )
+            locations.append(str(named[0]))
+        return read_illumination_function(locations, None if self._common is None else self._common[0])
+
     def _plate_function(self, plate: str, rows: pd.DataFrame) -> tuple[np.ndarray | None, set[int]]:
-        accumulator = IlluminationAccumulator(self.config.clip_percentile)
-        failed = set()
+        c, failed = self.config, set()
+        if c.illumination_functions == "loaddata":
+            return self._record(plate, self._saved_function(plate, rows)), failed
+        accumulator = IlluminationAccumulator(c.clip_percentile)
         for row, fov in rows.iterrows():
             image = self._read(row, fov)
             if image is None:
@@ -149,8 +175,12 @@ class PreprocessedFovs:
                 accumulator.add(image)
         if accumulator.count == 0:
             return None, failed
-        c = self.config
         function = illumination_function(accumulator.mean(), c.smoothing, c.smoothing_sigma, c.polynomial_degree, c.rescale)
+        return self._record(plate, function), failed
+
+    def _record(self, plate: str, function: np.ndarray) -> np.ndarray:
+        """Keep a subsampled copy and the range of ``function`` for QC; warn about extreme ones."""
+        c = self.config
         self.illumination_functions[plate] = function[:, ::QC_FUNCTION_STRIDE, ::QC_FUNCTION_STRIDE].copy()
         self.illumination_range[plate] = dict(zip(self.channels.names, function_range(function), strict=True))
         for channel, spread in self.illumination_range[plate].items():
@@ -163,7 +193,7 @@ class PreprocessedFovs:
                     spread,
                     c.max_illumination_range,
                 )
-        return function, failed
+        return function
 
     def _prepare(self, image: np.ndarray, function: np.ndarray | None) -> np.ndarray:
         c = self.config

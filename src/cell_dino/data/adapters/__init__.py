@@ -10,13 +10,15 @@ import pandas as pd
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.hpa import read_hpa
+from cell_dino.data.adapters.lincs import read_lincs
 from cell_dino.data.adapters.loaddata import read_loaddata
 
-AdapterName = Literal["bbbc021", "hpa", "loaddata"]
+AdapterName = Literal["bbbc021", "hpa", "lincs", "loaddata"]
 
 ADAPTERS: dict[str, Callable[..., pd.DataFrame]] = {
     "bbbc021": read_bbbc021,
     "hpa": read_hpa,
+    "lincs": read_lincs,
     "loaddata": read_loaddata,
 }
 
