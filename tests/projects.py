@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
@@ -49,6 +52,30 @@ def run_pipeline(
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
         session.run(pipeline_names=[name], namespaces=namespaces)
+
+
+def run_every_pipeline(project: Path, env: str, params: dict[str, Any]) -> None:
+    """``kedro run -e env --params ...`` of every pipeline in chain order, from within ``project``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
+        for name in CHAIN:
+            run_pipeline(project, name, env=env, params=params)
+
+
+def run_on_miniature(factory: pytest.TempPathFactory, env: str, write: Callable[[Path], Any], params: dict[str, Any]) -> tuple[Path, Any]:
+    """A fresh project and a miniature data set (``write(root)``, whose result is returned beside
+    the project), and every pipeline run on it with ``-e env``."""
+    project = make_project(factory.mktemp(f"{env}_project"))
+    root = factory.mktemp(f"{env}_data")
+    made = write(root)
+    run_every_pipeline(project, env, {"root": str(root)} | params)
+    return project, made
+
+
+def read_report(project: Path, env: str, name: str) -> dict:
+    """``data/<env>/08_reporting/<name>.json`` of ``project`` (the env's data root)."""
+    return json.loads((project / "data" / env / "08_reporting" / f"{name}.json").read_text())
 
 
 def parameters(name: str, model: type[P], env: str = "test", **overrides: Any) -> P:

@@ -13,9 +13,8 @@ import pandas as pd
 import pytest
 
 from cell_dino.data.fov_store import FovStore
-from cell_dino.registry import PIPELINES
 from tests.hpa_miniature import write_miniature
-from tests.projects import TINY_CHAIN, make_project, run_pipeline
+from tests.projects import TINY_CHAIN, read_report, run_on_miniature
 
 DATA = Path("data/hpa")
 PARAMS = TINY_CHAIN
@@ -23,19 +22,7 @@ PARAMS = TINY_CHAIN
 
 @pytest.fixture(scope="module")
 def hpa_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
-    project = make_project(tmp_path_factory.mktemp("hpa_project"))
-    root = tmp_path_factory.mktemp("HPA")
-    table = write_miniature(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(project)
-        patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
-        for pipeline in PIPELINES:
-            run_pipeline(project, pipeline, env="hpa", params={"root": str(root)} | PARAMS)
-    return project, table
-
-
-def report(project: Path, name: str) -> dict:
-    return json.loads((project / DATA / "08_reporting" / f"{name}.json").read_text())
+    return run_on_miniature(tmp_path_factory, "hpa", write_miniature, PARAMS)
 
 
 def test_every_image_is_ingested_with_its_four_channels(hpa_run: tuple[Path, pd.DataFrame]) -> None:
@@ -50,7 +37,7 @@ def test_every_image_is_ingested_with_its_four_channels(hpa_run: tuple[Path, pd.
 
 def test_profiles_are_images_then_antibodies_without_the_control_fitted_normalisations(hpa_run: tuple[Path, pd.DataFrame]) -> None:
     project, table = hpa_run
-    integration = report(project, "integrate_dino")
+    integration = read_report(project, "hpa", "integrate_dino")
     n_images = len(table)
     assert integration["levels"] == {
         "fov": n_images,
@@ -63,7 +50,7 @@ def test_profiles_are_images_then_antibodies_without_the_control_fitted_normalis
 
 def test_evaluation_scores_localisation_and_says_why_the_screen_metrics_are_undefined(hpa_run: tuple[Path, pd.DataFrame]) -> None:
     project, _ = hpa_run
-    models = report(project, "evaluate")["models"]
+    models = read_report(project, "hpa", "evaluate")["models"]
     cellprofiler = models["cellprofiler"]
     assert cellprofiler["nsc"] == 1.0  # 6 antibodies, 3 planted localisations, each antibody's nearest other has its localisation
     assert "Metadata_Batch" in cellprofiler["undefined"]["nscb"] and "Metadata_Control" in cellprofiler["undefined"]["map_activity"]
@@ -74,8 +61,8 @@ def test_evaluation_scores_localisation_and_says_why_the_screen_metrics_are_unde
 
 def test_profile_analyses_run_on_antibodies_and_pseudotime_is_undefined(hpa_run: tuple[Path, pd.DataFrame]) -> None:
     project, _ = hpa_run
-    dino = report(project, "profile")["models"]["dino"]
+    dino = read_report(project, "hpa", "profile")["models"]["dino"]
     assert dino["heterogeneity"]["n_groups"] == 6
     assert dino["undefined"]["pseudotime"] == "no trajectory configured (profile.pseudotime is null)"
     assert {"similarity location", "similarity antibody"}.isdisjoint(dino["undefined"])
-    assert report(project, "sweep")["n_outputs"] == 2
+    assert read_report(project, "hpa", "sweep")["n_outputs"] == 2

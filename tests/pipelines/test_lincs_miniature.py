@@ -6,7 +6,6 @@ applied, profiles sphered against DMSO, MoA metrics at compound level."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,9 @@ import pandas as pd
 import pytest
 
 from cell_dino.data.fov_store import FovStore
-from cell_dino.registry import PIPELINES
 from tests.conftest import new_bucket
 from tests.lincs_miniature import PLATES, vignetting, write_miniature
-from tests.projects import TINY_CHAIN, make_project, run_pipeline
+from tests.projects import TINY_CHAIN, make_project, read_report, run_every_pipeline
 
 DATA = Path("data/lincs")
 PARAMS = TINY_CHAIN | {"segment": {"config": {"crop_size": 48}}}
@@ -30,15 +28,8 @@ def lincs_run(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Pat
     with pytest.MonkeyPatch.context() as patch:
         bucket, upload = new_bucket(s3_endpoint, patch)
         write_miniature(root, f"{bucket}/cpg0004-lincs", lambda key, body: upload(f"cpg0004-lincs/{key}", body))
-        patch.chdir(project)
-        patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
-        for pipeline in PIPELINES:
-            run_pipeline(project, pipeline, env="lincs", params={"root": str(root)} | PARAMS)
+        run_every_pipeline(project, "lincs", {"root": str(root)} | PARAMS)
     return project
-
-
-def report(project: Path, name: str) -> dict:
-    return json.loads((project / DATA / "08_reporting" / f"{name}.json").read_text())
 
 
 def test_the_top_dose_fields_are_read_from_s3_and_flat_after_the_saved_functions(lincs_run: Path) -> None:
@@ -54,7 +45,7 @@ def test_the_top_dose_fields_are_read_from_s3_and_flat_after_the_saved_functions
     assert sorted(fovs["Metadata_Plate"].unique()) == sorted(PLATES) and fovs["Metadata_Control"].sum() == 8
     assert set(fovs.loc[~fovs["Metadata_Control"], "Metadata_DoseRecode"]) == {6}
     function = vignetting(0)  # SQ00015054's saved function, the same for every channel
-    assert report(lincs_run, "ingest")["illumination_range"]["SQ00015054"]["OrigDNA"] == pytest.approx(
+    assert read_report(lincs_run, "lincs", "ingest")["illumination_range"]["SQ00015054"]["OrigDNA"] == pytest.approx(
         float(function.max() / function.min())
     )
     corner = np.asarray(store.images[0, 0, :6, :6]).mean()
@@ -62,7 +53,7 @@ def test_the_top_dose_fields_are_read_from_s3_and_flat_after_the_saved_functions
 
 
 def test_moa_metrics_on_sphered_compound_profiles(lincs_run: Path) -> None:
-    models = report(lincs_run, "evaluate")["models"]
+    models = read_report(lincs_run, "lincs", "evaluate")["models"]
     cellprofiler = models["cellprofiler"]
     assert cellprofiler["headline_normalisation"] == "sphering"
     scored = {r["normalisation"]: r for r in cellprofiler["by_normalisation"]}
@@ -72,7 +63,7 @@ def test_moa_metrics_on_sphered_compound_profiles(lincs_run: Path) -> None:
 
 
 def test_similarity_of_the_top_half_of_compounds(lincs_run: Path) -> None:
-    dino = report(lincs_run, "profile")["models"]["dino"]
+    dino = read_report(lincs_run, "lincs", "profile")["models"]["dino"]
     assert "similarity compounds_top_half" not in dino["undefined"] and dino["undefined"]["pseudotime"].startswith("no trajectory")
     table = pd.read_parquet(lincs_run / DATA / "07_model_output/dino/similarity/compounds_top_half.parquet")
     assert len(table) == 4  # the top half of 7 treatments (6 compounds and DMSO), by mean similarity

@@ -54,7 +54,7 @@ class CropStore:
         per_fov = np.asarray(self.attrs["cells_per_fov"])
         quartiles = np.percentile(per_fov, [25, 50, 75]) if len(per_fov) else [0, 0, 0]
         return {"n_fovs": len(per_fov), "n_cells": int(per_fov.sum()), "n_empty_fovs": int((per_fov == 0).sum()),
-                "cells_per_fov": {"mean": float(per_fov.mean()) if len(per_fov) else 0.0, "min": int(per_fov.min(initial=0)),
+                "cells_per_fov": {"mean": float(per_fov.mean()) if len(per_fov) else 0.0, "min": int(per_fov.min()) if len(per_fov) else 0,
                                   "p25": float(quartiles[0]), "median": float(quartiles[1]), "p75": float(quartiles[2]),
                                   "max": int(per_fov.max(initial=0))},
                 "fov_status": pd.Series(self.attrs["fov_status"]).value_counts().to_dict(), "crop_size": self.attrs["crop_size"]}

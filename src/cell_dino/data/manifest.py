@@ -27,6 +27,7 @@ CONCENTRATION = "Metadata_Concentration"
 TREATMENT = "Metadata_Treatment"
 MOA = "Metadata_MoA"
 CONTROL = "Metadata_Control"
+NUCLEUS_MASK, CELL_MASK = "Metadata_NucleusMask", "Metadata_CellMask"  # a field's own masks ("location#channel"), when provided
 
 MissingLabelPolicy = Literal["raise", "drop", "keep"]
 
@@ -37,6 +38,11 @@ def file_column(channel: str) -> str:
 
 def path_column(channel: str) -> str:
     return f"PathName_{channel}"
+
+
+def plane_column(channel: str) -> str:
+    """The column of a channel's index within a multi-channel file (absent: one channel per file)."""
+    return f"Plane_{channel}"
 
 
 def illumination_column(channel: str) -> str:
@@ -71,6 +77,11 @@ def image_paths(row: pd.Series, channels: ChannelSpec) -> list[str]:
     return [join(row[path_column(c)], row[file_column(c)]) for c in channels]
 
 
+def image_planes(row: pd.Series, channels: ChannelSpec) -> list[int | None]:
+    """Each channel's index within its file (``Plane_<Ch>``), or None where a file holds one channel."""
+    return [None if plane_column(c) not in row or pd.isna(row[plane_column(c)]) else int(row[plane_column(c)]) for c in channels]
+
+
 def validate_manifest(
     manifest: pd.DataFrame,
     channels: ChannelSpec,
@@ -102,7 +113,10 @@ def validate_manifest(
         keys = manifest.loc[duplicated, FOV_KEY].unique().tolist()[:5]
         rows = manifest.index[duplicated].tolist()[:10]
         raise ManifestError(f"{source}: duplicate FOV keys {keys} in rows {rows}")
-    files = pd.DataFrame({c: [str(p) for p in manifest[path_column(c)].astype(str) + "/" + manifest[file_column(c)].astype(str)] for c in channels})
+    files = pd.DataFrame({c: manifest[path_column(c)].astype(str) + "/" + manifest[file_column(c)].astype(str) for c in channels})
+    for c in channels:  # one file may hold several channels (Plane_<Ch>): a channel is a file and a plane
+        if plane_column(c) in manifest:
+            files[c] = files[c] + "#" + manifest[plane_column(c)].astype(str)
     twice = files.nunique(axis=1) < len(channels)
     if twice.any():
         raise ManifestError(f"{source}: row {manifest.index[twice][0]}: the same image file for two channels ({files[twice].iloc[0].tolist()})")

@@ -1,6 +1,8 @@
 """Reading single-channel images and whole fields of view, with errors that name the file.
 
-Any real bit depth is read (8-, 12-, 16- and 32-bit integers, 16-, 32- and 64-bit floats); a field
+A TIFF may hold more than one plane: a channel (``C``) is chosen by its index and a z-stack
+(``Z``) is max-projected (the Allen WTC-11 crops are ``Z x C x Y x X`` OME-TIFFs; DINO4Cells
+max-projects them). Any real bit depth is read (8-, 12-, 16- and 32-bit integers, 16-, 32- and 64-bit floats); a field
 is returned as float32. Pixels that are not finite and channels without any signal (every pixel
 the same: a failed stain or acquisition) are data errors of that file.
 """
@@ -45,23 +47,48 @@ def _is_real(dtype: np.dtype) -> bool:
     return dtype != np.bool_ and (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating))
 
 
+def tiff_plane(tif: tifffile.TiffFile, name: str, plane: int | None) -> np.ndarray:
+    """The ``Y x X`` image of a TIFF: channel ``plane`` of its ``C`` axis (required when there are
+    several), max-projected over ``Z``; other axes must have length 1."""
+    series = tif.series[0]
+    image, axes = series.asarray(), series.axes
+    for axis in axes:
+        if axis not in "CZYX" and image.shape[axes.index(axis)] != 1:
+            raise ImageReadError(f"{name}: axis {axis} of length {image.shape[axes.index(axis)]} (axes {axes}, shape {image.shape}); only C and Z are read")
+    image = image.reshape([n for n, a in zip(image.shape, axes) if a in "CZYX"])
+    axes = "".join(a for a in axes if a in "CZYX")
+    if "C" in axes:
+        channels = image.shape[axes.index("C")]
+        if plane is None and channels > 1:
+            raise ImageReadError(f"{name}: {channels} channels (axes {axes}); the manifest must name one (Plane_<channel>)")
+        if plane is not None and not 0 <= plane < channels:
+            raise ImageReadError(f"{name}: channel {plane} asked, the file has {channels}")
+        image = np.take(image, plane or 0, axis=axes.index("C"))
+        axes = axes.replace("C", "")
+    elif plane not in (None, 0):
+        raise ImageReadError(f"{name}: channel {plane} asked of a single-channel file")
+    return image.max(axis=axes.index("Z")) if "Z" in axes else image
+
+
 def image_header(location: Location) -> tuple[tuple[int, ...], np.dtype] | None:
-    """The shape and pixel type an image file declares in its header, without decoding it (None
-    if unreadable: the file is reported when it is read). ``location``: a path or a URL."""
+    """The ``(height, width)`` and pixel type an image file declares in its header, without
+    decoding it (None if unreadable: the file is reported when it is read). ``location``: a path or a URL."""
     try:
         with opened(location) as source:
             if _is_tiff(location):
                 with tifffile.TiffFile(source) as tif:
-                    return tuple(tif.pages.first.shape), np.dtype(tif.pages.first.dtype)
+                    series = tif.series[0]
+                    return tuple(series.shape[series.axes.index(a)] for a in "YX"), np.dtype(series.dtype)
             with Image.open(source) as handle:
                 return (handle.height, handle.width), np.asarray(handle.crop((0, 0, 1, 1))).dtype
     except Exception:  # noqa: BLE001
         return None
 
 
-def read_image(location: Location) -> np.ndarray:
-    """Read one single-channel 2-D image (TIFF or PNG) as stored (any integer or float depth), from a
-    path or a URL (``s3://...``, through fsspec).
+def read_image(location: Location, plane: int | None = None) -> np.ndarray:
+    """Read one 2-D image (TIFF or PNG) as stored (any integer or float depth), from a path or a URL
+    (``s3://...``, through fsspec); of a multi-channel TIFF the channel ``plane``, of a z-stack its
+    maximum projection.
 
     Raises :class:`ImageReadError` naming the file when it is missing, truncated, undecodable,
     not 2-D, of a non-numeric type, or holds non-finite pixels (NaN, inf)."""
@@ -71,7 +98,7 @@ def read_image(location: Location) -> np.ndarray:
             if _is_tiff(location):
                 with tifffile.TiffFile(source) as tif:
                     _check_tiff_complete(name, tif)
-                    image = tif.asarray()
+                    image = tiff_plane(tif, name, plane)
             else:
                 with Image.open(source) as handle:
                     handle.load()
@@ -94,13 +121,14 @@ def read_image(location: Location) -> np.ndarray:
     return image
 
 
-def read_fov(paths: Sequence[Location]) -> np.ndarray:
-    """Read one field of view, one file per channel, as a ``C x H x W`` float32 array.
+def read_fov(paths: Sequence[Location], file_channels: Sequence[int | None] | None = None) -> np.ndarray:
+    """Read one field of view, one file (and channel of it, ``file_channels``) per channel, as a
+    ``C x H x W`` float32 array.
 
     Raises :class:`ImageReadError` naming the file at fault (other shape or pixel type than the
     first channel, values beyond float32), and :class:`BlankChannelError` for a channel without
     signal: all but ``BLANK_SHARE`` of its pixels the same (a failed stain, hot pixels aside)."""
-    planes = [read_image(p) for p in paths]
+    planes = [read_image(p, k) for p, k in zip(paths, file_channels or [None] * len(paths), strict=True)]
     for path, plane in zip(paths[1:], planes[1:]):
         if plane.shape != planes[0].shape or plane.dtype != planes[0].dtype:
             raise ImageReadError(f"{path}: channel shape {plane.shape} differs from {paths[0]} with shape {planes[0].shape}"

@@ -1,4 +1,4 @@
-"""Downscaling and resizing fields, and streaming per-channel normalisation statistics."""
+"""Downscaling, resizing and padding fields, and streaming per-channel normalisation statistics."""
 
 from __future__ import annotations
 
@@ -27,6 +27,20 @@ def resize_field(field: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return field
     resized = resize(field, (field.shape[0], *shape), order=3, anti_aliasing=True, preserve_range=True)
     return np.maximum(resized, field.min()).astype(np.float32)
+
+
+def centre_pad(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A ``... x H x W`` image centred on a zero canvas of ``shape`` (cut about its centre where it is
+    larger): single-cell crops of different sizes brought to one without resampling."""
+    out = np.zeros((*image.shape[:-2], *shape), dtype=image.dtype)
+    source, target = [], []
+    for have, want in zip(image.shape[-2:], shape, strict=True):
+        cut, pad = max(have - want, 0) // 2, max(want - have, 0) // 2
+        size = min(have, want)
+        source.append(slice(cut, cut + size))
+        target.append(slice(pad, pad + size))
+    out[..., target[0], target[1]] = image[..., source[0], source[1]]
+    return out
 
 
 class ChannelStatsAccumulator:

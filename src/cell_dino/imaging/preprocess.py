@@ -38,7 +38,7 @@ from cell_dino.imaging.illumination import (
     illumination_function,
     read_illumination_function,
 )
-from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale, resize_field
+from cell_dino.imaging.normalisation import ChannelStatsAccumulator, centre_pad, downscale, resize_field
 
 log = logging.getLogger(__name__)
 QC_FUNCTION_STRIDE = 8
@@ -56,11 +56,16 @@ class PreprocessConfig:
     rescale: Rescale = "robust_minimum"  # CellProfiler's "Rescale the illumination function?": Yes | Median
     max_illumination_range: Annotated[float, Field(ge=1)] = 3.0  # functions spanning more (max / min) are reported as extreme
     clip_percentile: Annotated[float, Field(gt=0, le=100)] = 99.0
+    pad_to: tuple[Count, Count] | None = None  # (height, width): each field centred on a zero canvas (cut where larger); single-cell crops
     resize_to: tuple[Count, Count] | None = None  # (height, width) for every field, bicubic, after correction; None: one size, kept
     downscale: Count = 1
     clip_max: Positive | None = None
     per_image_zscore: bool = False  # each field and channel to mean 0, sd 1 after clipping (WS-DINO)
     on_error: Literal["raise", "skip"] = "raise"
+
+    def __post_init__(self) -> None:
+        if self.pad_to is not None and self.illumination and self.illumination_functions == "estimate":
+            raise ValueError("preprocess.pad_to is for single-cell crops of different sizes, which no illumination function fits: set illumination: false")
 
 
 def per_image_zscore(field: np.ndarray) -> np.ndarray:
@@ -118,17 +123,17 @@ class PreprocessedFovs:
     def _read(self, row: int, fov: pd.Series) -> np.ndarray | None:
         paths = mf.image_paths(fov, self.channels)
         try:
-            image = read_fov(paths)
+            image = read_fov(paths, mf.image_planes(fov, self.channels))
             header = image_header(paths[0])
             if self._common is not None and header is not None and str(header[1]) != self._common[1]:
                 raise DataError(
                     f"{paths[0]}: {header[1]} pixels while most of the data set is {self._common[1]}: intensities would not compare"
                 )
-            if self._common is not None and image.shape[1:] != self._common[0]:
+            if self._common is not None and image.shape[1:] != self._common[0] and self.config.pad_to is None:
                 if self.config.resize_to is None:
                     raise DataError(
                         f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self._common[0]} "
-                        "(set preprocess.resize_to to resize every field)"
+                        "(set preprocess.resize_to to resize every field, or pad_to to pad them)"
                     )
                 return resize_field(image, self._common[0])  # its plate's illumination function is estimated at this size
             return image
@@ -199,6 +204,8 @@ class PreprocessedFovs:
         c = self.config
         if function is not None:
             image = correct_illumination(image, function)
+        if c.pad_to is not None:
+            image = centre_pad(image, c.pad_to)
         if c.resize_to is not None:
             image = resize_field(image, c.resize_to)
         image = downscale(image, c.downscale)

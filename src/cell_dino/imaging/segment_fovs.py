@@ -12,10 +12,13 @@ import pandas as pd
 from pydantic import Field
 
 from cell_dino.config import Positive, settings
+from cell_dino.data import manifest as mf
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.fov_store import FovStore
+from cell_dino.data.readers import read_image
 from cell_dino.imaging.cellpose_backend import require_cellpose, segment_with_cellpose
 from cell_dino.imaging.crops import CropMode, cell_geometry, crop_cells
+from cell_dino.imaging.normalisation import centre_pad
 from cell_dino.imaging.segmentation import (
     CellConfig,
     NucleiConfig,
@@ -26,6 +29,7 @@ from cell_dino.imaging.segmentation import (
 )
 
 FovStatus = Literal["ok", "empty", "blank", "nonfinite"]
+MaskSources = tuple[tuple[str, int | None], tuple[str, int | None]]  # (nucleus, cell): a file location and its channel
 
 
 @settings
@@ -35,7 +39,7 @@ class SegmentConfig:
     nuclei: NucleiConfig = field(default_factory=NucleiConfig)
     cells: CellConfig = field(default_factory=CellConfig)
     nuclei_channel: str = "DNA"
-    backend: Literal["classical", "cellpose"] = "classical"
+    backend: Literal["classical", "cellpose", "provided"] = "classical"  # provided: each field's own masks (Metadata_CellMask / NucleusMask)
     cellpose_diameter: Positive | None = None
     crop_size: Annotated[int, Field(ge=8)] = 64
     crop_mode: CropMode = "masked"
@@ -43,7 +47,7 @@ class SegmentConfig:
 
     def check(self, channels: ChannelSpec) -> None:
         """Fail before any work on channels the data lacks or a missing backend."""
-        for name in (self.nuclei_channel, *self.cells.channels):
+        for name in () if self.backend == "provided" else (self.nuclei_channel, *self.cells.channels):
             if name not in channels.names:
                 raise ValueError(f"segment: channel {name!r} not in the data's channels {list(channels.names)}")
         if self.backend == "cellpose":
@@ -86,11 +90,37 @@ def _open_store(path: str) -> FovStore:
     return FovStore(path)
 
 
-def process_fov(store_path: str, index: int, config: SegmentConfig) -> FovSegmentation:
-    """Worker entry point: read one field, segment it, crop its cells."""
+def mask_sources(fov_table: pd.DataFrame) -> list[MaskSources]:
+    """Each field's ``(nucleus, cell)`` mask sources from the FOV table's ``location#channel``
+    columns; raises naming the columns when the table has none (``segment.config.backend: provided``)."""
+    absent = [c for c in (mf.NUCLEUS_MASK, mf.CELL_MASK) if c not in fov_table]
+    if absent:
+        raise ValueError(f"segment.config.backend: provided, but the FOV table has no {absent} (the wtc11 adapter writes them)")
+
+    def parse(value: str) -> tuple[str, int | None]:
+        location, _, channel = str(value).rpartition("#")
+        return (location, int(channel)) if location else (channel, None)
+
+    return [(parse(n), parse(c)) for n, c in zip(fov_table[mf.NUCLEUS_MASK], fov_table[mf.CELL_MASK], strict=True)]
+
+
+def provided_masks(masks: MaskSources, pad_to: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, FovStatus]:
+    """The nucleus and cell of a single-cell crop from its own mask files (``(location, channel)``
+    each; max-projected, 0 / 255: the Allen WTC-11 ``crop_seg``), centred on ``pad_to`` as ingest's
+    ``preprocess.pad_to`` centred the crop (no resize after it); one label each."""
+    nucleus, cell = (centre_pad(read_image(location, plane) > 0, pad_to).astype(np.int32) for location, plane in masks)
+    nucleus &= cell  # the nucleus inside its cell, as the paired objects of the other backends
+    return nucleus, cell, "ok" if cell.any() else "empty"
+
+
+def process_fov(store_path: str, index: int, config: SegmentConfig, masks: MaskSources | None = None) -> FovSegmentation:
+    """Worker entry point: read one field, segment it (or take its ``masks``), crop its cells."""
     store = _open_store(store_path)
     field_image = store[index]
-    nuclei, cells, status = segment_field(field_image, store.channels, config)
+    if config.backend == "provided":
+        nuclei, cells, status = provided_masks(masks, field_image.shape[1:])
+    else:
+        nuclei, cells, status = segment_field(field_image, store.channels, config)
     geometry = cell_geometry(nuclei, cells)
     if config.drop_border:
         geometry = geometry[~geometry["touches_border"]].reset_index(drop=True)

@@ -25,7 +25,7 @@ from cell_dino import __version__
 from cell_dino.data.crop_store import CROP_CHUNK, TABLE
 from cell_dino.data.fov_store import FovStore
 from cell_dino.generation import fingerprint, new_generation
-from cell_dino.imaging.segment_fovs import FovSegmentation, SegmentConfig, process_fov
+from cell_dino.imaging.segment_fovs import FovSegmentation, SegmentConfig, mask_sources, process_fov
 from cell_dino.jobs import ResumableParts
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class SegmentationJob:
         self.config.check(self.fov_store.channels)
         if list(self.fov_table["Metadata_FOV"]) != self.fov_store.keys:
             raise ValueError("segment: the FOV table does not list the FOV store's fields in store order")
+        self.masks = mask_sources(self.fov_table) if self.config.backend == "provided" else [None] * len(self.fov_table)
 
     @property
     def n_shards(self) -> int:
@@ -68,10 +69,11 @@ class SegmentationJob:
         try:
             for shard in todo:
                 indices = list(self.shard_indices(shard))
+                masks = [self.masks[i] for i in indices]
                 if pool is None:
-                    results = [process_fov(path, i, self.config) for i in indices]
+                    results = [process_fov(path, i, self.config, m) for i, m in zip(indices, masks)]
                 else:
-                    results = list(pool.map(process_fov, [path] * len(indices), indices, [self.config] * len(indices)))
+                    results = list(pool.map(process_fov, [path] * len(indices), indices, [self.config] * len(indices), masks))
                 progress.update(len(indices))
                 yield shard, results
         finally:
@@ -87,9 +89,11 @@ def shard_name(shard: int) -> str:
 
 def job_fingerprint(job: SegmentationJob) -> str:
     """What makes two segmentation jobs the same: the FOV store's contents (its generation), the
-    fields, the configuration and the sharding."""
+    fields, the configuration, the sharding and, for provided masks, where they are."""
+    masks = [m for m in job.masks if m is not None]
     return fingerprint(
         {"config": asdict(job.config), "fov_store": job.fov_store.generation, "keys": job.fov_store.keys, "shard_size": job.shard_size}
+        | ({"masks": masks} if masks else {})
     )
 
 

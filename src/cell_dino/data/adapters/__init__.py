@@ -12,14 +12,16 @@ from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.hpa import read_hpa
 from cell_dino.data.adapters.lincs import read_lincs
 from cell_dino.data.adapters.loaddata import read_loaddata
+from cell_dino.data.adapters.wtc11 import read_wtc11
 
-AdapterName = Literal["bbbc021", "hpa", "lincs", "loaddata"]
+AdapterName = Literal["bbbc021", "hpa", "lincs", "loaddata", "wtc11"]
 
 ADAPTERS: dict[str, Callable[..., pd.DataFrame]] = {
     "bbbc021": read_bbbc021,
     "hpa": read_hpa,
     "lincs": read_lincs,
     "loaddata": read_loaddata,
+    "wtc11": read_wtc11,
 }
 
 
