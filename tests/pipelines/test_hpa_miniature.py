@@ -39,6 +39,7 @@ def test_profiles_are_images_then_antibodies_without_the_control_fitted_normalis
     project, table = hpa_run
     integration = read_report(project, "hpa", "integrate_dino")
     n_images = len(table)
+    assert integration["umap_items"] > 0 and "umap" not in integration["undefined"]  # fitted on the single-label images
     assert integration["levels"] == {
         "fov": n_images,
         "none/well": n_images,

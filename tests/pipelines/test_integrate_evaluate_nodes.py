@@ -148,6 +148,19 @@ def test_umap_of_too_few_fields_is_skipped_with_its_reason(small_screen: pd.Data
     assert report["umap_items"] == 0 and "umap" in report["undefined"]
 
 
+def test_umap_fitted_only_where_a_column_is_set_projects_every_item(small_screen: pd.DataFrame) -> None:
+    """HPA's UMAP is fitted on single-label images only: the same items projected, another fit; a
+    column the profiles lack is named as the reason."""
+    fovs = small_screen["Metadata_FOV"].unique()
+    labelled = small_screen.assign(Metadata_Location=small_screen["Metadata_FOV"].map(dict(zip(fovs, ["a", "b", None] * len(fovs)))))
+    everything, _ = embed_umap(labelled, integrate_params())
+    fitted_on_some, record = embed_umap(labelled, integrate_params(umap={"fit_only": "Metadata_Location"}))
+    assert record["undefined"] == {} and len(fitted_on_some) == len(everything)
+    assert not np.allclose(fitted_on_some.filter(like="umap").to_numpy(), everything.filter(like="umap").to_numpy())
+    umap, record = embed_umap(small_screen, integrate_params(umap={"fit_only": "Metadata_Location"}))
+    assert umap.empty and record["undefined"]["umap"] == "integrate.umap.fit_only: the profiles have no Metadata_Location column"
+
+
 def test_integrate_then_evaluate_run_as_a_sliced_pipeline_on_an_in_memory_catalog(small_screen: pd.DataFrame) -> None:
     """The wiring of one model's namespace, without files: Kedro's runner over memory datasets."""
     from kedro.io import DataCatalog, MemoryDataset

@@ -65,7 +65,9 @@ class PreprocessConfig:
 
     def __post_init__(self) -> None:
         if self.pad_to is not None and self.illumination and self.illumination_functions == "estimate":
-            raise ValueError("preprocess.pad_to is for single-cell crops of different sizes, which no illumination function fits: set illumination: false")
+            raise ValueError(
+                "preprocess.pad_to is for single-cell crops of different sizes, which no illumination function fits: set illumination: false"
+            )
 
 
 def per_image_zscore(field: np.ndarray) -> np.ndarray:

@@ -39,7 +39,9 @@ class SegmentConfig:
     nuclei: NucleiConfig = field(default_factory=NucleiConfig)
     cells: CellConfig = field(default_factory=CellConfig)
     nuclei_channel: str = "DNA"
-    backend: Literal["classical", "cellpose", "provided"] = "classical"  # provided: each field's own masks (Metadata_CellMask / NucleusMask)
+    backend: Literal["classical", "cellpose", "provided"] = (
+        "classical"  # provided: each field's own masks (Metadata_CellMask / NucleusMask)
+    )
     cellpose_diameter: Positive | None = None
     crop_size: Annotated[int, Field(ge=8)] = 64
     crop_mode: CropMode = "masked"

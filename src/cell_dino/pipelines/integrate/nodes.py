@@ -31,13 +31,18 @@ def integrate_profiles(embeddings: pd.DataFrame, params: IntegrateParams) -> tup
 
 
 def embed_umap(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[pd.DataFrame, dict]:
-    """UMAP fitted on FOV (or well) means, with a seeded sample of items projected into it; empty,
-    with the reason in the record, when there are too few profiles to fit on."""
+    """UMAP fitted on FOV (or well) means (those with ``umap.fit_only`` set, when given), with a
+    seeded sample of items projected into it; empty, with the reason in the record, when there are
+    too few profiles to fit on."""
     items, _ = finite_profiles(embeddings, params.nonfinite, "embeddings")
     fit_on = fov_profiles(items, params.fov_statistic, params.levels.fov)
     if params.umap.fit_level == "well":
         fit_on = well_profiles(fit_on, params.well_statistic, params.levels.well)
     u = params.umap
+    if u.fit_only is not None:
+        if u.fit_only not in fit_on:
+            return pd.DataFrame(), {"undefined": {"umap": f"integrate.umap.fit_only: the profiles have no {u.fit_only} column"}}
+        fit_on = fit_on.loc[fit_on[u.fit_only].notna()]
     return item_umap(items, fit_on, u.max_items, u.n_neighbors, u.min_dist, params.seed)
 
 

@@ -16,6 +16,7 @@ from cell_dino.profiling.normalise import Method, NormalisationLevel, Normalisat
 
 class UmapParams(Params):
     fit_level: Literal["fov", "well"]  # fitted on these profiles, items projected into it
+    fit_only: str | None  # fitted only on the profiles where this column is set (HPA: Metadata_Location, the single-label images)
     max_items: Count  # items projected (a seeded sample when there are more)
     n_neighbors: Annotated[int, Field(ge=2)]
     min_dist: Annotated[NonNegative, Field(le=1)]  # at most UMAP's spread (1)
