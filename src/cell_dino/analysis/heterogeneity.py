@@ -3,9 +3,13 @@ features, a ranking, and how well the ranking recovers groups annotated as varia
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from cell_dino.data.tables import read_csv_any_newline
+from cell_dino.data.tables import require_columns as require_table_columns
 from cell_dino.profiling.aggregate import aggregate
 from cell_dino.profiling.reduce import standardised_pcs
 from cell_dino.profiling.table import feature_matrix, label_of, metadata_columns, require_columns
@@ -36,6 +40,18 @@ def top_k_curve(ranking: pd.DataFrame, by: list[str], annotated: set) -> pd.Data
     k = np.arange(1, len(hits) + 1)
     found = np.cumsum(hits)
     return pd.DataFrame({"k": k, "precision": found / k, "recall": found / hits.sum()})
+
+
+def annotated_variable(table: Path, key: str, columns: list[str]) -> list[str]:
+    """The ``key`` values (e.g. HPA's ``Gene``) of the rows of an annotation ``table`` with any of
+    ``columns`` filled: the groups annotated as variable. DINO4Cells ranks HPA genes against the
+    "Single-cell variation intensity" and "Single-cell variation spatial" columns of HPA's
+    subcellular-location table. Raises :class:`~cell_dino.data.errors.ManifestError` naming the
+    table and its absent columns."""
+    annotation = read_csv_any_newline(table, [key])
+    require_table_columns(annotation, [key, *columns], table)
+    filled = annotation[columns].notna().any(axis=1) & annotation[columns].astype("string").fillna("").ne("").any(axis=1)
+    return sorted(annotation.loc[filled, key].astype(str).unique())
 
 
 LABELS = ("Metadata_MoA", "Metadata_Compound", "Metadata_Treatment")

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from cell_dino.analysis import figures
 from cell_dino.analysis.attention_overlap import attention_channel_iou
-from cell_dino.analysis.heterogeneity import ranked_groups
+from cell_dino.analysis.heterogeneity import annotated_variable, ranked_groups
 from cell_dino.analysis.modality import compare_modalities, modality_groups, shared_groups
 from cell_dino.analysis.patch_tokens import reference_vs_rest
 from cell_dino.analysis.pseudotime import pseudotime_table
@@ -97,9 +97,12 @@ def order_pseudotime(items: pd.DataFrame, params: ProfileParams) -> tuple[pd.Dat
 
 
 def rank_heterogeneity(items: pd.DataFrame, params: ProfileParams) -> tuple[pd.DataFrame, pd.DataFrame, go.Figure, dict]:
-    """Groups ranked by the spread of their items' features; the top-k curve of annotated groups."""
+    """Groups ranked by the spread of their items' features; the top-k curve of the groups annotated
+    as variable (``heterogeneity.variable`` and those its ``annotation`` table marks)."""
     h, undefined = params.heterogeneity, {}
-    made = attempt("heterogeneity", lambda: ranked_groups(items, h.by, h.n_components, h.min_items, h.variable, params.seed), undefined)
+    a = h.annotation
+    variable = h.variable + ([] if a is None else annotated_variable(a.table, a.key, a.columns))
+    made = attempt("heterogeneity", lambda: ranked_groups(items, h.by, h.n_components, h.min_items, variable, params.seed), undefined)
     if made is None:
         return pd.DataFrame(), pd.DataFrame(), figures.skipped(undefined["heterogeneity"]), undefined
     title = f"Heterogeneity: spread of single-item features per {' / '.join(b.removeprefix('Metadata_') for b in h.by)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -48,11 +49,20 @@ class PseudotimeSpec(Params):
     max_cells: Count
 
 
+class VariabilityAnnotation(Params):
+    """A table that annotates groups as variable (HPA's subcellular-location table)."""
+
+    table: Path
+    key: str  # its column holding the group label (e.g. Gene, matched to Metadata_Gene)
+    columns: list[str]  # a row with any of these filled is variable
+
+
 class HeterogeneitySpec(Params):
     by: list[str]
     n_components: Count
     min_items: Annotated[int, Field(ge=2)]
     variable: list[str]  # groups annotated as variable ('<plate> @ <well>'): top-k curve
+    annotation: VariabilityAnnotation | None  # more of them, from a table
 
 
 class TokenSpec(Params):
