@@ -21,6 +21,7 @@ LOCATIONS = {"0": "nucleus", "25": "cytosol", "23": "mitochondria"}  # Target in
 ANTIBODIES_PER_LOCATION = 2
 FIELDS_PER_ANTIBODY = 4
 KAGGLE_PER_LOCATION = 1
+CELL_LINES = ("U-2 OS", "A-431", "U-251 MG")  # HPA cell lines, assigned here (the label tables carry none)
 MULTI_LABEL = "25 0"  # cytosol and nucleoplasm, as the Kaggle table writes it (unsorted)
 
 
@@ -60,11 +61,22 @@ def render_image(locations: list[str], rng: np.random.Generator) -> dict[str, np
     return {c: np.clip(8 + p + rng.normal(0, 3, SHAPE), 0, 255).astype(np.uint8) for c, p in planes.items()}
 
 
+def annotations(table: pd.DataFrame) -> pd.DataFrame:
+    """``ID, Cellline`` of the website images: each cell line gets two antibodies of different
+    localisations (Kaggle images have none, as in HPA's tables)."""
+    website = table[~table["Id"].str.contains("-")]
+    antibodies = list(dict.fromkeys(website["Id"].str.split("_").str[0]))
+    line = {a: CELL_LINES[(i + 1) // 2 % len(CELL_LINES)] for i, a in enumerate(antibodies)}
+    return pd.DataFrame({"ID": website["Id"], "Cellline": website["Id"].str.split("_").str[0].map(line)})
+
+
 def write_miniature(root: Path, seed: int = 0) -> pd.DataFrame:
-    """The miniature tree under ``root`` (``train.csv`` and ``train/<Id>_<colour>.png``); returns its table."""
+    """The miniature tree under ``root`` (``train.csv``, ``annotations.csv`` and
+    ``train/<Id>_<colour>.png``); returns its table."""
     table = miniature_table()
     (root / "train").mkdir(parents=True, exist_ok=True)
     table.to_csv(root / "train.csv", index=False)
+    annotations(table).to_csv(root / "annotations.csv", index=False)
     rng = np.random.default_rng(seed)
     for image_id, target in zip(table["Id"], table["Target"], strict=True):
         for colour, plane in render_image([LOCATIONS[t] for t in target.split()], rng).items():

@@ -46,3 +46,11 @@ def test_hpa_genes_annotated_with_single_cell_variation_rank_the_genes() -> None
     assert curve["precision"].tolist()[:2] == [1.0, 1.0] and curve["recall"].tolist()[1] == 1.0
     with pytest.raises(ManifestError, match=r"required column\(s\) absent: \['Single-cell variation'\]"):
         annotated_variable(SHARED_DATA / "hpa" / "hpa_subcellular_location.tsv", "Gene", ["Single-cell variation"])
+
+
+def test_items_without_a_group_value_are_left_out_of_the_ranking() -> None:
+    rng = np.random.default_rng(0)
+    items = pd.DataFrame(rng.normal(size=(30, 4)), columns=list("abcd")).assign(Metadata_Antibody=["x"] * 10 + ["y"] * 10 + [None] * 10)
+    assert sorted(group_spread(items, ["Metadata_Antibody"], 4, 5)["Metadata_Antibody"]) == ["x", "y"]
+    with pytest.raises(ValueError, match=r"no item has a value in \['Metadata_Antibody'\]"):
+        group_spread(items.assign(Metadata_Antibody=None), ["Metadata_Antibody"], 4, 5)

@@ -32,3 +32,12 @@ def test_annotation_order_and_top_share() -> None:
     assert kept.index.tolist() == ["a", "c"]
     with pytest.raises(ValueError, match="top share"):
         keep_top_share(similarity, 0.0)
+
+
+def test_fewer_than_two_groups_are_undefined() -> None:
+    from cell_dino.analysis.similarity import similarity_table
+    from cell_dino.undefined import Undefined
+
+    profiles = pd.DataFrame({"Metadata_Antibody": [None, None, "a"], "f0": [1.0, 2.0, 3.0]})
+    with pytest.raises(Undefined, match=r"1 group\(s\) with a value; 2 are needed"):
+        similarity_table(profiles, ["Metadata_Antibody"], "none")

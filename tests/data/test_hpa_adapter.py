@@ -90,6 +90,9 @@ def test_annotation_table_adds_cell_line_and_gene(tmp_path: Path) -> None:
     manifest = read_hpa(root, annotations="annotations.csv")
     assert manifest["Metadata_CellLine"].tolist()[0] == "U-2 OS" and manifest["Metadata_Gene"].tolist()[0] == "ENSG00000000003"
     assert manifest["Metadata_CellLine"].isna().tolist() == [False, True]
+    (root / "other.csv").write_text("ID,Cellline\nabc,U-2 OS\n")
+    with pytest.raises(ManifestError, match="no id of the annotation table is among"):
+        read_hpa(root, annotations="other.csv")
 
 
 @pytest.mark.parametrize(
@@ -99,6 +102,7 @@ def test_annotation_table_adds_cell_line_and_gene(tmp_path: Path) -> None:
         ("ID,Label", "19", r"row 1: invalid label '19' in '19' \(classes 0-18\)"),
         ("ID,Label", "3 4", r"row 1: invalid label '3 4'"),  # the 2021 release separates with |
         ("Image,Labels", "0", r"neither Kaggle 2018's Id,Target nor 2021's ID,Label"),
+        ("Id,Target", "", r"row 1: empty label"),
     ],
 )
 def test_bad_labels_and_unknown_tables_name_the_table_and_row(tmp_path: Path, header: str, target: str, message: str) -> None:

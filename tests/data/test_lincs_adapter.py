@@ -40,6 +40,8 @@ def test_platemap_join_of_sq00015054_matches_its_real_profiles(tmp_path: Path) -
     assert manifest.loc[treated, mf.MOA].fillna("").tolist() == real.loc[treated, "Metadata_moa"].fillna("").tolist()
     assert manifest.loc[treated, mf.MOA].isna().sum() == 18  # 3 compounds x 6 doses the MoA table does not annotate
     assert set(manifest[mf.BATCH]) == {"4"} and manifest.loc["E07", mf.COMPOUND] == "digoxin"
+    assert manifest.loc["B13", mf.COMPOUND] == "BRD-K92657060"  # the MoA table names no pert_iname for it: the broad id
+    assert manifest[mf.COMPOUND].notna().all() and manifest[mf.TREATMENT].notna().all()
 
 
 def test_doses_recode_to_the_lincs_ranks() -> None:

@@ -77,3 +77,21 @@ def test_bad_manifests_name_the_row_or_column(tmp_path: Path, change, message: s
 def test_provided_masks_need_their_columns() -> None:
     with pytest.raises(ValueError, match=r"backend: provided, but the FOV table has no \['Metadata_NucleusMask', 'Metadata_CellMask'\]"):
         mask_sources(pd.DataFrame({"Metadata_FOV": ["1"]}))
+
+
+def test_provided_masks_refuse_fields_ingest_resized_or_downscaled() -> None:
+    """The masks are read at the crops' own scale: on downscaled fields they were silently out of
+    register (cell areas up to 878 px in 32 x 32 fields)."""
+    from types import SimpleNamespace
+
+    from cell_dino.imaging.segment_fovs import SegmentConfig
+    from cell_dino.imaging.segmentation_job import SegmentationJob
+
+    table = pd.DataFrame({"Metadata_FOV": ["1"], "Metadata_NucleusMask": ["m.tif#0"], "Metadata_CellMask": ["m.tif#1"]})
+    for preprocess, refused in (({"resize_to": None, "downscale": 2}, True), ({"resize_to": [32, 32], "downscale": 1}, True), ({"resize_to": None, "downscale": 1}, False)):
+        store = SimpleNamespace(channels=None, keys=["1"], attrs={"preprocess": preprocess})
+        if refused:
+            with pytest.raises(ValueError, match="backend: provided reads the masks at the images' own scale"):
+                SegmentationJob(store, table, SegmentConfig(backend="provided"))
+        else:
+            assert SegmentationJob(store, table, SegmentConfig(backend="provided")).masks == [(("m.tif", 0), ("m.tif", 1))]

@@ -17,7 +17,7 @@ from tests.hpa_miniature import write_miniature
 from tests.projects import TINY_CHAIN, read_report, run_on_miniature
 
 DATA = Path("data/hpa")
-PARAMS = TINY_CHAIN
+PARAMS = TINY_CHAIN | {"ingest": {"source": {"options": {"annotations": "annotations.csv"}}}}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,8 @@ def test_evaluation_scores_localisation_and_says_why_the_screen_metrics_are_unde
     cellprofiler = models["cellprofiler"]
     assert cellprofiler["nsc"] == 1.0  # 6 antibodies, 3 planted localisations, each antibody's nearest other has its localisation
     assert "Metadata_Batch" in cellprofiler["undefined"]["nscb"] and "Metadata_Control" in cellprofiler["undefined"]["map_activity"]
+    cell_line = cellprofiler["other_classifications"]["cell_line"]  # Kaggle images have no cell line: left out
+    assert 0.0 <= cell_line["accuracy"] <= 1.0 and cell_line["classes"] == ["A-431", "U-2 OS", "U-251 MG"]
     classifier = json.loads((project / DATA / "07_model_output/cellprofiler/classifier.json").read_text())
     assert set(classifier["f1_by_class"]) == {"Nucleoplasm", "Cytosol", "Mitochondria"}  # multi-label: the two "25 0" images add to both
     assert classifier["macro_f1"] == pytest.approx(sum(classifier["f1_by_class"].values()) / 3, abs=1e-4)

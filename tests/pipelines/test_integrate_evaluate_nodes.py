@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cell_dino.pipelines.evaluate.nodes import classify_items, score_profiles, summarise_model
+from cell_dino.pipelines.evaluate.nodes import classify_items, classify_other_labels, score_profiles, summarise_model
 from cell_dino.pipelines.evaluate.params import EvaluateParams
 from cell_dino.pipelines.integrate.nodes import embed_umap, integrate_profiles, report_integration
 from cell_dino.pipelines.integrate.params import IntegrateParams
@@ -62,6 +62,7 @@ def test_without_batches_nsc_is_scored_nscb_and_harmony_are_undefined(small_scre
     report = summarise_model(
         summary,
         {"macro_f1": 0.5},
+        {},
         pd.DataFrame({"factor": [], "share": []}),
         {},
         EVALUATE.model_copy(update={"headline_normalisation": "zscore"}),
@@ -69,6 +70,20 @@ def test_without_batches_nsc_is_scored_nscb_and_harmony_are_undefined(small_scre
     )
     assert report["nscb"] is None and report["nsc"] == pytest.approx(row["nsc"]) and "nscb" in report["undefined"]
     json.dumps(report, allow_nan=False)  # undefined is null, never NaN
+
+
+def test_other_classification_tasks_give_accuracy_or_name_the_absent_column(small_screen: pd.DataFrame) -> None:
+    """HPA's cell-line task beside the localisation MLP: accuracy is the share of items predicted
+    right (the predictions table's), macro-F1 the classes' mean; without the column, undefined."""
+    tasks = {
+        "moa": {"label": "Metadata_MoA", "group": "Metadata_Compound"},
+        "cell_line": {"label": "Metadata_CellLine", "group": "Metadata_Compound"},
+    }
+    result = classify_other_labels(small_screen, EVALUATE.model_validate(EVALUATE.model_dump() | {"other_classifications": tasks}))
+    predictions, _, record = classify_items(small_screen, EVALUATE)
+    assert result["moa"]["accuracy"] == pytest.approx((predictions["label"] == predictions["prediction"]).mean())
+    assert result["moa"]["macro_f1"] == pytest.approx(record["macro_f1"]) and result["moa"]["n_items"] == len(predictions)
+    assert result["cell_line"]["accuracy"] is None and "Metadata_CellLine" in result["cell_line"]["undefined"]["Metadata_CellLine"]
 
 
 def test_nan_rows_in_embeddings_are_dropped_and_counted_before_every_metric(small_screen: pd.DataFrame) -> None:

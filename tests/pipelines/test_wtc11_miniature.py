@@ -18,7 +18,11 @@ from tests.projects import TINY_CHAIN, read_report, run_on_miniature
 from tests.wtc11_miniature import PER_STAGE, write_miniature
 
 DATA = Path("data/wtc11")
-PARAMS = TINY_CHAIN | {"ingest": {"preprocess": {"pad_to": [64, 64]}}, "profile": {"pseudotime": {"n_neighbors": 5, "n_components": 4}}}
+PARAMS = TINY_CHAIN | {
+    "ingest": {"preprocess": {"pad_to": [64, 64]}},
+    "segment": {"config": {"crop_size": 64}},
+    "profile": {"pseudotime": {"n_neighbors": 5, "n_components": 4}},
+}
 N_CELLS = 6 * PER_STAGE
 
 

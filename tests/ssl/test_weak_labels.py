@@ -48,3 +48,10 @@ def test_leak_guard() -> None:
     check_label_leak(TABLE, "Metadata_MoACode", "Metadata_MoA", allow=True)
     with pytest.raises(ValueError, match="'Metadata_Gene' absent"):
         check_label_leak(TABLE, "Metadata_Gene", "Metadata_MoA", allow=False)
+
+
+def test_a_weak_label_no_item_has_is_named() -> None:
+    """A Kaggle-only HPA set has no antibody: the leak check took the empty pairs as one to one."""
+    table = pd.DataFrame({"Metadata_Antibody": [None, None], "Metadata_Location": ["a", "b"]})
+    with pytest.raises(ValueError, match="weak label 'Metadata_Antibody' has no value on any item"):
+        check_label_leak(table, "Metadata_Antibody", "Metadata_Location", allow=True)

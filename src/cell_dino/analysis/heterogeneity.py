@@ -21,6 +21,8 @@ def group_spread(items: pd.DataFrame, by: list[str], n_components: int = 50, min
     principal components of the features standardised over all items; groups with fewer than
     ``min_items`` are left out. Sorted from most to least heterogeneous, with ``rank`` from 1."""
     require_columns(items, by, "heterogeneity")
+    items = items.loc[items[by].notna().all(axis=1).to_numpy()]  # an item without a group value belongs to no group
+    require(len(items) > 0, f"heterogeneity: no item has a value in {by}")
     reduced = standardised_pcs(feature_matrix(items), n_components, seed)
     keys = [items[c].to_numpy() for c in by]
     centred = reduced - pd.DataFrame(reduced).groupby(keys, sort=False).transform("mean").to_numpy()

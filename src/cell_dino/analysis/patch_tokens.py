@@ -110,9 +110,10 @@ def reference_vs_rest(
     and the number of items per group. Raises :class:`~cell_dino.undefined.Undefined` with fewer
     than 2 items in either group."""
     require_columns(items, [column], "discriminative tokens column")
-    values = items[column].astype(str).to_numpy()
+    labelled = items[column].notna().to_numpy()  # an item without a value (an HPA multi-label image) is in neither group
+    values = items[column].astype("string").fillna("").to_numpy(dtype=str)
     other_name = other or f"not {reference}"
-    in_other = values == other if other is not None else values != reference
+    in_other = labelled & (values == other if other is not None else values != reference)
     groups = np.where(values == reference, reference, np.where(in_other, other_name, ""))
     counts = {g: int((groups == g).sum()) for g in (reference, other_name)}
     require(min(counts.values()) >= 2, f"the attention sample has {counts} items (2 of each needed)")

@@ -12,6 +12,7 @@ from scipy.spatial.distance import squareform
 from cell_dino.evaluation.similarity import unit_rows
 from cell_dino.profiling.aggregate import Statistic, aggregate
 from cell_dino.profiling.table import feature_matrix, label_of, require_columns
+from cell_dino.undefined import require
 
 Order = Literal["cluster", "annotation", "none"]
 
@@ -81,8 +82,9 @@ def similarity_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Profiles grouped by ``by``, their cosine similarity (the ``top_share`` most similar groups),
     ordered; returns the table (``group``, ``annotation`` when asked, one column per group) and
-    the ordered matrix."""
+    the ordered matrix. Raises :class:`~cell_dino.undefined.Undefined` with fewer than 2 groups."""
     groups = group_profiles(profiles, by)
+    require(len(groups) >= 2, f"similarity by {by}: {len(groups)} group(s) with a value; 2 are needed")
     similarity = cosine_similarity(groups, by)
     if top_share < 1:
         similarity = keep_top_share(similarity, top_share)

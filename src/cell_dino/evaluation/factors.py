@@ -25,13 +25,18 @@ def discretise(values: np.ndarray, bins: int) -> np.ndarray:
 
 def mutual_information(profiles: pd.DataFrame, factors: list[str], bins: int = 10) -> pd.DataFrame:
     """Features x factors matrix of mutual information (rows with a missing factor are skipped).
-    Raises :class:`~cell_dino.undefined.Undefined` with fewer than 2 items."""
+    Raises :class:`~cell_dino.undefined.Undefined` with fewer than 2 items, or a factor with fewer
+    than 2 values among them (HPA's plates on Kaggle images: all missing)."""
     require_columns(profiles, factors, "mutual_information factors")
     require(len(profiles) >= 2, f"mutual information needs at least 2 items, got {len(profiles)}")
     features = feature_columns(profiles)
     out = pd.DataFrame(index=pd.Index(features, name="feature"), columns=factors, dtype=float)
     for factor in factors:
         rows = profiles[factor].notna().to_numpy()
+        require(
+            profiles.loc[rows, factor].nunique() >= 2,
+            f"factor {factor} has {profiles.loc[rows, factor].nunique()} value(s) among the items; 2 are needed",
+        )
         codes = pd.factorize(profiles.loc[rows, factor])[0]
         x = feature_matrix(profiles.loc[rows])
         out[factor] = [mutual_info_score(codes, discretise(x[:, j], bins)) for j in range(x.shape[1])]

@@ -47,6 +47,12 @@ class SegmentationJob:
         if list(self.fov_table["Metadata_FOV"]) != self.fov_store.keys:
             raise ValueError("segment: the FOV table does not list the FOV store's fields in store order")
         self.masks = mask_sources(self.fov_table) if self.config.backend == "provided" else [None] * len(self.fov_table)
+        pre = self.fov_store.attrs.get("preprocess", {})
+        if self.config.backend == "provided" and (pre.get("resize_to") is not None or pre.get("downscale", 1) != 1):
+            raise ValueError(
+                "segment.config.backend: provided reads the masks at the images' own scale, but ingest resized or downscaled the fields "
+                f"(resize_to {pre.get('resize_to')}, downscale {pre.get('downscale')}): set both off in ingest.preprocess (pad_to only)"
+            )
 
     @property
     def n_shards(self) -> int:

@@ -12,6 +12,7 @@ from cell_dino.profiling.finite import nonfinite_cells
 
 METADATA_PREFIX = "Metadata_"
 CONTROL = "Metadata_Control"
+FOV = "Metadata_FOV"
 ZERO_NORM = 1e-12
 __all__ = [
     "controls",
@@ -86,12 +87,16 @@ def controls(table: pd.DataFrame) -> np.ndarray:
 
 
 def group_values(table: pd.DataFrame, column: str) -> np.ndarray:
-    """``column`` as text per row, for grouped splits and "never its own neighbour" rules; a row
-    without a value is a group of its own (an HPA Kaggle image has no antibody), never one group
-    with every other row that lacks it."""
+    """``column`` as text per row, for grouped splits and "never its own neighbour" rules. A row
+    without a value (an HPA Kaggle image has no antibody) is grouped with its field
+    (``Metadata_FOV``: the cells of one image are never split across folds), or is a group of its
+    own where there is no field; never one group with every other row that lacks it."""
     values = table[column].astype("string")
     missing = values.isna().to_numpy()
-    return np.where(missing, [f"<no {column}: row {i}>" for i in range(len(table))], values.fillna("").to_numpy(dtype=object)).astype(str)
+    own = table[FOV].astype(str).to_numpy() if FOV in table else np.arange(len(table)).astype(str)
+    return np.where(
+        missing, np.char.add(np.char.add(f"<no {column}: ", own.astype(str)), ">"), values.fillna("").to_numpy(dtype=object)
+    ).astype(str)
 
 
 def treated(table: pd.DataFrame, label: str) -> pd.DataFrame:

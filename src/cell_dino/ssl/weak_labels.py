@@ -11,6 +11,11 @@ def check_label_leak(table: pd.DataFrame, weak: str, evaluation: str, allow: boo
     for column in (weak, evaluation):
         if column not in table.columns:
             raise ValueError(f"weak-label check: column {column!r} absent; columns: {list(table.columns)}")
+    if table[weak].isna().all():
+        raise ValueError(
+            f"weak label {weak!r} has no value on any item (HPA's Kaggle images carry no antibody): WS-DINO needs a weak label "
+            "the data has (train_wsdino.weak_labels.label)"
+        )
     pairs = table[[weak, evaluation]].dropna().drop_duplicates() if weak != evaluation else None
     one_to_one = pairs is None or (pairs[weak].is_unique and pairs[evaluation].is_unique)
     if one_to_one and not allow:

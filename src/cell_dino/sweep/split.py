@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cell_dino.profiling.table import require_columns
+from cell_dino.profiling.table import group_values, require_columns
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ def validation_split(table: pd.DataFrame, label: str, group: str, share: float, 
     """A seeded ``share`` of the labels that have at least two groups (never fewer than two labels)
     for validation; every other labelled group is test. ``controls`` labels are in neither."""
     require_columns(table, [label, group], "sweep validation split")
-    pairs = table[[label, group]].dropna().astype(str).drop_duplicates()
+    pairs = pd.DataFrame({label: table[label].to_numpy(), group: group_values(table, group)})  # a missing group: the item's field
+    pairs = pairs.dropna().astype(str).drop_duplicates()
     pairs = pairs[~pairs[label].isin(controls)]
     sizes = pairs.groupby(label)[group].nunique()
     eligible = sorted(sizes[sizes >= 2].index)

@@ -18,6 +18,7 @@ annotation table adds the cell line and gene per image.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import ManifestError
 from cell_dino.data.tables import read_csv_any_newline, require_rows
 
+log = logging.getLogger(__name__)
 COLOURS = {"Microtubules": "red", "Protein": "green", "Nucleus": "blue", "ER": "yellow"}
 CHANNELS = ChannelSpec(tuple(COLOURS))
 LABEL_SEPARATOR = "|"
@@ -57,6 +59,8 @@ ANNOTATIONS = {"Cellline": CELL_LINE, "Gene": GENE}  # annotation-table column -
 def parse_labels(target: str, separator: str | None, classes: tuple[str, ...], row: int, source: Path) -> list[str]:
     """``"16 0"`` -> ``["Nucleoplasm", "Cytokinetic bridge"]`` (class-index order, each once);
     an index outside ``classes`` or an empty target names the row."""
+    if pd.isna(target) or not str(target).strip():
+        raise ManifestError(f"{source}: row {row}: empty label")
     indices = set()
     for token in str(target).split(separator):
         token = token.strip()
@@ -126,7 +130,13 @@ def read_hpa(
     )
     manifest = pd.concat([manifest, website_parts(ids)], axis=1)
     if annotations is not None:
-        manifest = manifest.join(read_annotations(root / annotations), on="Metadata_ImageID")
+        table = read_annotations(root / annotations)
+        manifest = manifest.join(table, on="Metadata_ImageID")
+        unmatched = ~manifest["Metadata_ImageID"].isin(table.index)
+        if unmatched.all():
+            raise ManifestError(f"{root / annotations}: no id of the annotation table is among {table_path}'s (first: {manifest['Metadata_ImageID'].iloc[0]!r})")
+        if unmatched.any():
+            log.warning("%s: %d of %d images are not annotated (no cell line or gene)", root / annotations, unmatched.sum(), len(manifest))
     for channel, colour in COLOURS.items():
         manifest[mf.file_column(channel)] = ids + f"_{colour}.{extension}"
         manifest[mf.path_column(channel)] = str(root / image_dir)

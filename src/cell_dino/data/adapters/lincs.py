@@ -8,8 +8,8 @@ joins them: ``barcode_platemap.csv`` (``Assay_Plate_Barcode`` -> ``Plate_Map_Nam
 ``mmoles_per_liter``: micromolar despite the name; DMSO wells have an empty ``broad_sample``) and
 the MoA table (``repurposing_info_external_moa_map_resolved.tsv``: ``broad_sample`` -> ``pert_iname``,
 ``moa``). Doses are recoded as the LINCS profiles do (the nearest of 0.04, 0.12, 0.37, 1.11, 3.33,
-10 and 20 uM -> 1-7, DMSO 0); ``top_dose_only`` keeps each compound's highest dose and the DMSO
-wells, the set DINO4Cells trains on.
+10 and 20 uM -> 1-7, DMSO 0); ``top_dose_only`` keeps each sample's (``broad_sample``) highest dose
+and the DMSO wells, the set DINO4Cells trains on.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def read_lincs(
 ) -> pd.DataFrame:
     """Read a LINCS plate set into an FOV manifest: the LoadData columns, then ``Metadata_broad_sample``
     (``DMSO`` for the controls, as the LINCS profiles write it), ``Metadata_Compound`` (``pert_iname``;
-    the broad id without one), ``Metadata_Concentration`` (uM), ``Metadata_DoseRecode`` (0-7),
+    the broad id where the MoA table has no name, e.g. its 51 samples with an empty one), ``Metadata_Concentration`` (uM), ``Metadata_DoseRecode`` (0-7),
     ``Metadata_Treatment`` (compound at its concentration), ``Metadata_MoA`` (``|``-joined as in the
     table; ``DMSO`` for controls, empty for compounds without an annotation), ``Metadata_Control``,
     ``Metadata_Batch`` (the plate's ``Batch_Number``) and ``Metadata_PlateMap``. Paths are relative to
@@ -88,8 +88,8 @@ def read_lincs(
     control = wells["broad_sample"].isna().to_numpy()
     sample = wells["broad_sample"].fillna(CONTROL_COMPOUND)
     known = sample.isin(annotation.index).to_numpy()
-    compound = pd.Series(sample.str[:13], index=manifest.index)  # the broad id, BRD-K12345678
-    compound[known] = annotation.loc[sample[known], "pert_iname"].fillna(compound[known]).to_numpy()
+    names = annotation["pert_iname"].reindex(sample.to_numpy()).to_numpy()  # empty for unknown samples and empty names
+    compound = pd.Series(np.where(pd.isna(names), sample.str[:13].to_numpy(), names), index=manifest.index)  # else the broad id
     compound[control] = CONTROL_COMPOUND
     concentration = pd.to_numeric(wells["mmoles_per_liter"], errors="coerce").fillna(0.0).where(~control, 0.0)
     labels = pd.Series(pd.NA, index=manifest.index, dtype="string")
@@ -108,7 +108,7 @@ def read_lincs(
             "Metadata_PlateMap": wells["Plate_Map_Name"].to_numpy(),
         }
     )
-    if top_dose_only:
-        top = manifest.groupby(mf.COMPOUND)[mf.CONCENTRATION].transform("max")
+    if top_dose_only:  # per broad_sample: a compound's control salt at 20 uM must not hide its library sample's 10 uM
+        top = manifest.groupby(BROAD_SAMPLE)[mf.CONCENTRATION].transform("max")
         manifest = manifest.loc[manifest[mf.CONTROL] | np.isclose(manifest[mf.CONCENTRATION], top)].reset_index(drop=True)
     return manifest

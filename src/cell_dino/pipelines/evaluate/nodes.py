@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cell_dino.evaluation import epoch_selection
-from cell_dino.evaluation.classifier import classify, treated_sample
+from cell_dino.evaluation.classifier import classify, label_accuracy, treated_sample
 from cell_dino.evaluation.factors import factor_shares, mutual_information
 from cell_dino.evaluation.figures import confusion_figure, factor_figure, umap_figure
 from cell_dino.evaluation.scorecard import score_normalisations
@@ -39,6 +39,20 @@ def classify_items(embeddings: pd.DataFrame, params: EvaluateParams) -> tuple[pd
     items, dropped = treated_sample(embeddings, label, params.classifier_max_items, params.seed, params.nonfinite)
     predictions, confusion, record = classify(items, label, params.scoring.group, params.classifier)
     return predictions, confusion, record | {"nonfinite": dropped}
+
+
+def classify_other_labels(embeddings: pd.DataFrame, params: EvaluateParams) -> dict:
+    """Each ``other_classifications`` task: grouped MLP accuracy and macro-F1 on its label, or why it is undefined."""
+    tasks = {}
+    for name, task in params.other_classifications.items():
+        sample = task.label in embeddings  # else the classifier names the absent column as the reason
+        items = (
+            treated_sample(embeddings, task.label, params.classifier_max_items, params.seed, params.nonfinite)[0]
+            if sample
+            else embeddings.head(0)
+        )
+        tasks[name] = label_accuracy(items, task.label, task.group, params.classifier)
+    return tasks
 
 
 def analyse_factors(embeddings: pd.DataFrame, params: EvaluateParams) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -78,10 +92,19 @@ def draw_figures(umap: pd.DataFrame, confusion: pd.DataFrame) -> tuple[go.Figure
 
 
 def summarise_model(
-    metrics: pd.DataFrame, classifier: dict, shares: pd.DataFrame, factors_undefined: dict, params: EvaluateParams, selection: dict
+    metrics: pd.DataFrame,
+    classifier: dict,
+    other_classifiers: dict,
+    shares: pd.DataFrame,
+    factors_undefined: dict,
+    params: EvaluateParams,
+    selection: dict,
 ) -> dict:
-    """One model's headline figures: the ``headline_normalisation`` row, macro-F1, epoch choice."""
-    return model_summary(metrics, classifier, shares, params.headline_normalisation, selection, factors_undefined)
+    """One model's headline figures: the ``headline_normalisation`` row, macro-F1, the other
+    classification tasks, epoch choice."""
+    return model_summary(metrics, classifier, shares, params.headline_normalisation, selection, factors_undefined) | {
+        "other_classifications": other_classifiers
+    }
 
 
 def report_evaluation(*summaries: dict, models: tuple[str, ...]) -> tuple[dict, go.Figure]:

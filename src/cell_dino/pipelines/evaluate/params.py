@@ -14,11 +14,17 @@ from cell_dino.profiling.finite import NonFinitePolicy
 from cell_dino.profiling.normalise import Method
 
 
+class ClassificationTask(Params):
+    label: str  # the column predicted (single-label)
+    group: str  # never split across folds
+
+
 class EvaluateParams(Params):
     scoring: ScoringSpec
     nonfinite: NonFinitePolicy  # rows / features with NaN or inf: dropped and counted, or the run stops
     classifier: ClassifierConfig
     classifier_label: str | None  # the column the MLP predicts (labels joined by | : multi-label, BCE); None: scoring.label
+    other_classifications: dict[str, ClassificationTask]  # more MLP tasks, by name (HPA: cell line); accuracy and macro-F1
     classifier_max_items: Annotated[int, Field(ge=2)]  # seeded sample of treated items for the MLP
     factors: list[str]  # the factors of the MI analysis (those the items have)
     factor_bins: Annotated[int, Field(ge=2)]

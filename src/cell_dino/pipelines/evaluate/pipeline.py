@@ -7,6 +7,7 @@ from cell_dino.pipelines import bound
 from cell_dino.pipelines.evaluate.nodes import (
     analyse_factors,
     classify_items,
+    classify_other_labels,
     draw_figures,
     report_evaluation,
     score_profiles,
@@ -20,6 +21,7 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
     nodes = [
         Node(score_profiles, ["profiles", "params:evaluate"], ["metrics", "matches", "map_scores"], name="score_profiles"),
         Node(classify_items, ["embeddings", "params:evaluate"], ["predictions", "confusion", "classifier"], name="classify_items"),
+        Node(classify_other_labels, ["embeddings", "params:evaluate"], "other_classifiers", name="classify_other_labels"),
         Node(
             analyse_factors,
             ["embeddings", "params:evaluate"],
@@ -28,7 +30,8 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
         ),
         Node(draw_figures, ["umap", "confusion"], ["umap_figure", "confusion_figure"], name="draw_figures"),
     ]
-    inputs, parameters = ["metrics", "classifier", "factor_shares", "factors_undefined", "params:evaluate"], {"params:evaluate"}
+    inputs = ["metrics", "classifier", "other_classifiers", "factor_shares", "factors_undefined", "params:evaluate"]
+    parameters = {"params:evaluate"}
     if model.trained:  # only trained runs have checkpoints to choose from; scored on profiles made as integrate makes them
         epochs = ["epoch_profiles", "params:evaluate", "params:integrate"]
         nodes.append(Node(select_epoch, epochs, ["epoch_selection", "selection"], name="select_epoch"))
