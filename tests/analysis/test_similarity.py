@@ -41,3 +41,5 @@ def test_fewer_than_two_groups_are_undefined() -> None:
     profiles = pd.DataFrame({"Metadata_Antibody": [None, None, "a"], "f0": [1.0, 2.0, 3.0]})
     with pytest.raises(Undefined, match=r"1 group\(s\) with a value; 2 are needed"):
         similarity_table(profiles, ["Metadata_Antibody"], "none")
+    with pytest.raises(Undefined, match=r"needs the column\(s\) \['Metadata_CellLine'\]"):
+        similarity_table(profiles, ["Metadata_CellLine"], "none")

@@ -67,5 +67,7 @@ def test_profile_analyses_run_on_antibodies_and_pseudotime_is_undefined(hpa_run:
     dino = read_report(project, "hpa", "profile")["models"]["dino"]
     assert dino["heterogeneity"]["n_groups"] == 6
     assert dino["undefined"]["pseudotime"] == "no trajectory configured (profile.pseudotime is null)"
-    assert {"similarity location", "similarity antibody"}.isdisjoint(dino["undefined"])
+    assert {"similarity location", "similarity antibody", "similarity cell_line"}.isdisjoint(dino["undefined"])
+    cell_lines = pd.read_parquet(project / DATA / "07_model_output/dino/similarity/cell_line.parquet")
+    assert sorted(cell_lines["group"]) == ["A-431", "U-2 OS", "U-251 MG"]
     assert read_report(project, "hpa", "sweep")["n_outputs"] == 2

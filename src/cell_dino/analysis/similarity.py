@@ -12,7 +12,7 @@ from scipy.spatial.distance import squareform
 from cell_dino.evaluation.similarity import unit_rows
 from cell_dino.profiling.aggregate import Statistic, aggregate
 from cell_dino.profiling.table import feature_matrix, label_of, require_columns
-from cell_dino.undefined import require
+from cell_dino.undefined import needs, require
 
 Order = Literal["cluster", "annotation", "none"]
 
@@ -82,7 +82,9 @@ def similarity_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Profiles grouped by ``by``, their cosine similarity (the ``top_share`` most similar groups),
     ordered; returns the table (``group``, ``annotation`` when asked, one column per group) and
-    the ordered matrix. Raises :class:`~cell_dino.undefined.Undefined` with fewer than 2 groups."""
+    the ordered matrix. Raises :class:`~cell_dino.undefined.Undefined` when the profiles lack a
+    ``by`` column (HPA's cell line without an annotation table) or have fewer than 2 groups."""
+    needs(profiles.columns, by, f"similarity by {by}")
     groups = group_profiles(profiles, by)
     require(len(groups) >= 2, f"similarity by {by}: {len(groups)} group(s) with a value; 2 are needed")
     similarity = cosine_similarity(groups, by)
