@@ -53,11 +53,11 @@ def test_interrupted_segmentation_resumes_without_redoing_shards(ingested: Path,
     real = segmentation_job.process_fov
     calls: list[int] = []
 
-    def crash_at_20(path, index, config):
+    def crash_at_20(path, index, config, masks):
         if index == 20:
             raise RuntimeError("killed")
         calls.append(index)
-        return real(path, index, config)
+        return real(path, index, config, masks)
 
     monkeypatch.setattr(segmentation_job, "process_fov", crash_at_20)
     out = ingested / "resumable.zarr"
@@ -66,7 +66,7 @@ def test_interrupted_segmentation_resumes_without_redoing_shards(ingested: Path,
     assert not out.exists() and len(list(out.with_name(".resumable.zarr.parts").glob("shard-*"))) == 2
 
     calls.clear()
-    monkeypatch.setattr(segmentation_job, "process_fov", lambda p, i, c: calls.append(i) or real(p, i, c))
+    monkeypatch.setattr(segmentation_job, "process_fov", lambda p, i, c, m: calls.append(i) or real(p, i, c, m))
     write_crop_store(out, job)
     assert calls == list(range(16, 48))  # shards 0 and 1 were not redone
     resumed = CropStore(out)
@@ -91,10 +91,10 @@ def test_shards_of_an_older_fov_store_are_not_reused_after_a_reingest(ingested: 
     config = SegmentConfig(crop_size=32)
     real = segmentation_job.process_fov
 
-    def killed_at_20(path, index, config):
+    def killed_at_20(path, index, config, masks):
         if index == 20:
             raise RuntimeError("killed")
-        return real(path, index, config)
+        return real(path, index, config, masks)
 
     monkeypatch.setattr(segmentation_job, "process_fov", killed_at_20)
     out = ingested / "crops.zarr"
@@ -102,6 +102,6 @@ def test_shards_of_an_older_fov_store_are_not_reused_after_a_reingest(ingested: 
         write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
     run_pipeline(ingested, "ingest")  # same fields, a new store generation
     calls: list[int] = []
-    monkeypatch.setattr(segmentation_job, "process_fov", lambda p, i, c: calls.append(i) or real(p, i, c))
+    monkeypatch.setattr(segmentation_job, "process_fov", lambda p, i, c, m: calls.append(i) or real(p, i, c, m))
     write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
     assert calls == list(range(48))
