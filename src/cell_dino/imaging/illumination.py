@@ -18,8 +18,6 @@ only (sigma = filter size / 2.35). The range of a function
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -131,7 +129,7 @@ def read_illumination_function(locations: list[str], shape: tuple[int, ...] | No
     for location in locations:
         try:
             with opened(location) as source:
-                plane = np.load(source if isinstance(source, Path) else io.BytesIO(source.read()), allow_pickle=False)
+                plane = np.load(source, allow_pickle=False)  # a path, or a seekable fsspec file
         except (OSError, ValueError) as exc:
             raise DataError(f"{location}: illumination function unreadable ({exc})") from exc
         if plane.ndim != 2 or (shape is not None and plane.shape != tuple(shape)):

@@ -91,12 +91,8 @@ def group_values(table: pd.DataFrame, column: str) -> np.ndarray:
     without a value (an HPA Kaggle image has no antibody) is grouped with its field
     (``Metadata_FOV``: the cells of one image are never split across folds), or is a group of its
     own where there is no field; never one group with every other row that lacks it."""
-    values = table[column].astype("string")
-    missing = values.isna().to_numpy()
-    own = table[FOV].astype(str).to_numpy() if FOV in table else np.arange(len(table)).astype(str)
-    return np.where(
-        missing, np.char.add(np.char.add(f"<no {column}: ", own.astype(str)), ">"), values.fillna("").to_numpy(dtype=object)
-    ).astype(str)
+    own = table[FOV].astype(str) if FOV in table else pd.Series(range(len(table)), index=table.index).astype(str)
+    return table[column].astype("string").fillna("<no " + column + ": " + own + ">").to_numpy(dtype=str)
 
 
 def treated(table: pd.DataFrame, label: str) -> pd.DataFrame:

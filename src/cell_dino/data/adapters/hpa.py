@@ -67,8 +67,6 @@ def parse_labels(target: str, separator: str | None, classes: tuple[str, ...], r
         if not token.isdigit() or int(token) >= len(classes):
             raise ManifestError(f"{source}: row {row}: invalid label {token!r} in {target!r} (classes 0-{len(classes) - 1})")
         indices.add(int(token))
-    if not indices:
-        raise ManifestError(f"{source}: row {row}: no label")
     return [classes[i] for i in sorted(indices)]
 
 
