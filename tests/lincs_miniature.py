@@ -26,7 +26,8 @@ COMPOUNDS = ("digoxin", "istaroxime", "droperidol", "thiothixene", "oglemilast",
 DMSO_WELLS = ("A01", "A02", "B01", "B02")
 CHANNELS = ("DNA", "ER", "RNA", "AGP", "Mito")
 PHENIX_CHANNEL = {"DNA": 5, "ER": 4, "RNA": 3, "AGP": 2, "Mito": 1}  # the ch<N> of each stain in this export
-SHAPE = (256, 256)
+SHAPE = (256, 256)  # benchmarks/datasets.py sets the real 2160 x 2160
+CELLS_PER_FIELD = 15
 MOA_TABLE = "repurposing_info_external_moa_map_resolved.tsv"
 
 
@@ -64,9 +65,9 @@ def vignetting(plate: int) -> np.ndarray:
 
 
 def render_field(moa: str, rng: np.random.Generator) -> list[np.ndarray]:
-    """DNA, ER, RNA, AGP, Mito float planes of one field: about 15 cells, an MoA-dependent phenotype."""
+    """DNA, ER, RNA, AGP, Mito float planes of one field: ``CELLS_PER_FIELD`` cells, an MoA-dependent phenotype."""
     code = sum(map(ord, moa)) % 5 / 4
-    n = 15
+    n = CELLS_PER_FIELD
     centres = np.stack([rng.integers(24, SHAPE[0] - 24, n), rng.integers(24, SHAPE[1] - 24, n)], axis=1)
     body = _blobs(SHAPE, centres, 12 + 5 * code, rng.uniform(800, 1200, n))
     return [

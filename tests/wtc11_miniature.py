@@ -26,6 +26,7 @@ SEG_CHANNELS = [
     "struct_segmentation_roof",
 ]
 Z = 5
+CROP_SIZES = (44, 60)  # height and width drawn from [low, high); benchmarks/datasets.py sets the release's
 
 
 def stage_of(annotations: pd.DataFrame) -> pd.Series:
@@ -60,7 +61,7 @@ def miniature_manifest() -> pd.DataFrame:
 def render_cell(order: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A ``Z x 3 x H x W`` raw crop and its ``Z x 5 x H x W`` masks: stage ``order`` 0 (interphase) to 5."""
     mitotic = order > 0
-    height, width = int(rng.integers(44, 60)), int(rng.integers(44, 60))
+    height, width = (int(rng.integers(*CROP_SIZES)) for _ in range(2))
     yy, xx = np.mgrid[0:height, 0:width]
     cy, cx = height / 2, width / 2
     cell_radius = (11 if mitotic else 17) + rng.uniform(-1, 1)
