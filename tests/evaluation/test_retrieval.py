@@ -154,9 +154,11 @@ def test_a_tie_between_a_positive_and_a_negative_scores_the_mean_of_both_orders(
     x = profiles[["f0", "f1"]].to_numpy()
     controls = profiles["Metadata_Control"].to_numpy()
     treated = np.array([0])
-    positive = lambda p: np.array([[False, True, True, False, False]])  # noqa: E731
-    negative = lambda p: np.broadcast_to(controls, (1, 5))  # noqa: E731
-    ap = blocked_average_precision(x, positive, negative, treated)["average_precision"].iloc[0]
+
+    def candidates(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return np.arange(5), np.array([[False, True, True, False, False]]), controls[None, :]
+
+    ap = blocked_average_precision(x, candidates, treated)["average_precision"].iloc[0]
     # q ranks p1 (10 deg), then p2 and n1 tie (60 deg), then n2: orders give AP 1 and (1 + 2/3) / 2
     assert ap == pytest.approx((1 + 5 / 6) / 2)
 

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 
-from cell_dino.evaluation.similarity import TIE_DECIMALS, unit_rows, zero_norm
+from cell_dino.evaluation.similarity import tie_key, unit_rows, zero_norm
 from cell_dino.undefined import require
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def knn_accuracy(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, k
     matchable = groups_per_label[label_codes] > 1
     require(bool(matchable.any()), f"k-NN: no label is held by two groups ({len(np.unique(groups))} groups): no item can be matched")
     normed = unit_rows(features)
-    similarity = np.round(normed @ normed.T, TIE_DECIMALS)
+    similarity = tie_key(normed @ normed.T)
     similarity[groups[:, None] == groups[None, :]] = -np.inf
     jitter = np.random.default_rng(seed).random(similarity.shape)
     neighbours = np.lexsort((jitter, -similarity))[:, :k]

@@ -12,6 +12,7 @@ and Kinase inhibitors: 92 of 103 treatments). Controls and unlabelled treatments
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,10 +47,18 @@ def _batch_membership(rows: pd.DataFrame, batches: pd.Series) -> np.ndarray:
     """Treatments x batches indicator of the batches each treatment's wells are in."""
     sets = [frozenset(batches.loc[i]) for i in rows.index]
     names = sorted(frozenset().union(*sets), key=str)
-    member = np.zeros((len(sets), len(names)), dtype=np.float32)
+    member = np.zeros((len(sets), len(names)), dtype=bool)
     for i, batch_set in enumerate(sets):
-        member[i, [names.index(b) for b in batch_set]] = 1.0
+        member[i, [names.index(b) for b in batch_set]] = True
     return member
+
+
+def _disjoint_batches(member: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Whether two treatments share no batch, for pairs of positions: their batch sets as bits
+    (64 batches per word), so a test costs one AND per word."""
+    words = np.packbits(member, axis=1, bitorder="little")
+    words = np.pad(words, ((0, 0), (0, -words.shape[1] % 8))).view(np.uint64)
+    return lambda a, b: np.logical_and.reduce([(words[a, w] & words[b, w]) == 0 for w in range(words.shape[1])])
 
 
 def _accuracy(agreement: np.ndarray, scored: np.ndarray, labels: np.ndarray, name: str, why: str, undefined: dict[str, str]) -> float:
@@ -95,7 +104,13 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
     normed = unit_rows(x).astype(np.float32)
     index = rows.index.to_numpy()
     undefined: dict[str, str] = {}
-    nsc = nearest(normed, lambda r: compound[r, None] != compound[None, :], moa)
+    rules = {"nsc": lambda a, b: compound[a] != compound[b]}
+    if batches is not None:
+        member = _batch_membership(rows, batches)
+        disjoint = _disjoint_batches(member)
+        rules["nscb"] = lambda a, b: (compound[a] != compound[b]) & disjoint(a, b)
+    neighbours = nearest(normed, rules, moa)
+    nsc = neighbours["nsc"]
     matchable = pd.Series(compound).groupby(moa).nunique().loc[moa].to_numpy() > 1  # another compound has its MoA
     scored = (nsc.index >= 0) & matchable
     table = pd.DataFrame(
@@ -122,9 +137,8 @@ def moa_matching(treatments: pd.DataFrame, batches: pd.Series | None = None, lab
     if batches is None:
         undefined["nscb"] = f"no batches: the profiles have no {BATCH} column"
     else:
-        member = _batch_membership(rows, batches)
         moa_batches = pd.DataFrame(member, index=moa).groupby(level=0).max().sum(axis=1)
-        nscb = nearest(normed, lambda r: (compound[r, None] != compound[None, :]) & (member[r] @ member.T == 0), moa)
+        nscb = neighbours["nscb"]
         in_batches = (moa_batches.loc[moa].to_numpy() > 1) & (nscb.index >= 0) & matchable
         table["nscb_scored"] = in_batches
         table["nscb_match"] = np.where(nscb.index >= 0, index[nscb.index], -1)

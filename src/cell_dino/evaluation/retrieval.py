@@ -81,16 +81,14 @@ def phenotypic_activity(
     codes = pd.factorize(meta[treatment])[0]
     queried = np.flatnonzero(~is_control)
 
-    def replicates(positions: np.ndarray) -> np.ndarray:
+    def replicates_and_controls(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         queries = queried[positions]
-        mask = (codes[queries, None] == codes[None, :]) & ~is_control[None, :]
-        mask[np.arange(len(queries)), queries] = False
-        return mask
+        columns = np.flatnonzero(is_control | np.isin(codes, codes[queries]))
+        positive = (codes[None, columns] == codes[queries, None]) & ~is_control[None, columns] & (columns[None, :] != queries[:, None])
+        return columns, positive, np.broadcast_to(is_control[columns], positive.shape)
 
-    def against_controls(positions: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(is_control, (len(positions), len(is_control)))
-
-    ap = pd.concat([meta.iloc[queried].reset_index(drop=True), blocked_average_precision(x, replicates, against_controls, queried)], axis=1)
+    scores = blocked_average_precision(x, replicates_and_controls, queried)
+    ap = pd.concat([meta.iloc[queried].reset_index(drop=True), scores], axis=1)
     _scorable(ap, "phenotypic activity (a treatment needs two replicates)")
     return _map(ap, [treatment], null_size, threshold, seed, cache_dir)
 
@@ -115,13 +113,13 @@ def phenotypic_consistency(
     compounds = pd.factorize(meta[compound].astype(str))[0]
     query, label = np.nonzero(member)  # one query per (profile, label)
 
-    def same_label(pairs: np.ndarray) -> np.ndarray:
-        return (member[:, label[pairs]].T > 0) & (compounds[None, :] != compounds[query[pairs], None])
+    everyone = np.arange(len(meta))
 
-    def no_shared_label(pairs: np.ndarray) -> np.ndarray:
-        return member[query[pairs]] @ member.T == 0
+    def same_and_other_labels(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        positive = (member[:, label[pairs]].T > 0) & (compounds[None, :] != compounds[query[pairs], None])
+        return everyone, positive, member[query[pairs]] @ member.T == 0
 
-    scores = blocked_average_precision(x, same_label, no_shared_label, query)
+    scores = blocked_average_precision(x, same_and_other_labels, query)
     ap = pd.concat([meta.iloc[query].reset_index(drop=True).assign(**{moa: np.asarray(names)[label]}), scores], axis=1)
     _scorable(ap, "phenotypic consistency (a MoA needs two compounds, and another MoA is needed)")
     return _map(ap, [moa], null_size, threshold, seed, cache_dir)
