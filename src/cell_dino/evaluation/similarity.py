@@ -94,11 +94,12 @@ def nearest(normed: np.ndarray, allowed: dict[str, Allowed], labels: np.ndarray,
     diagonal) give each row its ``k`` most similar profiles, and the rules are checked on those
     only. A row whose answer is not certain among them (no allowed candidate, or the ``k``-th ties
     with the best allowed one) is redone over all ``N``. Exact: the same neighbours, ties and
-    agreements as ranking every pair; memory ``block x N`` at most."""
+    agreements as ranking every pair (a similarity within one float32 unit of a tie-grid half step
+    may round either way with the shape of the product that computed it); memory ``block x N``."""
     n = len(normed)
     codes = np.unique(labels.astype(str), return_inverse=True)[1]
     x = torch.from_numpy(np.ascontiguousarray(normed, dtype=np.float32))
-    k = min(k, n)
+    k = max(1, min(k, n))
     top_values, top_columns = _top_k(x, k, block)
     found = {name: (np.full(n, -1), np.zeros(n, dtype=np.int64), np.full(n, np.nan)) for name in allowed}
 

@@ -129,7 +129,13 @@ def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
     group = zarr.open_group(tmp, mode="w")
     store = job.fov_store
     size, n_channels, field_shape = job.config.crop_size, len(store.channels), store.images.shape[2:]
-    crops = group.create_array("crops", shape=(0, n_channels, size, size), chunks=(CROP_CHUNK, n_channels, size, size), dtype="float32")
+    crops = group.create_array(  # one crop per chunk for random reads, CROP_CHUNK crops per shard file (benchmarks/stores.py)
+        "crops",
+        shape=(0, n_channels, size, size),
+        chunks=(1, n_channels, size, size),
+        shards=(CROP_CHUNK, n_channels, size, size),
+        dtype="float32",
+    )
     masks = group.create_array("masks", shape=(len(store), 2, *field_shape), chunks=(1, 2, *field_shape), dtype="uint16")
     metadata = job.fov_table.drop(columns=["store_index", "height", "width"], errors="ignore")
     writer: pq.ParquetWriter | None = None
