@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import torch
 from copairs.map.normalization import expected_ap
 from scipy.special import digamma
 
@@ -85,6 +84,8 @@ def blocked_average_precision(features: np.ndarray, candidates: Candidates, quer
     per query with copairs' columns (NaN AP without positives). Queries go in blocks, so memory
     stays ``block x N``. Zero-norm profiles must be left out first (their cosine similarity is
     undefined)."""
+    import torch  # here, not at import: the explorer reads these modules without torch
+
     x = torch.from_numpy(unit_rows(features).astype(np.float32))
     queries = np.arange(len(x)) if queries is None else np.asarray(queries)
     n = len(queries)

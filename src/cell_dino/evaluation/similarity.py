@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from cell_dino.profiling.table import ZERO_NORM, row_norms, unit_rows
+
+if TYPE_CHECKING:
+    import torch
 
 TIE_DECIMALS = 6
 __all__ = ["TIE_DECIMALS", "Allowed", "Neighbours", "nearest", "tie_key", "unit_rows", "zero_norm"]
@@ -60,6 +63,8 @@ def _best_allowed(key: np.ndarray, columns: np.ndarray, mask: np.ndarray, same_l
 def _merge_top_k(values: torch.Tensor, index: torch.Tensor, rows: slice, similarity: torch.Tensor, first_column: int) -> None:
     """Fold the top-k of ``similarity`` (``rows`` x columns from ``first_column``) into the
     running top-k ``values`` and ``index`` of those rows."""
+    import torch
+
     k = values.shape[1]
     block_values, block_columns = torch.topk(similarity, min(k, similarity.shape[1]), dim=1)
     merged_values = torch.cat([values[rows], block_values], dim=1)
@@ -72,6 +77,8 @@ def _top_k(x: torch.Tensor, k: int, block: int) -> tuple[np.ndarray, np.ndarray]
     """Each row's ``k`` most similar rows of ``x x^T`` (values descending, positions), from the
     blocks on and above the diagonal only: the similarity is symmetric, so a block gives its rows
     and its columns their candidates, and half of the products are never computed."""
+    import torch  # here, not at import: the explorer reads this module without torch
+
     n = len(x)
     values, index = torch.full((n, k), -torch.inf), torch.full((n, k), -1, dtype=torch.long)
     starts = range(0, n, block)
@@ -96,6 +103,8 @@ def nearest(normed: np.ndarray, allowed: dict[str, Allowed], labels: np.ndarray,
     with the best allowed one) is redone over all ``N``. Exact: the same neighbours, ties and
     agreements as ranking every pair (a similarity within one float32 unit of a tie-grid half step
     may round either way with the shape of the product that computed it); memory ``block x N``."""
+    import torch
+
     n = len(normed)
     codes = np.unique(labels.astype(str), return_inverse=True)[1]
     x = torch.from_numpy(np.ascontiguousarray(normed, dtype=np.float32))
