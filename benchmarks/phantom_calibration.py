@@ -32,6 +32,7 @@ from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.data.phantom import PRESETS, generate_phantom
 from cell_dino.evaluation.nsc import moa_matching, treatment_batches
+from cell_dino.executor import ExecutorConfig
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.cellprofiler_job import CellProfilerJob
 from cell_dino.imaging.preprocess import PreprocessedFovs
@@ -50,7 +51,7 @@ TOLERANCE = 0.08
 EFFECTS = ("moa_strength", "compound_spread", "batch_gain", "batch_morphology", "cell_variation", "moas_in_one_batch")
 
 
-def stores(preset: str, seed: int, workdir: Path) -> tuple[FovStore, CropStore]:
+def stores(preset: str, seed: int, workdir: Path, runtime: ExecutorConfig) -> tuple[FovStore, CropStore]:
     """The phantom ingested and segmented with the project's settings."""
     raw = generate_phantom(workdir / "phantom", preset, seed=seed)
     manifest = read_bbbc021(raw)
@@ -58,7 +59,7 @@ def stores(preset: str, seed: int, workdir: Path) -> tuple[FovStore, CropStore]:
     fovs = FovStore(write_fov_store(workdir / "fov_store.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), ingest.preprocess)))
     table = manifest.set_index(mf.FOV_KEY).loc[fovs.keys].reset_index()
     segment = load_parameters("segment", SegmentParams, REPO)
-    crops = write_crop_store(workdir / "crop_store.zarr", SegmentationJob(fovs, table, segment.config, segment.workers, segment.shard_size))
+    crops = write_crop_store(workdir / "crop_store.zarr", SegmentationJob(fovs, table, segment.config, runtime, segment.shard_size))
     return fovs, CropStore(crops)
 
 
@@ -81,19 +82,21 @@ def main() -> None:
     args = parser.parse_args()
     if args.effects:
         PRESETS["calibrating"] = dataclasses.replace(PRESETS[args.preset], **args.effects)
-    started = time.perf_counter()
+    started, runtime = time.perf_counter(), ExecutorConfig(workers=args.workers)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if args.stores:
             fovs, crops = FovStore(args.stores / "fov_store.zarr"), CropStore(args.stores / "crop_store.zarr")
         else:
-            fovs, crops = stores("calibrating" if args.effects else args.preset, args.seed, workdir)
-        config = dataclasses.replace(load_parameters("embed", EmbedParams, REPO).cellprofiler, workers=args.workers)
-        job = CellProfilerJob(fovs.images, crops.masks, crops.table(), list(crops.channels.names), config, {})
+            fovs, crops = stores("calibrating" if args.effects else args.preset, args.seed, workdir, runtime)
+        config = load_parameters("embed", EmbedParams, REPO).cellprofiler
+        job = CellProfilerJob(fovs.images, crops.masks, crops.table(), list(crops.channels.names), config, {}, runtime=runtime)
         job.run(workdir / "cellprofiler")
         cells = read_embeddings(workdir / "cellprofiler")
         intensity = dataclasses.replace(config, groups=("intensity",), selection=())
-        CellProfilerJob(fovs.images, crops.masks, crops.table(), list(crops.channels.names), intensity, {}).run(workdir / "intensity")
+        CellProfilerJob(fovs.images, crops.masks, crops.table(), list(crops.channels.names), intensity, {}, runtime=runtime).run(
+            workdir / "intensity"
+        )
         intensities = read_embeddings(workdir / "intensity")
     means = [*intensities.filter(like="Metadata_"), *intensities.filter(like="Cells_Intensity_MeanIntensity_")]
     scores = {"cellprofiler": ljosa_scores(cells), "mean_intensity_only": ljosa_scores(intensities[means])}

@@ -25,6 +25,7 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
+from cell_dino.executor import ExecutorConfig
 from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
 from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
@@ -42,7 +43,9 @@ def fov_store_of(root: Path) -> tuple[FovStore, pd.DataFrame]:
 def measure(root: Path, workers: int) -> dict:
     store, table = fov_store_of(root)
     start = time.perf_counter()
-    out = write_crop_store(root.with_suffix(f".crops{workers}.zarr"), SegmentationJob(store, table, SegmentConfig(), workers, 32))
+    out = write_crop_store(
+        root.with_suffix(f".crops{workers}.zarr"), SegmentationJob(store, table, SegmentConfig(), ExecutorConfig(workers=workers), 32)
+    )
     seconds = time.perf_counter() - start
     crops = CropStore(out)
     return {

@@ -12,7 +12,7 @@ import pytest
 from cell_dino.data.errors import DataError
 from cell_dino.features import cellprofiler_job as job_module
 from cell_dino.features.artifacts import REPORT, read_embeddings
-from cell_dino.features.cellprofiler import CellProfilerConfig, cellprofiler_name, measure_field
+from cell_dino.features.cellprofiler import CellProfilerConfig, cellprofiler_name, measure_field, measure_stored_field
 from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_job
 
 CHANNELS = ["DNA", "Tubulin", "Actin"]
@@ -105,17 +105,17 @@ def test_a_failed_run_resumes_from_its_finished_shards(tmp_path, monkeypatch):
     config = CellProfilerConfig(groups=("intensity",), fields_per_shard=2)
     measured = []
 
-    def failing(image, masks_, channels, config_):
+    def failing(images_, masks_, index, channels, config_):
         if len(measured) == 4:
             raise RuntimeError("node lost")
         measured.append(1)
-        return measure_field(image, masks_, channels, config_)
+        return measure_stored_field(images_, masks_, index, channels, config_)
 
-    monkeypatch.setattr(job_module, "measure_field", failing)
+    monkeypatch.setattr(job_module, "measure_stored_field", failing)
     with pytest.raises(RuntimeError, match="node lost"):
         CellProfilerJob(images, masks, cells, CHANNELS, config, {"store": "g1"}).run(tmp_path / "cp")
     assert not (tmp_path / "cp").exists()  # nothing half-published
-    monkeypatch.setattr(job_module, "measure_field", measure_field)
+    monkeypatch.setattr(job_module, "measure_stored_field", measure_stored_field)
     job = CellProfilerJob(images, masks, cells, CHANNELS, config, {"store": "g1"})
     job.run(tmp_path / "cp")
     assert job.report["n_measured_now"] == 1  # the first two shards (4 fields) were kept

@@ -177,6 +177,7 @@ def test_a_resumed_embedding_never_reuses_shards_of_another_model_or_store(tmp_p
     old model. The job's fingerprint now holds the checkpoint file's identity, the store's
     generation, the device and the precision: any change starts the job afresh."""
     from cell_dino.data.items import Items
+    from cell_dino.executor import ExecutorConfig
     from cell_dino.pipelines.embed.nodes import plan_embedding
     from cell_dino.pipelines.embed.params import EmbedParams
     from cell_dino.ssl.run import CheckpointSeries
@@ -189,7 +190,7 @@ def test_a_resumed_embedding_never_reuses_shards_of_another_model_or_store(tmp_p
     params = parameters("embed", EmbedParams, batch_size=4, shard_size=8, device="cpu", precision="fp32")
 
     def fingerprint_of(run: Path, store: Items = items, **changes) -> dict:
-        return plan_embedding(CheckpointSeries(run), store, params.model_copy(update=changes), False).signature
+        return plan_embedding(CheckpointSeries(run), store, params.model_copy(update=changes), ExecutorConfig(), False).signature
 
     run = tmp_path / "run"
     train(DATA, CONFIG, run)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from cell_dino.imaging.normalisation import ChannelStatsAccumulator, downscale, resize_field
 
@@ -51,3 +52,36 @@ def test_downscale_is_a_block_mean_and_drops_trailing_pixels() -> None:
     assert half.shape == (2, 2, 3)
     assert half[1, 0, 0] == field[1, :2, :2].mean()
     assert downscale(field, 1) is field
+
+
+def test_merged_shards_give_the_statistics_of_one_pass(monkeypatch) -> None:
+    """Shards' accumulators merged (ingest's plates, in any number of workers): the sums exactly; the
+    reservoir a sample of both sides in proportion to their pixels, so a shard of bright fields keeps
+    its share of the percentiles."""
+    import cell_dino.imaging.normalisation as normalisation
+
+    monkeypatch.setattr(normalisation, "RESERVOIR", 4000)
+    rng = np.random.default_rng(3)
+    dim = [rng.random((1, 60, 60)).astype(np.float32) for _ in range(3)]  # 10,800 pixels in [0, 1)
+    bright = [1 + rng.random((1, 60, 60)).astype(np.float32) for _ in range(1)]  # 3,600 pixels in [1, 2)
+    shards = []
+    for seed, fields in enumerate((dim, bright)):
+        shard = ChannelStatsAccumulator(["DNA"], seed=seed)
+        for field in fields:
+            shard.add(field)
+        shards.append(shard)
+    merged = ChannelStatsAccumulator(["DNA"])
+    for shard in shards:
+        merged.merge(shard)
+    pixels = np.concatenate([f.ravel() for f in dim + bright]).astype(np.float64)
+    stats = merged.result()
+    assert stats.n_pixels == pixels.size and merged.reservoir.shape == (1, 4000)
+    np.testing.assert_allclose(stats.mean, [pixels.mean()], rtol=1e-10)
+    np.testing.assert_allclose(stats.std, [pixels.std()], rtol=1e-8)
+    assert abs(np.mean(merged.reservoir >= 1) - 0.25) < 0.01  # the bright shard's quarter of the pixels
+    assert abs(stats.p50[0] - np.percentile(pixels, 50)) < 0.03
+    empty = ChannelStatsAccumulator(["DNA"])
+    empty.merge(ChannelStatsAccumulator(["DNA"]))
+    assert empty.n == 0
+    with pytest.raises(ValueError, match=r"\['Actin'\] cannot join those of \['DNA'\]"):
+        merged.merge(ChannelStatsAccumulator(["Actin"]))

@@ -12,6 +12,7 @@ import pytest
 import cell_dino.imaging.segmentation_job as segmentation_job
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore
+from cell_dino.executor import ExecutorConfig
 from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
 from tests.pipelines.conftest import run_pipeline
@@ -49,7 +50,7 @@ def test_segment_writes_centred_crops_table_masks_and_accuracy(ingested: Path) -
 def test_interrupted_segmentation_resumes_without_redoing_shards(ingested: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = FovStore(ingested / "data/test/03_primary/fov_store.zarr")
     table = pd.read_parquet(ingested / "data/test/03_primary/fov_table.parquet")
-    job = SegmentationJob(store, table, SegmentConfig(crop_size=32), workers=1, shard_size=8)
+    job = SegmentationJob(store, table, SegmentConfig(crop_size=32), shard_size=8)
     real = segmentation_job.process_fov
     calls: list[int] = []
 
@@ -78,8 +79,12 @@ def test_interrupted_segmentation_resumes_without_redoing_shards(ingested: Path,
 def test_two_workers_give_the_same_crops_as_one(ingested: Path) -> None:
     store = FovStore(ingested / "data/test/03_primary/fov_store.zarr")
     table = pd.read_parquet(ingested / "data/test/03_primary/fov_table.parquet")
-    one = CropStore(write_crop_store(ingested / "one.zarr", SegmentationJob(store, table, SegmentConfig(crop_size=32), 1, 16)))
-    two = CropStore(write_crop_store(ingested / "two.zarr", SegmentationJob(store, table, SegmentConfig(crop_size=32), 2, 16)))
+    one = CropStore(
+        write_crop_store(ingested / "one.zarr", SegmentationJob(store, table, SegmentConfig(crop_size=32), ExecutorConfig(workers=1), 16))
+    )
+    two = CropStore(
+        write_crop_store(ingested / "two.zarr", SegmentationJob(store, table, SegmentConfig(crop_size=32), ExecutorConfig(workers=2), 16))
+    )
     np.testing.assert_array_equal(one.crops[:], two.crops[:])
     pd.testing.assert_frame_equal(one.table(), two.table())
 
@@ -99,9 +104,9 @@ def test_shards_of_an_older_fov_store_are_not_reused_after_a_reingest(ingested: 
     monkeypatch.setattr(segmentation_job, "process_fov", killed_at_20)
     out = ingested / "crops.zarr"
     with pytest.raises(RuntimeError, match="killed"):
-        write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
+        write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, shard_size=8))
     run_pipeline(ingested, "ingest")  # same fields, a new store generation
     calls: list[int] = []
     monkeypatch.setattr(segmentation_job, "process_fov", lambda p, i, c, m: calls.append(i) or real(p, i, c, m))
-    write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, 1, 8))
+    write_crop_store(out, SegmentationJob(FovStore(ingested / "data/test/03_primary/fov_store.zarr"), table, config, shard_size=8))
     assert calls == list(range(48))

@@ -10,22 +10,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import zarr
-
 from cell_dino.data.channels import ChannelSpec
+from cell_dino.data.locations import join
+from cell_dino.data.remote import exists, open_group, read_parquet, store_location
 
 CROP_CHUNK = 256
 TABLE = "cells.parquet"
 
 
 class CropStore:
-    """Read access: crops by index or batch, masks by field, the cell table."""
+    """Read access to a store at a local path or a URL (``s3://``): crops by index or batch, masks
+    by field, the cell table."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        if not (self.path / TABLE).is_file():
+        self.path = store_location(path)
+        if not exists(join(self.path, TABLE)):
             raise FileNotFoundError(f"{self.path}: no crop store here (run the segment pipeline)")
-        self.group = zarr.open_group(self.path, mode="r")
+        self.group = open_group(self.path)
         self.crops = self.group["crops"]
         self.masks = self.group["masks"]
         self.attrs = dict(self.group.attrs)
@@ -48,7 +49,7 @@ class CropStore:
         return self.attrs.get("generation", "")
 
     def table(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / TABLE)
+        return read_parquet(join(self.path, TABLE))
 
     def summary(self) -> dict:
         """Cells and fields: counts, cells per field (mean, quartiles), empty fields, field status."""

@@ -16,6 +16,7 @@ from cell_dino import __version__
 from cell_dino.atomic import atomic_path
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
+from cell_dino.data.remote import exists, open_group, store_location
 from cell_dino.generation import new_generation
 
 
@@ -66,13 +67,13 @@ def write_fov_store(path: str | Path, stream: FovStream) -> Path:
 
 
 class FovStore:
-    """Read access to a store; items load one at a time."""
+    """Read access to a store at a local path or a URL (``s3://``); items load one at a time."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
+        self.path = store_location(path)
+        if not exists(self.path):
             raise FileNotFoundError(f"{self.path}: no FOV store here (run the ingest pipeline)")
-        self.group = zarr.open_group(self.path, mode="r")
+        self.group = open_group(self.path)
         self.images = self.group["images"]
         self.attrs = dict(self.group.attrs)
         self.channels = ChannelSpec.of(self.attrs["channels"])

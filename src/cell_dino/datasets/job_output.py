@@ -1,14 +1,19 @@
 """The Kedro dataset of every output a job writes (:mod:`cell_dino.jobs`): FOV and crop stores,
-training checkpoints, embeddings."""
+training checkpoints, embeddings; on a local or shared filesystem, or at a URL (``s3://``: built
+in a local staging folder, then uploaded, :mod:`cell_dino.data.remote`)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
+import fsspec
 from kedro.io import AbstractDataset
 from kedro.utils import load_obj
 
+from cell_dino.data import remote
+from cell_dino.data.locations import is_url
 from cell_dino.jobs import Job
 
 
@@ -44,7 +49,7 @@ class JobOutputDataset(AbstractDataset):
     def __init__(
         self, filepath: str, reader: str, marker: str, lazy: bool = True, resumable: bool = False, metadata: dict[str, Any] | None = None
     ) -> None:
-        self._filepath = Path(filepath)
+        self._filepath = remote.store_location(filepath)
         self._reader = load_obj(reader)
         self._marker, self._lazy, self.resumable = marker, lazy, resumable
         self.metadata = metadata
@@ -52,12 +57,21 @@ class JobOutputDataset(AbstractDataset):
     def _save(self, data: Job) -> None:
         if not isinstance(data, Job):
             raise TypeError(f"{self._filepath}: a node must return a job (with run(path)), got {type(data).__name__}")
-        data.run(self._filepath)
+        if not is_url(self._filepath):
+            data.run(self._filepath)
+            return
+        staged = remote.staging_folder(str(self._filepath)) / "output"
+        data.run(staged)
+        remote.upload(staged, str(self._filepath), self._marker)
+        shutil.rmtree(staged.parent)
 
     def _load(self) -> Any:
         return LazyStore(self._reader, self._filepath) if self._lazy else self._reader(self._filepath)
 
     def _exists(self) -> bool:
+        if is_url(self._filepath):
+            fs, root = fsspec.url_to_fs(str(self._filepath))
+            return bool(fs.glob(f"{root}/{self._marker}"))
         return self._filepath.is_dir() and next(self._filepath.glob(self._marker), None) is not None
 
     def _describe(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ levels: a nucleus dimmer than 1/256 of the full scale has undefined (NaN) textur
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,6 @@ class CellProfilerConfig:
     corr_threshold: float = Field(0.9, gt=0, le=1)  # pycytominer: of two features correlated above this, one is dropped
     selection_max_items: Count = 50_000  # seeded sample of cells on which the features are selected
     fields_per_shard: Count = 64  # fields per resumable shard
-    workers: Count = 1  # processes measuring fields in parallel
 
 
 def cellprofiler_name(obj: str, group: str, key: str) -> str:
@@ -88,6 +87,27 @@ def cellprofiler_name(obj: str, group: str, key: str) -> str:
     for theirs, cellprofilers in RENAMED.items():
         feature = feature.replace(theirs, cellprofilers)
     return f"{obj}_{feature}"
+
+
+class NonFiniteField(ValueError):
+    """A stored field holds NaN or infinite pixels (``index``: its row in the store)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"field {index} has non-finite pixels")
+        self.index = index
+
+    def __reduce__(self) -> tuple:  # raised in worker processes: rebuilt from the index
+        return NonFiniteField, (self.index,)
+
+
+def measure_stored_field(images: Any, masks: Any, index: int, channels: list[str], config: CellProfilerConfig) -> pd.DataFrame:
+    """:func:`measure_field` of field ``index`` of the stores' ``images`` (``N x C x H x W``) and
+    ``masks`` (``N x 2 x H x W``), read where it runs (a worker process or a Dask worker); raises
+    :class:`NonFiniteField` for non-finite pixels."""
+    image = np.asarray(images[index])
+    if not np.isfinite(image).all():
+        raise NonFiniteField(index)
+    return measure_field(image, np.asarray(masks[index]), channels, config)
 
 
 def measure_field(image: np.ndarray, masks: np.ndarray, channels: list[str], config: CellProfilerConfig) -> pd.DataFrame:

@@ -15,20 +15,20 @@ import dataclasses
 import json
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from pycytominer import feature_select
 from tqdm import tqdm
 
 from cell_dino.data.errors import DataError
+from cell_dino.executor import ExecutorConfig, shard_executor
 from cell_dino.features.artifacts import REPORT
-from cell_dino.features.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, measure_field
+from cell_dino.features.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, NonFiniteField, measure_stored_field
 from cell_dino.features.job import item_metadata
 from cell_dino.generation import fingerprint
 from cell_dino.jobs import ResumableParts
@@ -51,6 +51,7 @@ class CellProfilerJob:
     config: CellProfilerConfig
     signature: dict[str, Any]  # what makes two jobs identical (store generations): resume only then
     seed: int = 0
+    runtime: ExecutorConfig = ExecutorConfig()  # where the fields are measured (local processes or a Dask cluster)
     report: dict[str, Any] = field(default_factory=dict)
     meta: pd.DataFrame = field(init=False, repr=False)  # every cell's Metadata_* and Metadata_Index, made once
 
@@ -64,17 +65,19 @@ class CellProfilerJob:
             )
         self.meta = item_metadata(self.cells)
 
-    def _field(self, i: int) -> np.ndarray:
-        """Field ``i``; raises :class:`DataError` naming it when a pixel is not finite."""
-        image = np.asarray(self.images[i])
-        if not np.isfinite(image).all():
-            fov = self.cells.loc[self.cells["fov_index"] == i, "Metadata_FOV"].head(1).tolist() if "Metadata_FOV" in self.cells else []
-            raise DataError(f"CellProfiler features: field {i} {fov} has non-finite pixels")
-        return image
-
-    def _measure_shard(self, fields: range, pool: ProcessPoolExecutor | None) -> pd.DataFrame:
-        args = [(self._field(i), self.masks[i], self.channels, self.config) for i in fields]
-        measured = pool.map(measure_field, *zip(*args)) if pool else (measure_field(*a) for a in args)
+    def _measure_shard(self, fields: range, executor: Executor) -> pd.DataFrame:
+        n = len(fields)
+        try:
+            measured = list(
+                executor.map(measure_stored_field, [self.images] * n, [self.masks] * n, fields, [self.channels] * n, [self.config] * n)
+            )
+        except NonFiniteField as error:
+            fov = (
+                self.cells.loc[self.cells["fov_index"] == error.index, "Metadata_FOV"].head(1).tolist()
+                if "Metadata_FOV" in self.cells
+                else []
+            )
+            raise DataError(f"CellProfiler features: field {error.index} {fov} has non-finite pixels") from error
         features = pd.concat([frame.assign(fov_index=i) for i, frame in zip(fields, measured)], ignore_index=True)
         rows = self.cells["fov_index"].between(fields.start, fields.stop - 1).to_numpy()
         joined = self.cells.loc[rows, ["fov_index", "label"]].merge(features, on=["fov_index", "label"], how="left", indicator=True)
@@ -93,19 +96,17 @@ class CellProfilerJob:
         measuring = {"groups": c.groups, "intensity_scale": c.intensity_scale, "fields_per_shard": c.fields_per_shard}
         parts = ResumableParts(Path(path), fingerprint({**self.signature, "measuring": measuring, "n": len(self.cells)}))
         n_fields, started, done = self.images.shape[0], time.perf_counter(), 0
-        pool = ProcessPoolExecutor(c.workers) if c.workers > 1 else None
-        try:
-            with tqdm(total=n_fields, desc="CellProfiler features", unit="field", disable=None) as progress:
-                for shard, start in enumerate(range(0, n_fields, c.fields_per_shard)):
-                    name, fields = f"part-{shard:05d}.parquet", range(start, min(start + c.fields_per_shard, n_fields))
-                    if name not in parts.done():
-                        with parts.part(name) as tmp:
-                            self._measure_shard(fields, pool).to_parquet(tmp, index=False)
-                        done += len(fields)
-                    progress.update(len(fields))
-        finally:
-            if pool:
-                pool.shutdown()
+        with (
+            shard_executor(self.runtime) as executor,
+            tqdm(total=n_fields, desc="CellProfiler features", unit="field", disable=None) as progress,
+        ):
+            for shard, start in enumerate(range(0, n_fields, c.fields_per_shard)):
+                name, fields = f"part-{shard:05d}.parquet", range(start, min(start + c.fields_per_shard, n_fields))
+                if name not in parts.done():
+                    with parts.part(name) as tmp:
+                        self._measure_shard(fields, executor).to_parquet(tmp, index=False)
+                    done += len(fields)
+                progress.update(len(fields))
         seconds = time.perf_counter() - started
         names = sorted(parts.folder.glob("part-*.parquet"))
         kept, measured = self.selected_features(names)
@@ -159,7 +160,9 @@ class CellProfilerJob:
         return {f for f in measured if f in selected.columns}, measured
 
 
-def cellprofiler_job(crop_store: Any, fov_store: Any, config: CellProfilerConfig, seed: int) -> CellProfilerJob:
+def cellprofiler_job(
+    crop_store: Any, fov_store: Any, config: CellProfilerConfig, seed: int, runtime: ExecutorConfig = ExecutorConfig()
+) -> CellProfilerJob:
     """The job measuring every cell of ``crop_store`` on the fields of ``fov_store``. Fields that
     ingest z-scored per image (the WS-DINO recipe) have no intensity units: only the shape groups
     (masks alone) are measured then, the others are logged and recorded as skipped with the reason;
@@ -175,6 +178,6 @@ def cellprofiler_job(crop_store: Any, fov_store: Any, config: CellProfilerConfig
         config = dataclasses.replace(config, groups=shape)
     signature = {"crop_store": crop_store.generation, "fov_store": fov_store.generation}
     channels = list(crop_store.channels.names)
-    job = CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), channels, config, signature, seed)
+    job = CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), channels, config, signature, seed, runtime)
     job.report["skipped_groups"] = skipped
     return job

@@ -11,6 +11,7 @@ Memory holds one batch of images and one shard of features, whatever the number 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -28,6 +29,7 @@ import torch
 import torch.nn as nn
 from tqdm import tqdm
 
+from cell_dino.executor import ExecutorConfig, SerialExecutor, ordered_map, shard_executor
 from cell_dino.features.artifacts import REPORT, feature_names
 from cell_dino.generation import fingerprint
 from cell_dino.jobs import ResumableParts
@@ -56,6 +58,7 @@ class EmbeddingJob:
     shard_size: int = 8192
     device: str = "auto"
     precision: Precision = "auto"
+    runtime: ExecutorConfig = ExecutorConfig()  # dask: shards as tasks on the cluster; local: here, on this process's device
     report: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,44 +69,41 @@ class EmbeddingJob:
 
     def features(self, start: int, stop: int, device: torch.device | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """``(first index, features)`` of each batch of items ``start:stop``."""
-        device = device or pick_device(self.device)
-        self.extractor.to(device).eval()
-        for first in range(start, stop, self.batch_size):
-            batch = torch.from_numpy(np.asarray(self.images[first : min(first + self.batch_size, stop)], dtype=np.float32))
-            with autocast(device, self.precision):
-                yield first, self.extractor(batch.to(device)).float().cpu().numpy()
+        return batch_features(self.extractor, self.images, start, stop, self.batch_size, device or pick_device(self.device), self.precision)
 
-    def _write_shard(self, path: Path, meta: pd.DataFrame, start: int, stop: int, device: torch.device, progress: tqdm) -> None:
-        writer = None
-        for first, features in self.features(start, stop, device):
-            rows = meta.iloc[first : first + len(features)].reset_index(drop=True)
-            frame = pa.Table.from_pandas(
-                pd.concat([rows, pd.DataFrame(features, columns=feature_names(features.shape[1]))], axis=1), preserve_index=False
-            )
-            writer = writer or pq.ParquetWriter(path, frame.schema)
-            writer.write_table(frame)
-            progress.update(len(features))
-        if writer is None:  # no items: an empty table with the columns of a full one
-            width = self.extractor(torch.zeros(1, *self.images.shape[1:])).shape[1]  # one blank item: networks refuse none
-            empty = pd.concat([meta.iloc[:0], pd.DataFrame(columns=feature_names(width), dtype=np.float32)], axis=1)
-            pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), path)
-            return
-        writer.close()
+    def _shard(self, meta: pd.DataFrame, start: int, stop: int) -> tuple[Any, ...]:
+        """The arguments of :func:`embed_shard` for items ``start:stop``."""
+        return (
+            self.extractor,
+            self.images,
+            meta.iloc[start:stop].reset_index(drop=True),
+            start,
+            self.batch_size,
+            self.device,
+            self.precision,
+        )
 
     def run(self, path: Path) -> None:
-        """Embed every item into the folder ``path`` (resuming finished shards): the job protocol."""
+        """Embed every item into the folder ``path`` (resuming finished shards): the job protocol.
+        With ``runtime.executor: dask`` the shards are tasks on the cluster (each worker on its own
+        device); otherwise they run here, one at a time, on this process's device."""
         parts = ResumableParts(Path(path), fingerprint({**self.signature, "n": len(self.table), "shard": self.shard_size}))
-        device = pick_device(self.device)
         n, meta, started, done = len(self.table), item_metadata(self.table), time.perf_counter(), 0
-        with tqdm(total=n, desc="embed", unit="item", disable=None) as progress:
-            for shard, start in enumerate(range(0, n, self.shard_size) or [0]):  # no items: one empty shard
-                name, stop = f"part-{shard:05d}.parquet", min(start + self.shard_size, n)
-                if name in parts.done():
-                    progress.update(stop - start)
-                    continue
-                with parts.part(name) as tmp:
-                    self._write_shard(tmp, meta, start, stop, device, progress)
-                done += stop - start
+        starts = list(range(0, n, self.shard_size)) or [0]  # no items: one empty shard
+        todo = [(shard, start) for shard, start in enumerate(starts) if f"part-{shard:05d}.parquet" not in parts.done()]
+        local = self.runtime.executor == "local"
+        with (
+            tqdm(
+                total=n, initial=n - sum(min(self.shard_size, n - s) for _, s in todo), desc="embed", unit="item", disable=None
+            ) as progress,
+            contextlib.nullcontext(SerialExecutor()) if local else shard_executor(self.runtime) as executor,
+        ):
+            shards = zip(*(self._shard(meta, start, min(start + self.shard_size, n)) for _, start in todo))
+            for (shard, _), table in zip(todo, ordered_map(executor, embed_shard, *shards, window=2 * self.runtime.workers), strict=True):
+                with parts.part(f"part-{shard:05d}.parquet") as tmp:
+                    pq.write_table(table, tmp)
+                done += table.num_rows
+                progress.update(table.num_rows)
         seconds = time.perf_counter() - started
         self.report.update(
             {
@@ -123,3 +123,31 @@ class EmbeddingJob:
 
         parts.publish(assemble)
         log.info("embedded %d items into %s (%.1f items/s)", n, path, self.report["items_per_second"])
+
+
+def batch_features(
+    extractor: nn.Module, images: Any, start: int, stop: int, batch_size: int, device: torch.device, precision: Precision
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first index, B x D float32 features)`` of each batch of ``images[start:stop]``."""
+    extractor.to(device).eval()
+    for first in range(start, stop, batch_size):
+        batch = torch.from_numpy(np.asarray(images[first : min(first + batch_size, stop)], dtype=np.float32))
+        with autocast(device, precision):
+            yield first, extractor(batch.to(device)).float().cpu().numpy()
+
+
+def embed_shard(
+    extractor: nn.Module, images: Any, meta: pd.DataFrame, start: int, batch_size: int, device: str, precision: Precision
+) -> pa.Table:
+    """The features of ``images[start : start + len(meta)]`` beside ``meta`` (their ``Metadata_*``
+    rows), as one arrow table; computed where the shard runs (this process, a Dask worker), on its
+    device. No items: an empty table with the columns of a full one."""
+    where = pick_device(device)
+    batches = [f for _, f in batch_features(extractor, images, start, start + len(meta), batch_size, where, precision)]
+    if not batches:
+        with torch.no_grad():
+            width = extractor(torch.zeros(1, *images.shape[1:])).shape[1]  # one blank item: networks refuse none
+        batches = [np.zeros((0, width), np.float32)]
+    features = np.concatenate(batches)
+    frame = pd.concat([meta, pd.DataFrame(features, columns=feature_names(features.shape[1]))], axis=1)
+    return pa.Table.from_pandas(frame, preserve_index=False)

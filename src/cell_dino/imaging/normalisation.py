@@ -71,6 +71,20 @@ class ChannelStatsAccumulator:
         self.reservoir[:, slots[keep]] = rest[:, keep]
         self.seen += sample.shape[1]
 
+    def merge(self, other: ChannelStatsAccumulator) -> None:
+        """Add the fields ``other`` saw (another shard): the sums exactly; the two reservoirs become
+        one uniform sample of both, each side kept in proportion to the pixels it was offered."""
+        if other.channels != self.channels:
+            raise ValueError(f"channel statistics of {other.channels} cannot join those of {self.channels}")
+        if other.n == 0:
+            return
+        self.sum, self.sum_sq, self.n = self.sum + other.sum, self.sum_sq + other.sum_sq, self.n + other.n
+        seen, mine, theirs = self.seen + other.seen, self.reservoir.shape[1], other.reservoir.shape[1]
+        size = min(RESERVOIR, mine + theirs)
+        keep = min(mine, max(size - theirs, round(size * self.seen / seen)))
+        picked = [r[:, self.rng.choice(r.shape[1], k, replace=False)] for r, k in ((self.reservoir, keep), (other.reservoir, size - keep))]
+        self.reservoir, self.seen = np.concatenate(picked, axis=1), seen
+
     def result(self) -> ChannelStats:
         """The statistics; raises :class:`~cell_dino.data.errors.DataError` when nothing was added
         or a statistic is not finite."""

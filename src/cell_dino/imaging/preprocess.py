@@ -2,15 +2,22 @@
 z-scored fields, plate by plate, in that order (WS-DINO's: divide by the plate's function, bicubic
 resize to 640 x 512, clip at 10,000, z-score each field).
 
-Memory holds one plate's illumination function and one field at a time: the plate's fields are
-read once to estimate the function and once more to correct them, as CellProfiler's separate
-illumination pipelines do; a screen's saved functions (``illumination_functions: loaddata``) are
-read once per plate instead.
+Shards of a plate's fields are preprocessed where the shard executor runs them (local worker
+processes or a Dask cluster, :mod:`cell_dino.executor`) into scratch arrays beside the output,
+then streamed into the FOV store in manifest order, so the store is the same however many workers
+ran. A shard is a whole plate where its illumination function is estimated (the function needs
+every field of the plate), else at most ``fields_per_shard`` fields of one plate. Each worker holds
+one illumination function and one field at a time, and at most two finished shards per worker
+wait on disk. A plate's fields are read once to estimate its function and once more to correct
+them, as CellProfiler's separate illumination pipelines do; with a screen's saved functions
+(``illumination_functions: loaddata``), or without correction, once.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +27,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+import zarr
 from pydantic import Field
 from tqdm import tqdm
 
@@ -29,6 +37,7 @@ from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
 from cell_dino.data.fov_store import write_fov_store
 from cell_dino.data.readers import BlankChannelError, image_header, read_fov
+from cell_dino.executor import ExecutorConfig, ordered_map, shard_executor
 from cell_dino.imaging.illumination import (
     IlluminationAccumulator,
     Rescale,
@@ -62,6 +71,7 @@ class PreprocessConfig:
     clip_max: Positive | None = None
     per_image_zscore: bool = False  # each field and channel to mean 0, sd 1 after clipping (WS-DINO)
     on_error: Literal["raise", "skip"] = "raise"
+    fields_per_shard: Count = 32  # fields per task where no function is estimated (estimating one takes the whole plate: one task)
 
     def __post_init__(self) -> None:
         if self.pad_to is not None and self.illumination and self.illumination_functions == "estimate":
@@ -94,50 +104,51 @@ def most_common_header(manifest: pd.DataFrame, channels: ChannelSpec) -> tuple[t
     return counts.most_common(1)[0][0] if counts else None
 
 
+Header = tuple[tuple[int, ...], str]  # a field's size and pixel type
+
+
 @dataclass
-class PreprocessedFovs:
-    """A lazy, single-use stream of ``(fov_key, C x H x W float32)`` over a validated manifest.
+class ShardResult:
+    """What preprocessing one shard gives back: its stored fields' keys (their pixels are in the
+    scratch array at ``location``), channel statistics, skipped fields and its plate's illumination QC."""
 
-    After iteration, :meth:`summary` gives the channel statistics, the skipped fields and the
-    timing; ``illumination_functions`` holds each plate's function, subsampled for QC.
-    """
+    plate: str
+    location: str
+    keys: list[str]
+    stats: ChannelStatsAccumulator
+    skipped: list[SkippedFov]
+    function: np.ndarray | None  # the illumination function, subsampled for QC
+    function_range: dict[str, float] | None  # max / min of the function, per channel
 
-    manifest: pd.DataFrame
+
+@dataclass
+class ShardPreprocessing:
+    """The work of one shard (a worker's task): read, correct and write the fields of one plate."""
+
     channels: ChannelSpec
     config: PreprocessConfig
+    common: Header | None  # the data set's most common field size and pixel type
+    seed: int = 0  # the shard's position: its own stream of pixel samples for the statistics
     skipped: list[SkippedFov] = field(default_factory=list)
-    illumination_functions: dict[str, np.ndarray] = field(default_factory=dict)
-    illumination_range: dict[str, dict[str, float]] = field(default_factory=dict)
-    _stats: ChannelStatsAccumulator | None = None
-    _seconds: float = 0.0
-    _common: tuple[tuple[int, ...], str] | None = None  # the most common field size and pixel type
 
-    @property
-    def capacity(self) -> int:
-        return len(self.manifest)
-
-    def _groups(self) -> Iterator[tuple[str, pd.DataFrame]]:
-        if mf.PLATE in self.manifest:
-            yield from self.manifest.groupby(mf.PLATE, sort=False, dropna=False)  # HPA: Kaggle images have no plate
-        else:
-            yield "all", self.manifest
-
-    def _read(self, row: int, fov: pd.Series) -> np.ndarray | None:
+    def read(self, row: int, fov: pd.Series) -> np.ndarray | None:
+        """The raw field of manifest ``row``; ``None`` (recorded as skipped) when it is unusable
+        and ``on_error: skip``, else raises :class:`DataError` naming the row and the file."""
         paths = mf.image_paths(fov, self.channels)
         try:
             image = read_fov(paths, mf.image_planes(fov, self.channels))
             header = image_header(paths[0])
-            if self._common is not None and header is not None and str(header[1]) != self._common[1]:
+            if self.common is not None and header is not None and str(header[1]) != self.common[1]:
                 raise DataError(
-                    f"{paths[0]}: {header[1]} pixels while most of the data set is {self._common[1]}: intensities would not compare"
+                    f"{paths[0]}: {header[1]} pixels while most of the data set is {self.common[1]}: intensities would not compare"
                 )
-            if self._common is not None and image.shape[1:] != self._common[0] and self.config.pad_to is None:
+            if self.common is not None and image.shape[1:] != self.common[0] and self.config.pad_to is None:
                 if self.config.resize_to is None:
                     raise DataError(
-                        f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self._common[0]} "
+                        f"{paths[0]}: field size {image.shape[1:]} differs from the data set's most common size {self.common[0]} "
                         "(set preprocess.resize_to to resize every field, or pad_to to pad them)"
                     )
-                return resize_field(image, self._common[0])  # its plate's illumination function is estimated at this size
+                return resize_field(image, self.common[0])  # its plate's illumination function is estimated at this size
             return image
         except DataError as exc:
             if self.config.on_error == "raise":
@@ -148,16 +159,7 @@ class PreprocessedFovs:
             self.skipped.append(SkippedFov(str(fov[mf.FOV_KEY]), int(row), str(exc), plate, channel))
             return None
 
-    def __post_init__(self) -> None:
-        if self.config.illumination and self.config.illumination_functions == "loaddata":
-            absent = [c for c in self.channels if mf.illumination_column(c) not in self.manifest]
-            if absent:
-                raise DataError(
-                    f"preprocess.illumination_functions: loaddata, but the table has no illumination function for channel(s) {absent} "
-                    "(FileName_Illum<X> / PathName_Illum<X> or URL_Illum<X> columns, as in load_data_with_illum.csv)"
-                )
-
-    def _saved_function(self, plate: str, rows: pd.DataFrame) -> np.ndarray:
+    def saved_function(self, plate: str, rows: pd.DataFrame) -> np.ndarray:
         """The plate's functions named by its rows (one per channel), read and checked."""
         locations = []
         for channel in self.channels:
@@ -167,42 +169,25 @@ class PreprocessedFovs:
                     f"plate {plate}: {len(named)} illumination functions for channel {channel} ({list(named)[:3]}); one per plate expected"
                 )
             locations.append(str(named[0]))
-        return read_illumination_function(locations, None if self._common is None else self._common[0])
+        return read_illumination_function(locations, None if self.common is None else self.common[0])
 
-    def _plate_function(self, plate: str, rows: pd.DataFrame) -> tuple[np.ndarray | None, set[int]]:
+    def plate_function(self, plate: str, rows: pd.DataFrame) -> tuple[np.ndarray | None, set[int]]:
+        """The plate's illumination function (``None``: no usable field) and the rows that failed."""
         c, failed = self.config, set()
         if c.illumination_functions == "loaddata":
-            return self._record(plate, self._saved_function(plate, rows)), failed
+            return self.saved_function(plate, rows), failed
         accumulator = IlluminationAccumulator(c.clip_percentile)
         for row, fov in rows.iterrows():
-            image = self._read(row, fov)
+            image = self.read(row, fov)
             if image is None:
                 failed.add(row)
             else:
                 accumulator.add(image)
         if accumulator.count == 0:
             return None, failed
-        function = illumination_function(accumulator.mean(), c.smoothing, c.smoothing_sigma, c.polynomial_degree, c.rescale)
-        return self._record(plate, function), failed
+        return illumination_function(accumulator.mean(), c.smoothing, c.smoothing_sigma, c.polynomial_degree, c.rescale), failed
 
-    def _record(self, plate: str, function: np.ndarray) -> np.ndarray:
-        """Keep a subsampled copy and the range of ``function`` for QC; warn about extreme ones."""
-        c = self.config
-        self.illumination_functions[plate] = function[:, ::QC_FUNCTION_STRIDE, ::QC_FUNCTION_STRIDE].copy()
-        self.illumination_range[plate] = dict(zip(self.channels.names, function_range(function), strict=True))
-        for channel, spread in self.illumination_range[plate].items():
-            if spread > c.max_illumination_range:
-                log.warning(
-                    "plate %s, channel %s: the illumination function spans %.1fx (above %.1fx): the plate's mean image "
-                    "holds signal, not only illumination",
-                    plate,
-                    channel,
-                    spread,
-                    c.max_illumination_range,
-                )
-        return function
-
-    def _prepare(self, image: np.ndarray, function: np.ndarray | None) -> np.ndarray:
+    def prepare(self, image: np.ndarray, function: np.ndarray | None) -> np.ndarray:
         c = self.config
         if function is not None:
             image = correct_illumination(image, function)
@@ -215,26 +200,126 @@ class PreprocessedFovs:
             image = np.minimum(image, c.clip_max)
         return per_image_zscore(image) if c.per_image_zscore else image
 
+    def __call__(self, plate: str, rows: pd.DataFrame, location: str) -> ShardResult:
+        """Preprocess ``rows`` (fields of one plate of the manifest) into a new array at ``location``."""
+        function, failed = self.plate_function(plate, rows) if self.config.illumination else (None, set())
+        stats, keys, fields = ChannelStatsAccumulator(list(self.channels.names), self.seed), [], None
+        for row, fov in rows.iterrows():
+            image = None if row in failed else self.read(row, fov)
+            if image is None:
+                continue
+            image = self.prepare(image, function)
+            if fields is None:
+                fields = zarr.create_array(  # uncompressed: read back once, then deleted
+                    location, shape=(len(rows), *image.shape), chunks=(1, 1, *image.shape[1:]), dtype="float32", compressors=None
+                )
+            stats.add(image)
+            fields[len(keys)] = image
+            keys.append(str(fov[mf.FOV_KEY]))
+        qc = None if function is None else function[:, ::QC_FUNCTION_STRIDE, ::QC_FUNCTION_STRIDE].copy()
+        spread = None if function is None else dict(zip(self.channels.names, function_range(function), strict=True))
+        return ShardResult(plate, location, keys, stats, self.skipped, qc, spread)
+
+
+def preprocess_shard(work: ShardPreprocessing, plate: str, rows: pd.DataFrame, location: str) -> ShardResult:
+    """Worker entry point: one shard's task."""
+    return work(plate, rows, location)
+
+
+@dataclass
+class PreprocessedFovs:
+    """A lazy, single-use stream of ``(fov_key, C x H x W float32)`` over a validated manifest,
+    plate by plate, each plate preprocessed on the ``runtime`` executor.
+
+    After iteration, :meth:`summary` gives the channel statistics, the skipped fields and the
+    timing; ``illumination_functions`` holds each plate's function, subsampled for QC.
+    """
+
+    manifest: pd.DataFrame
+    channels: ChannelSpec
+    config: PreprocessConfig
+    runtime: ExecutorConfig = field(default_factory=ExecutorConfig)
+    scratch: Path | None = None  # where plates wait between their worker and the store (beside the output; None: the system's)
+    skipped: list[SkippedFov] = field(default_factory=list)
+    illumination_functions: dict[str, np.ndarray] = field(default_factory=dict)
+    illumination_range: dict[str, dict[str, float]] = field(default_factory=dict)
+    _stats: ChannelStatsAccumulator | None = None
+    _seconds: float = 0.0
+
+    @property
+    def capacity(self) -> int:
+        return len(self.manifest)
+
+    def _shards(self) -> list[tuple[str, pd.DataFrame]]:
+        """``(plate, rows)`` of every shard, in manifest plate order: whole plates where their
+        functions are estimated, else runs of at most ``fields_per_shard`` fields of a plate."""
+        c = self.config
+        plates = (
+            [(str(p), rows) for p, rows in self.manifest.groupby(mf.PLATE, sort=False, dropna=False)]
+            if mf.PLATE in self.manifest
+            else [("all", self.manifest)]  # HPA: Kaggle images have no plate
+        )
+        if c.illumination and c.illumination_functions == "estimate":
+            return plates
+        size = c.fields_per_shard
+        return [(plate, rows.iloc[i : i + size]) for plate, rows in plates for i in range(0, len(rows), size)]
+
+    def __post_init__(self) -> None:
+        if self.config.illumination and self.config.illumination_functions == "loaddata":
+            absent = [c for c in self.channels if mf.illumination_column(c) not in self.manifest]
+            if absent:
+                raise DataError(
+                    f"preprocess.illumination_functions: loaddata, but the table has no illumination function for channel(s) {absent} "
+                    "(FileName_Illum<X> / PathName_Illum<X> or URL_Illum<X> columns, as in load_data_with_illum.csv)"
+                )
+
+    def _record(self, result: ShardResult) -> None:
+        """Take in a shard's statistics, skipped fields and illumination QC; warn about extreme
+        functions (once per plate)."""
+        c = self.config
+        self._stats.merge(result.stats)
+        self.skipped += result.skipped
+        if result.function is None or result.plate in self.illumination_functions:
+            return
+        self.illumination_functions[result.plate] = result.function
+        self.illumination_range[result.plate] = result.function_range
+        for channel, spread in result.function_range.items():
+            if spread > c.max_illumination_range:
+                log.warning(
+                    "plate %s, channel %s: the illumination function spans %.1fx (above %.1fx): the plate's mean image "
+                    "holds signal, not only illumination",
+                    result.plate,
+                    channel,
+                    spread,
+                    c.max_illumination_range,
+                )
+
     def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
         start = time.perf_counter()
         self._stats = ChannelStatsAccumulator(list(self.channels.names))
-        self._common = most_common_header(self.manifest, self.channels)
+        common = most_common_header(self.manifest, self.channels)
+        shards = self._shards()
         progress = tqdm(total=len(self.manifest), desc="ingest", unit="FOV", leave=False, disable=None)
-        for plate, rows in self._groups():
-            function, failed = self._plate_function(plate, rows) if self.config.illumination else (None, set())
-            for row, fov in rows.iterrows():
-                progress.update()
-                image = None if row in failed else self._read(row, fov)
-                if image is None:
-                    continue
-                image = self._prepare(image, function)
-                self._stats.add(image)
-                yield str(fov[mf.FOV_KEY]), image
+        if self.scratch is not None:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".ingest-shards-", dir=self.scratch) as scratch, shard_executor(self.runtime) as executor:
+            tasks = [ShardPreprocessing(self.channels, self.config, common, seed) for seed in range(len(shards))]
+            locations = [str(Path(scratch) / f"shard-{i:05d}.zarr") for i in range(len(shards))]
+            plates, rows = zip(*shards)
+            results = ordered_map(executor, preprocess_shard, tasks, plates, rows, locations, window=2 * self.runtime.workers)
+            for plate_rows, result in zip(rows, results, strict=True):
+                self._record(result)
+                fields = zarr.open_array(result.location, mode="r") if result.keys else None
+                for i, key in enumerate(result.keys):
+                    yield key, fields[i]
+                progress.update(len(plate_rows))
+                shutil.rmtree(result.location, ignore_errors=True)
         progress.close()
         self._seconds = time.perf_counter() - start
 
     def run(self, path: Path) -> None:
         """Consume the stream into a new FOV store at ``path``, atomically: the job protocol."""
+        self.scratch = Path(path).parent
         write_fov_store(path, self)
 
     def summary(self) -> dict:

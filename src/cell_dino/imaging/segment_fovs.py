@@ -88,8 +88,12 @@ def segment_field(field: np.ndarray, channels: ChannelSpec, config: SegmentConfi
 
 
 @cache
-def _open_store(path: str) -> FovStore:
-    return FovStore(path)
+def _open_store(path: str, generation: str) -> FovStore:
+    """One handle per store and generation in each worker (a rewritten store gets a new one)."""
+    store = FovStore(path)
+    if store.generation != generation:
+        raise RuntimeError(f"{path} changed while it was segmented (generation {store.generation}, expected {generation})")
+    return store
 
 
 def mask_sources(fov_table: pd.DataFrame) -> list[MaskSources]:
@@ -115,9 +119,10 @@ def provided_masks(masks: MaskSources, pad_to: tuple[int, int]) -> tuple[np.ndar
     return nucleus, cell, "ok" if cell.any() else "empty"
 
 
-def process_fov(store_path: str, index: int, config: SegmentConfig, masks: MaskSources | None = None) -> FovSegmentation:
-    """Worker entry point: read one field, segment it (or take its ``masks``), crop its cells."""
-    store = _open_store(store_path)
+def process_fov(source: tuple[str, str], index: int, config: SegmentConfig, masks: MaskSources | None = None) -> FovSegmentation:
+    """Worker entry point: read field ``index`` of the FOV store ``(path or URL, generation)``,
+    segment it (or take its ``masks``), crop its cells."""
+    store = _open_store(*source)
     field_image = store[index]
     if config.backend == "provided":
         nuclei, cells, status = provided_masks(masks, field_image.shape[1:])

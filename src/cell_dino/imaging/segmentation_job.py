@@ -1,5 +1,6 @@
-"""The segmentation job: every field of an FOV store segmented and cropped in worker processes,
-shard by shard, into the single-cell crop store. Finished shards wait as resumable parts
+"""The segmentation job: every field of an FOV store segmented and cropped by the shard executor
+(local worker processes or a Dask cluster, :mod:`cell_dino.executor`), shard by shard, into the
+single-cell crop store. Finished shards wait as resumable parts
 (:class:`cell_dino.jobs.ResumableParts`) under the fingerprint of the FOV store's generation, the
 fields, the configuration and the sharding; the store appears only when complete. Memory holds one
 shard whatever the number of fields: crops, masks and the cell table all stream."""
@@ -10,7 +11,6 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from tqdm import tqdm
 from cell_dino import __version__
 from cell_dino.data.crop_store import CROP_CHUNK, TABLE
 from cell_dino.data.fov_store import FovStore
+from cell_dino.executor import ExecutorConfig, shard_executor
 from cell_dino.generation import fingerprint, new_generation
 from cell_dino.imaging.segment_fovs import FovSegmentation, SegmentConfig, mask_sources, process_fov
 from cell_dino.jobs import ResumableParts
@@ -38,7 +39,7 @@ class SegmentationJob:
     fov_store: FovStore
     fov_table: pd.DataFrame
     config: SegmentConfig
-    workers: int = 1
+    runtime: ExecutorConfig = ExecutorConfig()
     shard_size: int = 32
     seconds: float = 0.0
 
@@ -69,22 +70,17 @@ class SegmentationJob:
         """Yield ``(shard, results)`` for every shard not in ``skip``, in order."""
         start = time.perf_counter()
         todo = [s for s in range(self.n_shards) if s not in skip]
-        path = str(Path(self.fov_store.path))
+        store = (str(self.fov_store.path), self.fov_store.generation)
         progress = tqdm(total=sum(len(self.shard_indices(s)) for s in todo), desc="segment", unit="FOV", disable=None)
-        pool = ProcessPoolExecutor(self.workers) if self.workers > 1 else None
         try:
-            for shard in todo:
-                indices = list(self.shard_indices(shard))
-                masks = [self.masks[i] for i in indices]
-                if pool is None:
-                    results = [process_fov(path, i, self.config, m) for i, m in zip(indices, masks)]
-                else:
-                    results = list(pool.map(process_fov, [path] * len(indices), indices, [self.config] * len(indices), masks))
-                progress.update(len(indices))
-                yield shard, results
+            with shard_executor(self.runtime) as executor:
+                for shard in todo:
+                    indices = list(self.shard_indices(shard))
+                    n = len(indices)
+                    results = list(executor.map(process_fov, [store] * n, indices, [self.config] * n, [self.masks[i] for i in indices]))
+                    progress.update(n)
+                    yield shard, results
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
             progress.close()
             self.seconds = time.perf_counter() - start
 

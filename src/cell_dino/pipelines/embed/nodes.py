@@ -4,11 +4,13 @@ CellProfiler features of every cell and ImageNet DINO features per channel (the 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
 
 from cell_dino.data.items import Items
+from cell_dino.executor import ExecutorConfig
 from cell_dino.features.artifacts import AttentionSample
 from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_job
 from cell_dino.features.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
@@ -25,18 +27,22 @@ def select_items(checkpoints: CheckpointSeries, crop_store: Any, fov_store: Any,
     return Items.of(checkpoints.meta().unit, crop_store, fov_store, fov_table)
 
 
-def plan_embedding(checkpoints: CheckpointSeries, items: Items, params: EmbedParams, random_init: bool) -> EmbeddingJob:
+def plan_embedding(
+    checkpoints: CheckpointSeries, items: Items, params: EmbedParams, runtime: ExecutorConfig, random_init: bool
+) -> EmbeddingJob:
     """A job embedding every item with the run's last checkpoint (or its random-init twin); the
-    ``<model>.embeddings`` dataset runs it shard by shard, resumably."""
+    ``<model>.embeddings`` dataset runs it shard by shard, resumably (as Dask tasks with
+    ``runtime.executor: dask``)."""
     p, features = params, effective_features(items.unit, params.features, params.test_time_crops_for_fields)
     extractor = extractor_for(checkpoints, features, random_init, p.seed)
-    return embedding_job(checkpoints, items, extractor, random_init, features, p.batch_size, p.shard_size, p.device, p.precision, p.seed)
+    job = embedding_job(checkpoints, items, extractor, random_init, features, p.batch_size, p.shard_size, p.device, p.precision, p.seed)
+    return dataclasses.replace(job, runtime=runtime)
 
 
-def plan_cellprofiler(crop_store: Any, fov_store: Any, params: EmbedParams) -> CellProfilerJob:
+def plan_cellprofiler(crop_store: Any, fov_store: Any, params: EmbedParams, runtime: ExecutorConfig) -> CellProfilerJob:
     """A job measuring CellProfiler features of every crop-store cell on its illumination-corrected
     field; the ``cellprofiler.embeddings`` dataset runs it shard by shard, resumably."""
-    return cellprofiler_job(crop_store, fov_store, params.cellprofiler, params.seed)
+    return cellprofiler_job(crop_store, fov_store, params.cellprofiler, params.seed, runtime)
 
 
 def plan_transfer(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> EmbeddingJob:

@@ -23,10 +23,10 @@ RUN = ["checkpoints", "items", "params:embed"]
 
 def cellprofiler_pipeline(model: ModelSpec) -> Pipeline:
     nodes = [
-        Node(plan_cellprofiler, ["crop_store", "fov_store", "params:embed"], "embeddings", name="plan_cellprofiler"),
+        Node(plan_cellprofiler, ["crop_store", "fov_store", "params:embed", "params:runtime"], "embeddings", name="plan_cellprofiler"),
         Node(bound(report_embedding, attention=None), "embeddings", "embed_report", name="report_embedding"),
     ]
-    return Pipeline(nodes, namespace=model.name, inputs={"crop_store", "fov_store"}, parameters={"params:embed"})
+    return Pipeline(nodes, namespace=model.name, inputs={"crop_store", "fov_store"}, parameters={"params:embed", "params:runtime"})
 
 
 def transfer_pipeline(model: ModelSpec) -> Pipeline:
@@ -44,7 +44,7 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
         return cellprofiler_pipeline(model)
     nodes = [
         Node(select_items, ["checkpoints", "crop_store", "fov_store", "fov_table"], "items", name="select_items"),
-        Node(bound(plan_embedding, random_init=model.random_init), RUN, "embeddings", name="plan_embedding"),
+        Node(bound(plan_embedding, random_init=model.random_init), [*RUN, "params:runtime"], "embeddings", name="plan_embedding"),
         Node(bound(sample_attention, random_init=model.random_init), RUN, "attention", name="sample_attention"),
         Node(report_embedding, ["embeddings", "attention"], "embed_report", name="report_embedding"),
     ]
@@ -54,7 +54,7 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
         nodes,
         namespace=model.name,
         inputs={"checkpoints": model.checkpoints, "crop_store": "crop_store", "fov_store": "fov_store", "fov_table": "fov_table"},
-        parameters={"params:embed"},
+        parameters={"params:embed", "params:runtime"},
     )
 
 

@@ -8,14 +8,16 @@ from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore
 from cell_dino.data.phantom.ground_truth import truth_masks
 from cell_dino.evaluation.instance_matching import accuracy
+from cell_dino.executor import ExecutorConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob
 from cell_dino.pipelines.segment.params import SegmentParams
 from cell_dino.reporting import run_report
 
 
-def plan_segmentation(fov_store: FovStore, fov_table: pd.DataFrame, params: SegmentParams) -> SegmentationJob:
-    """A segmentation job; the ``crop_store`` dataset runs it shard by shard as it writes the store."""
-    return SegmentationJob(fov_store, fov_table, params.config, params.workers, params.shard_size)
+def plan_segmentation(fov_store: FovStore, fov_table: pd.DataFrame, params: SegmentParams, runtime: ExecutorConfig) -> SegmentationJob:
+    """A segmentation job; the ``crop_store`` dataset runs it shard by shard, on the ``runtime``
+    executor, as it writes the store."""
+    return SegmentationJob(fov_store, fov_table, params.config, runtime, params.shard_size)
 
 
 def tabulate_cells(crop_store: CropStore) -> pd.DataFrame:

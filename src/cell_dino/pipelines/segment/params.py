@@ -13,6 +13,5 @@ from cell_dino.pipelines.params import Params
 
 class SegmentParams(Params):
     config: SegmentConfig
-    workers: Annotated[int, Field(ge=1)]  # worker processes
     shard_size: Annotated[int, Field(ge=1)]  # fields per shard: the unit of streaming and of resuming
     ground_truth: Path | None  # a folder of true masks (the phantom's): accuracy figures where it exists
