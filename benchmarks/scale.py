@@ -2,8 +2,9 @@
 4 x 2048 x 2048 uint16 fields (HPA's size), on the local executor and on a Dask LocalCluster, with
 the ratios that show memory stays flat (goal: peak at 10 N <= 1.2 x peak at N). One JSON line.
 
-Each (N, executor) runs in a fresh process: ingest (the plates' illumination functions estimated and
-applied) then segment, both with 2 workers. Peak memory is the larger of the driver's and the
+The fields are written once (plates of 20); each (N, executor) then runs in a fresh process on the
+first N: ingest (the plates' illumination functions estimated and applied) then segment, both with
+2 workers. Peak memory is the larger of the driver's and the
 largest worker's (``ru_maxrss`` of the process and of its finished children).
 
     python benchmarks/scale.py [--fields 20 200] [--cells 60] [--executors local dask]
@@ -60,7 +61,7 @@ def write_fields(root: Path, n: int, cells: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def measure(n: int, cells: int, executor: str) -> dict:
+def measure(raw: Path, n: int, executor: str) -> dict:
     from cell_dino.data import manifest as mf
     from cell_dino.data.fov_store import FovStore, write_fov_store
     from cell_dino.executor import ExecutorConfig
@@ -70,12 +71,13 @@ def measure(n: int, cells: int, executor: str) -> dict:
     from cell_dino.reporting import peak_rss_mb
 
     runtime = ExecutorConfig(executor=executor, workers=2)
+    manifest = pd.read_parquet(raw / "manifest.parquet").head(n)
     with tempfile.TemporaryDirectory() as workdir:
         root = Path(workdir)
-        (root / "raw").mkdir()
-        manifest = write_fields(root / "raw", n, cells)
         start = time.perf_counter()
-        fovs = FovStore(write_fov_store(root / "fovs.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig(), runtime)))
+        fovs = FovStore(
+            write_fov_store(root / "fovs.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig(), runtime))
+        )
         ingest = time.perf_counter() - start
         table = mf.fov_table(manifest, fovs.keys, fovs.images.shape[2:])
         start = time.perf_counter()
@@ -103,10 +105,12 @@ def main() -> None:
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        n, cells, executor = args.measure
-        print(json.dumps(measure(int(n), int(cells), executor)))
+        raw, n, executor = args.measure
+        print(json.dumps(measure(Path(raw), int(n), executor)))
         return
-    runs = {(e, n): measure_in_fresh_process(__file__, str(n), str(args.cells), e) for e in args.executors for n in args.fields}
+    with tempfile.TemporaryDirectory() as raw:
+        write_fields(Path(raw), max(args.fields), args.cells).to_parquet(Path(raw) / "manifest.parquet")
+        runs = {(e, n): measure_in_fresh_process(__file__, raw, str(n), e) for e in args.executors for n in args.fields}
     small, large = args.fields
     ratios = {
         executor: {

@@ -17,11 +17,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from cell_dino.config import Count, settings
 
 log = logging.getLogger(__name__)
+
+
+ADDRESS = r"^(tcp|tls|ucx|ws|wss)://[^:/\s]+:\d+$"  # a Dask scheduler's address: protocol://host:port
 
 
 @settings
@@ -30,28 +35,45 @@ class ExecutorConfig:
 
     executor: Literal["local", "dask"] = "local"
     workers: Count = 1  # local: worker processes (1: in this process); dask without an address: the LocalCluster's processes
-    scheduler_address: str | None = None  # dask: a running cluster's scheduler (tcp://host:8786); None: a LocalCluster here
+    scheduler_address: Annotated[str, Field(pattern=ADDRESS)] | None = (
+        None  # dask: a running scheduler (tcp://host:8786); None: a LocalCluster
+    )
+
+
+class _Deferred(Future):
+    """A future that runs its call in the caller's thread when its result is first asked for."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        super().__init__()
+        self._call = call
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self.done():
+            self.set_result(self._call())  # an exception (Ctrl-C included) reaches the caller as it is
+        return super().result(timeout)
 
 
 class SerialExecutor(Executor):
-    """Runs each call in this process, when it is submitted (one worker, nothing to spawn)."""
+    """Runs each call in this process, in order, when its result is asked for: nothing runs ahead
+    of the consumer (one shard in memory at a time), and a cancelled call never runs."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(error)
-        return future
+    width = 1
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None, chunksize: int = 1) -> Iterator[Any]:
-        return map(fn, *iterables)  # lazy: one shard at a time, as the caller consumes it
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return _Deferred(lambda: fn(*args, **kwargs))
 
 
-def ordered_map(executor: Executor, fn: Callable[..., Any], *iterables: Iterable[Any], window: int) -> Iterator[Any]:
+def width(executor: Executor) -> int:
+    """How many calls ``executor`` runs at once: its processes, or the Dask cluster's threads."""
+    return getattr(executor, "width", 1)
+
+
+def ordered_map(executor: Executor, fn: Callable[..., Any], *iterables: Iterable[Any], window: int | None = None) -> Iterator[Any]:
     """``fn`` over the zipped ``iterables`` on ``executor``, results in input order, with at most
-    ``window`` calls submitted ahead of the one being consumed (what waits in memory or on disk
-    stays bounded however many shards there are). Pending calls are cancelled if the consumer stops."""
+    ``window`` calls (default: twice the executor's :func:`width`) submitted ahead of the one being
+    consumed, so what waits in memory or on disk stays bounded however many shards there are.
+    Pending calls are cancelled if the consumer stops."""
+    window = window or 2 * width(executor)
     pending: deque[Future] = deque()
     arguments = zip(*iterables)
     try:
@@ -79,13 +101,17 @@ def shard_executor(config: ExecutorConfig) -> Iterator[Executor]:
             yield SerialExecutor()
             return
         pool = ProcessPoolExecutor(config.workers)
+        pool.width = config.workers
         try:
             yield pool
         finally:
             pool.shutdown(cancel_futures=True)
         return
     with dask_client(config) as client:
-        yield client.get_executor(pure=False)
+        executor = client.get_executor(pure=False)
+        executor.width = max(1, sum(client.nthreads().values()))
+        log.info("the Dask cluster runs %d shard(s) at once", executor.width)
+        yield executor
 
 
 @contextmanager
@@ -105,7 +131,7 @@ def dask_client(config: ExecutorConfig) -> Iterator[Any]:
         return
     log.info("shards run on a Dask LocalCluster of %d worker process(es)", config.workers)
     with (
-        LocalCluster(n_workers=config.workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=config.workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
         yield client

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import fsspec
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,8 +15,9 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.errors import DataError
 from cell_dino.data.fov_store import FovStore, write_fov_store
+from cell_dino.data.readers import read_fov
 from cell_dino.datasets.job_output import JobOutputDataset
-from cell_dino.executor import ExecutorConfig, ordered_map, shard_executor
+from cell_dino.executor import ExecutorConfig, SerialExecutor, ordered_map, shard_executor
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.cellprofiler_job import CellProfilerJob
@@ -135,16 +137,27 @@ def test_a_failed_shard_raises_its_own_error_and_a_local_executor_refuses_a_sche
 
 
 def test_ordered_map_keeps_the_input_order_and_at_most_window_calls_ahead() -> None:
-    submitted: list[int] = []
+    ran: list[int] = []
 
-    def record(x: int) -> int:
-        submitted.append(x)
+    class Counting(SerialExecutor):
+        submitted = 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            Counting.submitted += 1
+            return super().submit(fn, *args, **kwargs)
+
+    def square(x: int) -> int:
+        ran.append(x)
         return x * x
 
-    with shard_executor(LOCAL) as executor:
-        results = ordered_map(executor, record, range(10), window=3)
-        assert next(results) == 0 and submitted == [0, 1, 2]  # three submitted (run at once here), one consumed
-        assert list(results) == [x * x for x in range(1, 10)]
+    results = ordered_map(Counting(), square, range(10), window=3)
+    assert next(results) == 0 and Counting.submitted == 3  # three submitted, one consumed
+    assert ran == [0]  # in this process, a call runs only when its result is wanted: nothing ahead
+    assert list(results) == [x * x for x in range(1, 10)] and ran == list(range(10))
+    interrupted = ordered_map(SerialExecutor(), lambda x: (_ for _ in ()).throw(KeyboardInterrupt) if x == 1 else x, range(5))
+    assert next(interrupted) == 0
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C reaches the caller as it is
+        next(interrupted)
 
 
 def test_ingest_without_estimated_functions_runs_in_shards_of_fields_with_the_store_of_one_pass(
@@ -170,3 +183,36 @@ def test_ingest_without_estimated_functions_runs_in_shards_of_fields_with_the_st
     with pytest.raises(DataError, match=r"manifest row 7 .*gone.tif"):
         broken_job.run(tmp_path / "broken.zarr")  # the job protocol: its scratch beside the output
     assert not (tmp_path / "broken.zarr").exists() and not list(tmp_path.glob(".ingest-shards-*"))
+
+
+def test_uncorrected_fields_keep_the_sources_uint16_and_read_back_as_the_same_float32(
+    ingested: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ingested)
+    manifest = pd.read_parquet(ingested / "data/test/02_intermediate/fov_manifest.parquet").head(6)
+    channels = mf.channels_of(manifest)
+    raw = FovStore(write_fov_store(tmp_path / "raw.zarr", PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False))))
+    padded = PreprocessConfig(illumination=False, pad_to=(200, 200))
+    pad = FovStore(write_fov_store(tmp_path / "pad.zarr", PreprocessedFovs(manifest, channels, padded)))
+    clipped = FovStore(
+        write_fov_store(tmp_path / "clip.zarr", PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False, clip_max=900.5)))
+    )
+    assert raw.images.storage_dtype == pad.images.storage_dtype == np.uint16 and clipped.images.storage_dtype == np.float32
+    source = read_fov(mf.image_paths(manifest.iloc[3], channels))  # the TIFFs' own values
+    field = raw[3]
+    assert field.dtype == np.float32 and np.array_equal(field, source) and raw.images[2:4].dtype == np.float32
+    assert np.array_equal(pad[3][:, 20:180, 4:196], source) and pad[3][:, :20].max() == 0
+    assert (
+        raw.stats
+        == FovStore(
+            write_fov_store(tmp_path / "f.zarr", PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False, clip_max=1e9)))
+        ).stats
+    )
+
+
+def test_a_remote_output_exists_where_its_own_marker_is_not_where_its_name_matches_as_a_pattern() -> None:
+    fsspec.filesystem("memory").pipe("/bkt/emb/model_1/_embedding.json", b"{}")
+    reader = "cell_dino.features.artifacts.read_embeddings"
+    assert JobOutputDataset("memory://bkt/emb/model_1", reader, "_embedding.json").exists()
+    assert not JobOutputDataset("memory://bkt/emb/model_?", reader, "_embedding.json").exists()
+    assert not JobOutputDataset("memory://bkt/emb/model_2", reader, "_embedding.json").exists()

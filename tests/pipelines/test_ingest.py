@@ -24,7 +24,7 @@ def test_ingest_writes_store_table_and_report(project: Path) -> None:
     run_pipeline(project, "ingest")
     store = FovStore(project / STORE)
     assert len(store) == 48 and store.images.shape == (48, 3, 160, 192)
-    assert store.images.chunks == (1, 1, 160, 192)
+    assert store.images.array.chunks == (1, 1, 160, 192) and store.images.storage_dtype == np.float32  # corrected: float
     assert store.channels.names == ("DNA", "Tubulin", "Actin")
     assert set(store.illumination()) == {"Week1_22111", "Week2_22121"}
     table = pd.read_parquet(project / "data/test/03_primary/fov_table.parquet")

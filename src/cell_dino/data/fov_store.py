@@ -1,6 +1,10 @@
 """The preprocessed FOV store: a zarr group with ``images`` (``N x C x H x W``, one chunk per FOV
 and channel), the FOV keys, each plate's illumination function (subsampled, for QC) and attributes
 carrying the channel spec and the per-channel normalisation statistics.
+
+Fields are stored in the source's integer type (uint16, uint8) where preprocessing left their values
+whole (no illumination correction, resampling or z-scoring: WTC-11's padded crops), at half the
+bytes of float32 or less, and in float32 otherwise; readers always get float32.
 """
 
 from __future__ import annotations
@@ -29,20 +33,25 @@ class FovStream(Protocol):
     @property
     def capacity(self) -> int: ...
 
+    @property
+    def storage_dtype(self) -> str: ...  # known once iteration has begun
+
     def __iter__(self) -> Iterator[tuple[str, np.ndarray]]: ...
 
     def summary(self) -> dict: ...
 
 
-def _write_items(group: zarr.Group, items: Iterable[tuple[str, np.ndarray]], capacity: int) -> list[str]:
+def _write_items(group: zarr.Group, stream: FovStream) -> list[str]:
     keys: list[str] = []
     images = None
-    for key, image in items:
+    for key, image in stream:
         if images is None:
-            images = group.create_array(
-                "images", shape=(capacity, *image.shape), chunks=(1, 1, *image.shape[1:]), dtype="float32"
-            )
-        images[len(keys)] = image
+            dtype = np.dtype(stream.storage_dtype)
+            images = group.create_array("images", shape=(stream.capacity, *image.shape), chunks=(1, 1, *image.shape[1:]), dtype=dtype)
+        stored = image.astype(dtype, copy=False)
+        if dtype != np.float32 and not np.array_equal(stored, image):
+            raise DataError(f"{key}: values that {dtype} cannot hold exactly (the stream promised whole {dtype} values)")
+        images[len(keys)] = stored
         keys.append(key)
     if images is not None:
         images.resize((len(keys), *images.shape[1:]))
@@ -54,7 +63,7 @@ def write_fov_store(path: str | Path, stream: FovStream) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         group = zarr.open_group(tmp, mode="w")
-        keys = _write_items(group, stream, stream.capacity)
+        keys = _write_items(group, stream)
         summary = stream.summary()
         if not keys:
             reasons = [f"{s['fov']}: {s['reason']}" for s in summary["skipped"][:5]]
@@ -66,6 +75,23 @@ def write_fov_store(path: str | Path, stream: FovStream) -> Path:
     return path
 
 
+class Float32Fields:
+    """A stored ``N x C x H x W`` array read as float32 whatever its storage type (uint16 fields
+    come back as float32 of the same values); indexable like the array, picklable for workers."""
+
+    def __init__(self, array: zarr.Array) -> None:
+        self.array = array
+        self.shape = array.shape
+        self.dtype = np.dtype(np.float32)
+        self.storage_dtype = array.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index: object) -> np.ndarray:
+        return np.asarray(self.array[index], dtype=np.float32)
+
+
 class FovStore:
     """Read access to a store at a local path or a URL (``s3://``); items load one at a time."""
 
@@ -74,7 +100,7 @@ class FovStore:
         if not exists(self.path):
             raise FileNotFoundError(f"{self.path}: no FOV store here (run the ingest pipeline)")
         self.group = open_group(self.path)
-        self.images = self.group["images"]
+        self.images = Float32Fields(self.group["images"])
         self.attrs = dict(self.group.attrs)
         self.channels = ChannelSpec.of(self.attrs["channels"])
         self.keys: list[str] = list(self.attrs["fov_keys"])

@@ -30,6 +30,9 @@ class BlankChannelError(ImageReadError):
         super().__init__(message)
         self.channel = channel  # position in the field's channel list
 
+    def __reduce__(self) -> tuple:  # raised in worker processes: rebuilt with its channel
+        return BlankChannelError, (str(self), self.channel)
+
 
 def _check_tiff_complete(name: str, tif: tifffile.TiffFile) -> None:
     size = tif.filehandle.size

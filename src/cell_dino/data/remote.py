@@ -58,8 +58,9 @@ def staging_folder(url: str) -> Path:
 
 
 def upload(folder: Path, url: str, marker: str) -> None:
-    """Copy ``folder`` to ``url`` (replacing what was there): every file, then the ones matching
-    ``marker`` (a glob relative to the folder) last."""
+    """Copy ``folder`` to ``url``: every file, then the ones matching ``marker`` (a glob relative to
+    the folder) last. What was at ``url`` is deleted first (an object store cannot swap two prefixes):
+    an upload that fails leaves no marker, so the output reads as absent, not as the old one."""
     fs, root = fsspec.url_to_fs(url)
     if fs.exists(root):
         fs.rm(root, recursive=True)

@@ -4,6 +4,7 @@ in a local staging folder, then uploaded, :mod:`cell_dino.data.remote`)."""
 
 from __future__ import annotations
 
+import glob
 import shutil
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ class JobOutputDataset(AbstractDataset):
     def _exists(self) -> bool:
         if is_url(self._filepath):
             fs, root = fsspec.url_to_fs(str(self._filepath))
-            return bool(fs.glob(f"{root}/{self._marker}"))
+            return bool(fs.glob(f"{glob.escape(root)}/{self._marker}"))  # the path is a name, the marker a pattern
         return self._filepath.is_dir() and next(self._filepath.glob(self._marker), None) is not None
 
     def _describe(self) -> dict[str, Any]:

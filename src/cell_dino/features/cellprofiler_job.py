@@ -15,7 +15,7 @@ import dataclasses
 import json
 import logging
 import time
-from concurrent.futures import Executor
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from pycytominer import feature_select
 from tqdm import tqdm
 
 from cell_dino.data.errors import DataError
-from cell_dino.executor import ExecutorConfig, shard_executor
+from cell_dino.executor import ExecutorConfig, ordered_map, shard_executor
 from cell_dino.features.artifacts import REPORT
 from cell_dino.features.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, NonFiniteField, measure_stored_field
 from cell_dino.features.job import item_metadata
@@ -65,12 +65,12 @@ class CellProfilerJob:
             )
         self.meta = item_metadata(self.cells)
 
-    def _measure_shard(self, fields: range, executor: Executor) -> pd.DataFrame:
-        n = len(fields)
+    def _measure_shard(self, fields: range, measurements: Iterator[pd.DataFrame]) -> pd.DataFrame:
+        """The shard's rows: each field's measurements (taken from the stream, in field order)
+        joined to its cells in the table; raises :class:`DataError` naming a field with
+        non-finite pixels or cells without a label in their mask."""
         try:
-            measured = list(
-                executor.map(measure_stored_field, [self.images] * n, [self.masks] * n, fields, [self.channels] * n, [self.config] * n)
-            )
+            measured = [next(measurements) for _ in fields]
         except NonFiniteField as error:
             fov = (
                 self.cells.loc[self.cells["fov_index"] == error.index, "Metadata_FOV"].head(1).tolist()
@@ -100,11 +100,19 @@ class CellProfilerJob:
             shard_executor(self.runtime) as executor,
             tqdm(total=n_fields, desc="CellProfiler features", unit="field", disable=None) as progress,
         ):
-            for shard, start in enumerate(range(0, n_fields, c.fields_per_shard)):
-                name, fields = f"part-{shard:05d}.parquet", range(start, min(start + c.fields_per_shard, n_fields))
+            shards = [
+                (f"part-{s:05d}.parquet", range(a, min(a + c.fields_per_shard, n_fields)))
+                for s, a in enumerate(range(0, n_fields, c.fields_per_shard))
+            ]
+            todo = [i for name, fields in shards if name not in parts.done() for i in fields]  # streamed across shard boundaries
+            n = len(todo)
+            measurements = ordered_map(
+                executor, measure_stored_field, [self.images] * n, [self.masks] * n, todo, [self.channels] * n, [self.config] * n
+            )
+            for name, fields in shards:
                 if name not in parts.done():
                     with parts.part(name) as tmp:
-                        self._measure_shard(fields, executor).to_parquet(tmp, index=False)
+                        self._measure_shard(fields, measurements).to_parquet(tmp, index=False)
                     done += len(fields)
                 progress.update(len(fields))
         seconds = time.perf_counter() - started

@@ -99,7 +99,7 @@ class EmbeddingJob:
             contextlib.nullcontext(SerialExecutor()) if local else shard_executor(self.runtime) as executor,
         ):
             shards = zip(*(self._shard(meta, start, min(start + self.shard_size, n)) for _, start in todo))
-            for (shard, _), table in zip(todo, ordered_map(executor, embed_shard, *shards, window=2 * self.runtime.workers), strict=True):
+            for (shard, _), table in zip(todo, ordered_map(executor, embed_shard, *shards), strict=True):
                 with parts.part(f"part-{shard:05d}.parquet") as tmp:
                     pq.write_table(table, tmp)
                 done += table.num_rows

@@ -15,10 +15,12 @@ them, as CellProfiler's separate illumination pipelines do; with a screen's save
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -210,6 +212,8 @@ class ShardPreprocessing:
                 continue
             image = self.prepare(image, function)
             if fields is None:
+                if not Path(location).parent.is_dir():
+                    raise RuntimeError(f"{location}: the ingest run this shard belongs to has ended")
                 fields = zarr.create_array(  # uncompressed: read back once, then deleted
                     location, shape=(len(rows), *image.shape), chunks=(1, 1, *image.shape[1:]), dtype="float32", compressors=None
                 )
@@ -245,10 +249,20 @@ class PreprocessedFovs:
     illumination_range: dict[str, dict[str, float]] = field(default_factory=dict)
     _stats: ChannelStatsAccumulator | None = None
     _seconds: float = 0.0
+    _common: Header | None = None  # the most common field size and pixel type, known once iteration begins
 
     @property
     def capacity(self) -> int:
         return len(self.manifest)
+
+    @property
+    def storage_dtype(self) -> str:
+        """The source's pixel type (uint8, uint16) where preprocessing keeps values whole (no
+        correction, resampling, clipping or z-scoring; zero padding is whole), else float32."""
+        c = self.config
+        whole = not (c.illumination or c.resize_to or c.downscale != 1 or c.clip_max is not None or c.per_image_zscore)
+        source = None if self._common is None else self._common[1]
+        return source if whole and source in ("uint8", "uint16") else "float32"
 
     def _shards(self) -> list[tuple[str, pd.DataFrame]]:
         """``(plate, rows)`` of every shard, in manifest plate order: whole plates where their
@@ -297,16 +311,19 @@ class PreprocessedFovs:
     def __iter__(self) -> Iterator[tuple[str, np.ndarray]]:
         start = time.perf_counter()
         self._stats = ChannelStatsAccumulator(list(self.channels.names))
-        common = most_common_header(self.manifest, self.channels)
+        common = self._common = most_common_header(self.manifest, self.channels)
         shards = self._shards()
         progress = tqdm(total=len(self.manifest), desc="ingest", unit="FOV", leave=False, disable=None)
-        if self.scratch is not None:
-            self.scratch.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".ingest-shards-", dir=self.scratch) as scratch, shard_executor(self.runtime) as executor:
+        # named as an interrupted write (.<name>.tmp-<hex>): a killed run's scratch is cleared by the next run
+        scratch = (self.scratch or Path(tempfile.gettempdir())) / f".ingest-shards.tmp-{uuid.uuid4().hex[:8]}"
+        scratch.mkdir(parents=True)
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)  # after the executor has stopped
+            executor = cleanup.enter_context(shard_executor(self.runtime))
             tasks = [ShardPreprocessing(self.channels, self.config, common, seed) for seed in range(len(shards))]
-            locations = [str(Path(scratch) / f"shard-{i:05d}.zarr") for i in range(len(shards))]
+            locations = [str(scratch / f"shard-{i:05d}.zarr") for i in range(len(shards))]
             plates, rows = zip(*shards)
-            results = ordered_map(executor, preprocess_shard, tasks, plates, rows, locations, window=2 * self.runtime.workers)
+            results = ordered_map(executor, preprocess_shard, tasks, plates, rows, locations)
             for plate_rows, result in zip(rows, results, strict=True):
                 self._record(result)
                 fields = zarr.open_array(result.location, mode="r") if result.keys else None

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from cell_dino import __version__
 from cell_dino.data.crop_store import CROP_CHUNK, TABLE
 from cell_dino.data.fov_store import FovStore
-from cell_dino.executor import ExecutorConfig, shard_executor
+from cell_dino.executor import ExecutorConfig, ordered_map, shard_executor
 from cell_dino.generation import fingerprint, new_generation
 from cell_dino.imaging.segment_fovs import FovSegmentation, SegmentConfig, mask_sources, process_fov
 from cell_dino.jobs import ResumableParts
@@ -72,13 +72,15 @@ class SegmentationJob:
         todo = [s for s in range(self.n_shards) if s not in skip]
         store = (str(self.fov_store.path), self.fov_store.generation)
         progress = tqdm(total=sum(len(self.shard_indices(s)) for s in todo), desc="segment", unit="FOV", disable=None)
+        indices = [i for shard in todo for i in self.shard_indices(shard)]
         try:
-            with shard_executor(self.runtime) as executor:
+            with shard_executor(self.runtime) as executor:  # fields stream through the executor across shard boundaries
+                fields = ordered_map(
+                    executor, process_fov, [store] * len(indices), indices, [self.config] * len(indices), [self.masks[i] for i in indices]
+                )
                 for shard in todo:
-                    indices = list(self.shard_indices(shard))
-                    n = len(indices)
-                    results = list(executor.map(process_fov, [store] * n, indices, [self.config] * n, [self.masks[i] for i in indices]))
-                    progress.update(n)
+                    results = [next(fields) for _ in self.shard_indices(shard)]
+                    progress.update(len(results))
                     yield shard, results
         finally:
             progress.close()
