@@ -82,12 +82,15 @@ def learn(variant: str, student, teacher, loss_fn, optimizer, crops, device) -> 
     if variant.startswith("lightly"):
         loss = loss_fn(list(teacher_out.float().chunk(2)), list(student_out.float().chunk(len(crops))), teacher_temp=0.04)
     else:
-        loss = loss_fn(student_out, teacher_out, 0.04)
+        out = loss_fn(student_out, teacher_out, 0.04)  # the loss with the trainer's collapse metrics (entropy, KL)
+        loss = out.loss
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     clip_gradients(student, 3.0)
     optimizer.step()
     update_teacher(student, teacher, 0.996)
+    if not variant.startswith("lightly"):
+        (out.loss.item(), out.teacher_entropy.item(), out.kl.item())  # the trainer logs all three every step
 
 
 class RandomImages(torch.utils.data.Dataset):
@@ -124,7 +127,7 @@ def model_flops(variant: str, student, teacher, loss_fn, optimizer, crops, devic
     return float(counter.get_total_flops())
 
 
-def matmul_peak(device: torch.device, dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
+def matmul_peak(device: torch.device, dtype: torch.dtype, n: int = 4096, repeats: int = 10) -> float:
     """The device's matrix-product FLOP rate at ``dtype`` (n x n x n products, best of ``repeats``)."""
     a, b = (torch.randn(n, n, device=device).to(dtype) for _ in range(2))
     best = float("inf")
