@@ -35,9 +35,8 @@ class ExecutorConfig:
 
     executor: Literal["local", "dask"] = "local"
     workers: Count = 1  # local: worker processes (1: in this process); dask without an address: the LocalCluster's processes
-    scheduler_address: Annotated[str, Field(pattern=ADDRESS)] | None = (
-        None  # dask: a running scheduler (tcp://host:8786); None: a LocalCluster
-    )
+    # dask: a running cluster's scheduler (tcp://host:8786); None: a LocalCluster started here
+    scheduler_address: Annotated[str, Field(pattern=ADDRESS)] | None = None
 
 
 class _Deferred(Future):

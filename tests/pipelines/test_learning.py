@@ -34,7 +34,8 @@ LEARNING = TrainConfig(
     loss=LossConfig(teacher_temp=0.01, warmup_teacher_temp=0.01),
     optim=OptimConfig(epochs=20, batch_size=16, lr=4e-3, warmup_epochs=2, momentum_teacher=0.99),
     augment=AugmentConfig(global_crops=CropSpec(2, 32, (0.5, 1.0)), local_crops=CropSpec(4, 16, (0.15, 0.5)), normalise="dataset"),
-    runtime=RuntimeConfig(seed=0, checkpoint_every=20, resume="never"),
+    # fp32 on every CPU: precision auto trains in bf16 where AMX has it, and these settings were tuned in fp32
+    runtime=RuntimeConfig(seed=0, checkpoint_every=20, resume="never", precision="fp32"),
 )
 K = (1, 5, 11)
 

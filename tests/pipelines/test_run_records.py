@@ -14,7 +14,7 @@ def test_a_run_leaves_a_record_of_its_parameters(project: Path) -> None:
     record = json.loads((project / "data/test/08_reporting/runs/ingest.json").read_text())
     assert record["pipeline"] == "ingest" and record["env"] == "test"
     assert record["runtime_params"] == {"ingest": {"preprocess": {"clip_percentile": 98.0}}}
-    assert list(record["parameters"]) == ["ingest"]  # the blocks the pipeline reads
+    assert list(record["parameters"]) == ["ingest", "runtime"]  # the blocks the pipeline reads (runtime: where its shards run)
     assert record["parameters"]["ingest"]["source"]["root"] == "data/test/01_raw/phantom"  # the test env's override
     assert record["parameters"]["ingest"]["preprocess"]["clip_percentile"] == 98.0  # and the runtime one
 

@@ -1,6 +1,7 @@
 """Embedding jobs: features of every stored item streamed to sharded parquet, resumable by shard.
 
-Shards of ``shard_size`` items are written (one row group per batch) as resumable parts
+Shards of ``shard_size`` items are computed (here, or as tasks on a Dask cluster:
+:mod:`cell_dino.executor`) and written as resumable parts
 (:class:`cell_dino.jobs.ResumableParts`, under the fingerprint of the checkpoint files, the store's
 generation, the feature settings, the device and the precision); a re-run of the same job skips
 finished shards. When all are done the folder is published atomically as the output (a parquet
