@@ -14,6 +14,7 @@ this table, which has its columns (``n_pos_pairs``, ``n_total_pairs``, ``average
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,23 +23,26 @@ from scipy.special import digamma
 
 from cell_dino.evaluation.similarity import TIE_DECIMALS, tie_key, unit_rows
 
+if TYPE_CHECKING:
+    import torch
+
 # positions in the query list -> (candidate profiles (m,), positive and negative masks (queries x m))
 Candidates = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-BLOCK_ELEMENTS = 2**24  # similarities held at once (queries x profiles)
-_FLOOR, _BAND = -2.0 * 10**TIE_DECIMALS, 4.0 * 10**TIE_DECIMALS  # below every tie key; one row's span of keys
+BLOCK_ELEMENTS = 2**22  # similarities held at once (queries x profiles); 2^21 and 2^24 ran slower at 100k
+_FLOOR = -2.0 * 10**TIE_DECIMALS  # below every tie key
 
 
-def _banded(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Keys shifted into one disjoint band per row, so one sorted array serves every row."""
-    return values.astype(np.float64) + rows * _BAND
+def _above_and_tied(
+    sorted_rows: torch.Tensor, values: torch.Tensor, q: np.ndarray, slot: np.ndarray, total: np.ndarray | int
+) -> tuple[np.ndarray, ...]:
+    """For the value at ``(q, slot)`` of ``values`` (rows x slots): how many of the ``total``
+    values of row ``q`` of ``sorted_rows`` (ascending, anything else below them) are greater, and
+    how many equal it."""
+    import torch
 
-
-def _above_and_tied(sorted_banded: np.ndarray, banded: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each value of ``banded`` (in row ``rows``): how many of its row's sorted values are
-    greater, and how many equal it."""
-    row_end = np.searchsorted(sorted_banded, rows * _BAND + _BAND / 2)
-    right = np.searchsorted(sorted_banded, banded, side="right")
-    return row_end - right, right - np.searchsorted(sorted_banded, banded, side="left")
+    left = torch.searchsorted(sorted_rows, values, side="left").numpy()[q, slot]
+    right = torch.searchsorted(sorted_rows, values, side="right").numpy()[q, slot]
+    return total - right, right - left
 
 
 def expected_average_precision(key: np.ndarray, positive: np.ndarray, candidate: np.ndarray) -> np.ndarray:
@@ -50,20 +54,26 @@ def expected_average_precision(key: np.ndarray, positive: np.ndarray, candidate:
     probability ``1/n`` and then has, in expectation, ``R + 1 + (j - s - 1)(r - 1)/(n - 1)``
     positives at or above it. Summed over ``j`` with harmonic numbers ``H`` (digamma), each
     positive adds ``((R + 1) S + (r - 1)/(n - 1) (n - (s + 1) S)) / n``, ``S = H(s + n) - H(s)``;
-    only the row's candidates are sorted (one vectorised sort), positives are then located by
-    binary search."""
-    n_rows = key.shape[0]
-    band = np.arange(n_rows)[:, None]
-    ranked = np.sort(np.where(candidate, key, np.float32(_FLOOR)), axis=1)
+    each row's candidates are sorted once (one vectorised sort), and its positives, padded to one
+    width, located by a batched binary search."""
+    import torch
+
+    n_rows, m = key.shape
     q, c = np.nonzero(positive)
-    value = _banded(key[q, c], q)
-    s, n = _above_and_tied(_banded(ranked, band).ravel(), value, q)
-    big_r, r = _above_and_tied(np.sort(value), value, q)
+    n_positive = np.bincount(q, minlength=n_rows)
+    slot = np.arange(len(q)) - np.repeat(np.cumsum(n_positive) - n_positive, n_positive)  # place within its row
+    padded = np.full((n_rows, max(int(n_positive.max(initial=0)), 1)), np.inf, dtype=np.float32)
+    padded[q, slot] = key[q, c]
+    ranked = np.where(candidate, key, np.float32(_FLOOR))
+    ranked.sort(axis=1)
+    values = torch.from_numpy(padded)
+    s, n = _above_and_tied(torch.from_numpy(ranked), values, q, slot, m)
+    big_r, r = _above_and_tied(torch.sort(values, dim=1).values, values, q, slot, n_positive[q])
     harmonic = np.where(n == 1, 1.0 / (s + 1.0), digamma(s + n + 1.0) - digamma(s + 1.0))  # exact without a tie
     share = np.divide(r - 1, n - 1, out=np.zeros(len(n)), where=n > 1)
     term = ((big_r + 1) * harmonic + share * (n - (s + 1) * harmonic)) / n
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.bincount(q, weights=term, minlength=n_rows) / positive.sum(axis=1)
+        return np.bincount(q, weights=term, minlength=n_rows) / n_positive
 
 
 def _normalised(ap: np.ndarray, n_pos: np.ndarray, n_neg: np.ndarray) -> np.ndarray:
@@ -81,8 +91,9 @@ def _normalised(ap: np.ndarray, n_pos: np.ndarray, n_neg: np.ndarray) -> np.ndar
 def blocked_average_precision(features: np.ndarray, candidates: Candidates, queries: np.ndarray | None = None) -> pd.DataFrame:
     """Cosine-similarity AP of each query (rows of ``features`` at ``queries``, default all)
     against the profiles ``candidates`` names for it, split into positives and negatives; one row
-    per query with copairs' columns (NaN AP without positives). Queries go in blocks, so memory
-    stays ``block x N``. Zero-norm profiles must be left out first (their cosine similarity is
+    per query with copairs' columns (NaN AP without positives). Queries go in blocks of about
+    :data:`BLOCK_ELEMENTS` similarities (each block sized by the previous one's candidates), so
+    memory stays ``block x N``. Zero-norm profiles must be left out first (their cosine similarity is
     undefined)."""
     import torch  # here, not at import: the explorer reads these modules without torch
 
@@ -90,14 +101,16 @@ def blocked_average_precision(features: np.ndarray, candidates: Candidates, quer
     queries = np.arange(len(x)) if queries is None else np.asarray(queries)
     n = len(queries)
     ap, n_pos, n_total = np.full(n, np.nan), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    block = max(1, BLOCK_ELEMENTS // max(len(x), 1))
-    for start in range(0, n, block):
+    start, block = 0, max(1, BLOCK_ELEMENTS // max(len(x), 1))
+    while start < n:
         part = np.arange(start, min(start + block, n))
         columns, pos, neg = candidates(part)
         candidate = pos | neg
-        key = tie_key((x[queries[part]] @ x[columns].T).numpy())
+        every = len(columns) == len(x) and np.array_equal(columns, np.arange(len(x)))  # no copy of x
+        key = tie_key((x[queries[part]] @ (x if every else x[columns]).T).numpy())
         n_pos[part], n_total[part] = pos.sum(axis=1), candidate.sum(axis=1)
         ap[part] = expected_average_precision(key, pos, candidate)
+        start, block = start + len(part), max(1, BLOCK_ELEMENTS // max(len(columns), 1))  # sized by this block's candidates
     ap[n_pos == 0] = np.nan
     return pd.DataFrame(
         {
