@@ -78,7 +78,7 @@ def measure(raw: Path, n: int, executor: str) -> dict:
         fovs = FovStore(
             write_fov_store(root / "fovs.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig(), runtime))
         )
-        ingest = time.perf_counter() - start
+        ingest, ingest_peak = time.perf_counter() - start, peak_rss_mb()
         table = mf.fov_table(manifest, fovs.keys, fovs.images.shape[2:])
         start = time.perf_counter()
         crops = write_crop_store(root / "crops.zarr", SegmentationJob(fovs, table, SegmentConfig(), runtime, 16))
@@ -92,6 +92,7 @@ def measure(raw: Path, n: int, executor: str) -> dict:
         "ingest_s_per_field": ingest / n,
         "segment_s_per_field": segment / n,
         "driver_peak_rss_mb": peak_rss_mb(),
+        "driver_peak_rss_mb_after_ingest": ingest_peak,
         "worker_peak_rss_mb": workers,
         "peak_rss_mb": max(peak_rss_mb(), workers),
     }

@@ -16,6 +16,7 @@ import torch
 from moto.server import ThreadedMotoServer
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
+from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
 from cell_dino.data.phantom import generate_phantom
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
@@ -36,6 +37,12 @@ def shared_bbbc021() -> Path:
 def bbbc021_manifest(shared_bbbc021: Path) -> pd.DataFrame:
     """The FOV manifest of the real BBBC021 tables (13,200 fields; no images)."""
     return read_bbbc021(shared_bbbc021)
+
+
+@pytest.fixture(scope="session")
+def ljosa_wells(shared_bbbc021: Path, bbbc021_manifest: pd.DataFrame) -> pd.DataFrame:
+    """Ljosa et al. 2013's per-well mean CellProfiler profiles of BBBC021 (632 wells, 330 DMSO)."""
+    return read_well_profiles(shared_bbbc021 / "ljosa_jbiomolscreen_2013_per_well_mean.csv.gz", bbbc021_manifest)
 
 
 @pytest.fixture(scope="session")

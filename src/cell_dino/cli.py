@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 import yaml
 
 from cell_dino.data.phantom import PRESETS, generate_phantom
+from cell_dino.profiling.normalise import Method
 from cell_dino.registry import TRAINING_PIPELINES
 
 
@@ -72,7 +73,7 @@ def train(pipeline_name: str, env: str | None, params: str, namespaces: str) -> 
 @click.option("--control", default=None, help="COLUMN=VALUE marking controls, e.g. Metadata_pert_type=control")
 @click.option(
     "--normalise",
-    type=click.Choice(["none", "zscore", "zscore_plate_controls", "tvn", "sphering"]),
+    type=click.Choice([m for m in get_args(Method) if m != "harmony"]),
     default="none",
     show_default=True,
     help="applied to the rows first (a pycytominer table is normalised already)",

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
 from cell_dino.data.errors import DataError, ManifestError
 from cell_dino.evaluation.nsc import moa_matching, treatment_batches
@@ -68,12 +67,6 @@ def test_treatment_batches_are_the_sets_of_their_wells_batches() -> None:
     treatments = pd.DataFrame({"Metadata_Treatment": ["u@1", "t@1"]}, index=[7, 9])
     batches = treatment_batches(wells, treatments, ["Metadata_Treatment"])
     assert batches.to_dict() == {7: frozenset({"w2"}), 9: frozenset({"w1", "w2"})}
-
-
-@pytest.fixture(scope="module")
-def ljosa_wells(shared_bbbc021: Path) -> pd.DataFrame:
-    manifest = read_bbbc021(shared_bbbc021)
-    return read_well_profiles(shared_bbbc021 / "ljosa_jbiomolscreen_2013_per_well_mean.csv.gz", manifest)
 
 
 def test_real_ljosa_profiles_give_the_published_nsc_and_nscb(ljosa_wells: pd.DataFrame) -> None:

@@ -1,8 +1,7 @@
-"""Diffusion pseudotime (Haghverdi et al. 2016), as scanpy computes it: a Gaussian kNN kernel
-with per-cell widths, density normalisation, the symmetric transition matrix's top eigenvectors,
-and DPT distances from a root cell on the diffusion components scaled by lambda / (1 - lambda).
-As in scanpy, only eigenvalues in [0, 1) enter the distance, and cells outside the root's connected
-component of the kNN graph have no pseudotime (inf: no diffusion reaches them)."""
+"""Diffusion pseudotime (Haghverdi et al. 2016) through scanpy: a Gaussian kNN kernel with
+per-cell widths (``sc.pp.neighbors(method="gauss")``), the diffusion map (``sc.tl.diffmap``) and
+DPT from a root cell (``sc.tl.dpt``). Cells outside the root's connected component of the kNN
+graph have no pseudotime (scanpy's inf: no diffusion reaches them)."""
 
 from __future__ import annotations
 
@@ -11,10 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import ArpackError, eigsh
-from sklearn.neighbors import NearestNeighbors
 
 from cell_dino.profiling.reduce import standardised_pcs
 from cell_dino.profiling.table import feature_matrix, metadata_columns, require_columns, seeded_subset
@@ -26,82 +21,46 @@ TRIVIAL = 1e-6  # eigenvalues this close to 1 are stationary states (one per con
 
 
 @dataclass(frozen=True)
-class Diffusion:
-    eigenvalues: np.ndarray  # descending; 1 once per connected component
-    eigenvectors: np.ndarray  # cells x components, of the symmetric transition matrix
-    parts: np.ndarray  # connected component of each cell in the kNN graph
+class Pseudotime:
+    """DPT of every cell in [0, 1] (inf where the root cannot be reached), the root cell, and the
+    informative diffusion components (eigenvalues in [0, 1)), cells x components."""
 
-    @property
-    def informative(self) -> np.ndarray:
-        """The eigenpairs DPT uses: eigenvalues in [0, 1)."""
-        return (self.eigenvalues >= 0) & (self.eigenvalues < 1 - TRIVIAL)
-
-    def components(self) -> np.ndarray:
-        """Diffusion components (eigenvectors of the informative eigenvalues), for plotting."""
-        return self.eigenvectors[:, self.informative]
-
-    def dpt_coordinates(self) -> np.ndarray:
-        """Coordinates whose Euclidean distances are the DPT distances (within a component)."""
-        values = self.eigenvalues[self.informative]
-        return self.components() * (values / (1.0 - values))
+    time: np.ndarray
+    root: int
+    components: np.ndarray
+    eigenvalues: np.ndarray
 
 
-def gaussian_knn_kernel(x: np.ndarray, n_neighbors: int) -> sparse.csr_matrix:
-    """Symmetric Gaussian kernel on the kNN graph, widths = each cell's median kNN distance
-    (the kernel of Haghverdi et al. 2016, scanpy's ``method='gauss'``)."""
-    distances, indices = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(x).kneighbors(x)
-    distances, indices = distances[:, 1:], indices[:, 1:]
-    sigma_sq = np.median(distances**2, axis=1)
-    positive = sigma_sq[sigma_sq > 0]
-    sigma_sq = np.maximum(sigma_sq, positive.min() if positive.size else 1.0)  # cells whose neighbours are identical: the narrowest width
-    sigma = np.sqrt(sigma_sq)
-    rows = np.repeat(np.arange(len(x)), n_neighbors)
-    cols = indices.ravel()
-    denominator = sigma_sq[rows] + sigma_sq[cols]
-    values = np.sqrt(2 * sigma[rows] * sigma[cols] / denominator) * np.exp(-(distances.ravel() ** 2) / denominator)
-    kernel = sparse.csr_matrix((values, (rows, cols)), shape=(len(x), len(x)))
-    return kernel.maximum(kernel.T).tocsr()
+def diffusion_pseudotime(x: np.ndarray, in_root: np.ndarray, n_neighbors: int = 15, n_components: int = 10, seed: int = 0) -> Pseudotime:
+    """scanpy's DPT of the rows of ``x`` (cells x dimensions) on a kNN graph of ``n_neighbors``
+    other cells and ``n_components`` diffusion components, from the root group's most typical cell
+    (``in_root``: the one nearest the group's mean in DPT coordinates, within the component holding
+    most of the group), so that it measures the distance from the root state rather than from one
+    of its outliers. Raises :class:`~cell_dino.undefined.Undefined` with too few cells, an empty
+    root group, or a diffusion map that does not converge."""
+    import anndata
+    import scanpy as sc
+    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.linalg import ArpackError
 
-
-def diffusion_map(x: np.ndarray, n_neighbors: int = 15, n_components: int = 10) -> Diffusion:
-    """Top ``n_components`` eigenpairs of the density-normalised symmetric transition matrix."""
     n = len(x)
     require(n > max(n_components + 1, n_neighbors), f"pseudotime needs more than {max(n_components + 1, n_neighbors)} cells, got {n}")
-    kernel = gaussian_knn_kernel(np.asarray(x, dtype=np.float64), n_neighbors)
-    _, parts = connected_components(kernel, directed=False)
-    density = np.asarray(kernel.sum(axis=0)).ravel()
-    scaled = sparse.diags(1 / density) @ kernel @ sparse.diags(1 / density)
-    z = np.sqrt(np.asarray(scaled.sum(axis=0)).ravel())
-    symmetric = sparse.diags(1 / z) @ scaled @ sparse.diags(1 / z)
+    require(bool(in_root.any()), "pseudotime: the root group has no cells")
+    cells = anndata.AnnData(np.asarray(x, dtype=np.float32))
+    sc.pp.neighbors(cells, n_neighbors=n_neighbors + 1, use_rep="X", method="gauss", knn=True, random_state=seed)  # scanpy counts the cell
     try:
-        values, vectors = eigsh(symmetric, k=n_components, which="LA", v0=np.ones(n) / np.sqrt(n))
+        sc.tl.diffmap(cells, n_comps=n_components, random_state=seed)
     except ArpackError as error:
         raise Undefined(f"the diffusion map of {n} cells did not converge ({error})") from error
-    order = np.argsort(-values)
-    values, vectors = values[order], vectors[:, order]
-    signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])  # deterministic signs
-    return Diffusion(np.clip(values, -1, 1), vectors * signs, parts)
-
-
-def root_cell(diffusion: Diffusion, in_root: np.ndarray) -> int:
-    """The root group's most typical cell: the one nearest the group's mean in DPT coordinates
-    (within the component holding most of the group), so that pseudotime measures the distance
-    from the root state rather than from one of its outliers."""
-    require(bool(in_root.any()), "pseudotime: the root group has no cells")
-    main = np.bincount(diffusion.parts[in_root]).argmax()
-    candidates = np.flatnonzero(in_root & (diffusion.parts == main))
-    coordinates = diffusion.dpt_coordinates()[candidates]
-    return int(candidates[np.argmin(np.linalg.norm(coordinates - coordinates.mean(axis=0), axis=1))])
-
-
-def pseudotime(diffusion: Diffusion, root: int) -> np.ndarray:
-    """DPT distance of every cell from ``root``, scaled to [0, 1]; inf outside the root's component."""
-    coordinates = diffusion.dpt_coordinates()
-    distance = np.linalg.norm(coordinates - coordinates[root], axis=1)
-    distance[diffusion.parts != diffusion.parts[root]] = np.inf
-    reachable = np.isfinite(distance)
-    top = distance[reachable].max()
-    return np.where(reachable, distance / top, np.inf) if top > 0 else distance
+    values, vectors = np.clip(cells.uns["diffmap_evals"], -1, 1), cells.obsm["X_diffmap"]
+    informative = (values >= 0) & (values < 1 - TRIVIAL)
+    coordinates = vectors[:, informative] * (values[informative] / (1 - values[informative]))
+    parts = connected_components(cells.obsp["connectivities"], directed=False)[1]
+    candidates = np.flatnonzero(in_root & (parts == np.bincount(parts[in_root]).argmax()))
+    root = int(candidates[np.argmin(np.linalg.norm(coordinates[candidates] - coordinates[candidates].mean(axis=0), axis=1))])
+    cells.uns["iroot"] = root
+    sc.tl.dpt(cells, n_dcs=n_components)
+    return Pseudotime(cells.obs["dpt_pseudotime"].to_numpy(dtype=np.float64), root, vectors[:, informative], values)
 
 
 def pseudotime_table(
@@ -136,14 +95,13 @@ def pseudotime_table(
         bool((np.ptp(x, axis=0) > 0).any()),
         f"pseudotime: the {len(items)} items' features do not vary (every item identical); no ordering exists",
     )
-    diffusion = diffusion_map(standardised_pcs(x, n_pcs, seed), n_neighbors, n_components)
-    start = root_cell(diffusion, in_root)
-    time = pseudotime(diffusion, start)
+    dpt = diffusion_pseudotime(standardised_pcs(x, n_pcs, seed), in_root, n_neighbors, n_components, seed)
+    time, start = dpt.time, dpt.root
     reachable = np.isfinite(time)
     if not reachable.all():
         log.warning(
             "pseudotime: %d of %d items lie outside the root's part of the kNN graph (no pseudotime)", (~reachable).sum(), len(time)
         )
-    components = diffusion.components()
+    components = dpt.components
     table = items[metadata_columns(items)].assign(pseudotime=np.where(reachable, time, np.nan), is_root=np.arange(len(items)) == start)
     return pd.concat([table, pd.DataFrame(components, columns=[f"dc_{i + 1}" for i in range(components.shape[1])])], axis=1)

@@ -6,6 +6,7 @@ into place, so that a failed or killed save never leaves a half-written file.
   file is strict JSON.
 - ``PlotlyDataset``: a plotly figure as plotly JSON.
 - ``YAMLDataset``: a parameter file.
+- ``H5adDataset``: an AnnData object as ``.h5ad`` (scverse).
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ class _FileDataset(AbstractDataset):
     def _save(self, data: Any) -> None:
         with atomic_path(self._filepath) as tmp:
             self._write(data, tmp)
+
+
+class H5adDataset(_FileDataset):
+    def _write(self, data: Any, path: Path) -> None:
+        data.write_h5ad(path, **self._save_args)
+
+    def _load(self) -> Any:
+        import anndata
+
+        return anndata.read_h5ad(self._filepath, **self._load_args)
 
 
 class ParquetDataset(_FileDataset):

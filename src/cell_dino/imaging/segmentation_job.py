@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -66,8 +66,9 @@ class SegmentationJob:
         """Write the crop store at ``path`` (resuming finished shards): the job protocol."""
         write_crop_store(path, self)
 
-    def shards(self, skip: set[int]) -> Iterator[tuple[int, list[FovSegmentation]]]:
-        """Yield ``(shard, results)`` for every shard not in ``skip``, in order."""
+    def shards(self, skip: set[int]) -> Iterator[tuple[int, Iterator[FovSegmentation]]]:
+        """Yield ``(shard, results)`` for every shard not in ``skip``, in order; ``results`` yields
+        the shard's fields one at a time and must be used up before the next shard."""
         start = time.perf_counter()
         todo = [s for s in range(self.n_shards) if s not in skip]
         store = (str(self.fov_store.path), self.fov_store.generation)
@@ -78,10 +79,14 @@ class SegmentationJob:
                 fields = ordered_map(
                     executor, process_fov, [store] * len(indices), indices, [self.config] * len(indices), [self.masks[i] for i in indices]
                 )
+
+                def results(shard: int) -> Iterator[FovSegmentation]:
+                    for _ in self.shard_indices(shard):
+                        yield next(fields)
+                        progress.update()
+
                 for shard in todo:
-                    results = [next(fields) for _ in self.shard_indices(shard)]
-                    progress.update(len(results))
-                    yield shard, results
+                    yield shard, results(shard)
         finally:
             progress.close()
             self.seconds = time.perf_counter() - start
@@ -97,21 +102,43 @@ def job_fingerprint(job: SegmentationJob) -> str:
     masks = [m for m in job.masks if m is not None]
     return fingerprint(
         {"config": asdict(job.config), "fov_store": job.fov_store.generation, "keys": job.fov_store.keys, "shard_size": job.shard_size}
+        | {"parts": "a file per field"}  # the layout of a finished shard: parts of another layout are redone
         | ({"masks": masks} if masks else {})
     )
 
 
-def _write_shard(folder: Path, results: list[FovSegmentation]) -> None:
+def _field_file(folder: Path, what: str, position: int) -> Path:
+    return folder / f"{what}-{position:05d}.npy"
+
+
+def _write_shard(folder: Path, results: Iterable[FovSegmentation]) -> None:
+    """A shard's results, one field at a time (its crops and masks in files of their own), so the
+    driver holds one field's results, never a shard's (32 fields of 4 x 2048^2: about 1 GB)."""
     folder.mkdir()
-    crops = [r.crops for r in results]
-    np.save(folder / "crops.npy", np.concatenate(crops) if crops else np.zeros((0,)))
-    np.save(folder / "masks.npy", np.stack([np.stack([r.nuclei, r.cells]) for r in results]))
-    cells = pd.concat([r.geometry.assign(fov_index=r.fov_index) for r in results], ignore_index=True)
-    cells.to_parquet(folder / "cells.parquet")
-    fovs = pd.DataFrame(
-        {"fov_index": [r.fov_index for r in results], "status": [r.status for r in results], "n_cells": [len(r.geometry) for r in results]}
-    )
-    fovs.to_parquet(folder / "fovs.parquet")
+    cells, fovs = [], []
+    for position, r in enumerate(results):
+        np.save(_field_file(folder, "crops", position), r.crops)
+        np.save(_field_file(folder, "masks", position), np.stack([r.nuclei, r.cells]))
+        cells.append(r.geometry.assign(fov_index=r.fov_index))
+        fovs.append({"fov_index": r.fov_index, "status": r.status, "n_cells": len(r.geometry)})
+    pd.concat(cells, ignore_index=True).to_parquet(folder / "cells.parquet")
+    pd.DataFrame(fovs, columns=["fov_index", "status", "n_cells"]).to_parquet(folder / "fovs.parquet")
+
+
+def _crop_blocks(files: list[Path], size: int) -> Iterator[np.ndarray]:
+    """The crops of ``files`` (one per field, read memory-mapped) in order, ``size`` at a time."""
+    pending, held = [], 0
+    for file in files:
+        crops, start = np.load(file, mmap_mode="r"), 0
+        while start < len(crops):
+            piece = crops[start : start + size - held]
+            pending.append(piece)
+            held, start = held + len(piece), start + len(piece)
+            if held == size:
+                yield np.concatenate(pending)
+                pending, held = [], 0
+    if held:
+        yield np.concatenate(pending)
 
 
 def _cells_of_shard(folder: Path, metadata: pd.DataFrame, first_crop: int) -> pd.DataFrame:
@@ -139,17 +166,17 @@ def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
     writer: pq.ParquetWriter | None = None
     status, counts = [], []
     for shard in range(job.n_shards):
-        folder = parts / shard_name(shard)
-        shard_crops = np.load(folder / "crops.npy", mmap_mode="r")
-        start = crops.shape[0]
-        if shard_crops.size:
-            crops.resize((start + len(shard_crops), *crops.shape[1:]))
-            for block in range(0, len(shard_crops), CROP_CHUNK):
-                stop = min(block + CROP_CHUNK, len(shard_crops))
-                crops[start + block : start + stop] = shard_crops[block:stop]
-        indices = job.shard_indices(shard)
-        masks[indices.start : indices.stop] = np.load(folder / "masks.npy", mmap_mode="r")
+        folder, indices = parts / shard_name(shard), job.shard_indices(shard)
         fovs = pd.read_parquet(folder / "fovs.parquet")
+        start = crops.shape[0]
+        crops.resize((start + int(fovs["n_cells"].sum()), *crops.shape[1:]))
+        written = start
+        with_cells = [_field_file(folder, "crops", p) for p, n in enumerate(fovs["n_cells"]) if n]
+        for block in _crop_blocks(with_cells, CROP_CHUNK):
+            crops[written : written + len(block)] = block
+            written += len(block)
+        for position, index in enumerate(indices):
+            masks[index] = np.load(_field_file(folder, "masks", position), mmap_mode="r")
         status += fovs["status"].tolist()
         counts += fovs["n_cells"].tolist()
         cells = _cells_of_shard(folder, metadata, start)

@@ -1,13 +1,17 @@
-"""Profile normalisation against a reference population: z-score, TVN, sphering.
+"""Profile normalisation against a reference population: z-score, robust z-score (median and
+MAD, as JUMP's profiling recipe), sphering, TVN.
 
 The reference is every row (``all``) or the control rows (``controls``, ``Metadata_Control``); a
 ``by`` column (e.g. the plate) fits one transform per group. All transforms are fitted on the
 reference rows and applied to every row; a group with fewer than two reference rows (or no
-``by`` / control column) raises :class:`~cell_dino.undefined.Undefined`.
+``by`` / control column) raises :class:`~cell_dino.undefined.Undefined`. z-score, robust z-score
+and sphering are pycytominer's ``normalize`` (``standardize``, ``robustize``, ``mad_robustize``,
+``spherize``); TVN (Ando et al. 2017), which pycytominer lacks, is PCA whitening here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -16,7 +20,7 @@ from sklearn.decomposition import PCA
 
 from cell_dino.config import Count, Fraction, NonNegative, Positive, settings
 from cell_dino.profiling.table import CONTROL, controls, feature_matrix, with_features
-from cell_dino.undefined import require
+from cell_dino.undefined import Undefined, require
 
 Reference = Literal["all", "controls"]
 MIN_REFERENCE = 2  # reference rows per group: a mean and a spread need two
@@ -54,30 +58,62 @@ def _per_group(profiles: pd.DataFrame, by: str | None, fit_apply, reference: Ref
     return with_features(profiles, out, prefix)
 
 
-def _zscore(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
-    std = reference.std(axis=0)
-    return (x - reference.mean(axis=0)) / np.where(std > 0, std, 1.0)
+PycytominerMethod = Literal["standardize", "robustize", "mad_robustize", "spherize"]
+SphereMethod = Literal["ZCA", "ZCA-cor", "PCA", "PCA-cor"]  # pycytominer's Spherize (Kessy et al. 2018)
 
 
-def zscore(profiles: pd.DataFrame, reference: Reference = "all", by: str | None = None) -> pd.DataFrame:
-    """Each feature centred and scaled by the reference rows' mean and standard deviation."""
-    return _per_group(profiles, by, _zscore, reference)
+def _pycytominer(method: PycytominerMethod, **options) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``pycytominer.normalize`` with ``method`` as a fit (on the reference rows) and apply (to
+    every row) of feature matrices; its errors (a rank-deficient sphering) become
+    :class:`~cell_dino.undefined.Undefined` with pycytominer's reason."""
 
-
-def _spherer(epsilon: float):
     def fit_apply(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
-        mean = reference.mean(axis=0)
-        cov = np.cov(reference - mean, rowvar=False)
-        values, vectors = np.linalg.eigh(np.atleast_2d(cov))
-        whitening = vectors @ np.diag(1.0 / np.sqrt(np.clip(values, 0, None) + epsilon)) @ vectors.T
-        return (x - mean) @ whitening
+        from pycytominer import normalize
+
+        features = [f"feature_{i}" for i in range(x.shape[1])]
+        frame = pd.DataFrame(np.vstack([reference, x]), columns=features)
+        frame.insert(0, "Metadata_Reference", np.arange(len(frame)) < len(reference))
+        try:
+            out = normalize(
+                frame,
+                features=features,
+                meta_features=["Metadata_Reference"],
+                samples="Metadata_Reference == True",
+                method=method,
+                **options,
+            )
+        except ValueError as error:
+            raise Undefined(f"pycytominer {method}: {error}") from error
+        return out[features].to_numpy(dtype=np.float64)[len(reference) :]
 
     return fit_apply
 
 
-def sphering(profiles: pd.DataFrame, reference: Reference = "controls", epsilon: float = 1e-6, by: str | None = None) -> pd.DataFrame:
-    """ZCA whitening: the reference rows get identity covariance (regularised by ``epsilon``)."""
-    return _per_group(profiles, by, _spherer(epsilon), reference)
+def zscore(profiles: pd.DataFrame, reference: Reference = "all", by: str | None = None) -> pd.DataFrame:
+    """Each feature centred and scaled by the reference rows' mean and standard deviation
+    (population, ddof 0; a constant feature is only centred): pycytominer's ``standardize``."""
+    return _per_group(profiles, by, _pycytominer("standardize"), reference)
+
+
+def robust_zscore(profiles: pd.DataFrame, reference: Reference = "all", by: str | None = None, epsilon: float = 1e-18) -> pd.DataFrame:
+    """Each feature centred on the reference rows' median and divided by their MAD (scaled by
+    1.4826 to a normal's sd) plus ``epsilon``: pycytominer's ``mad_robustize``, the JUMP
+    profiling recipe's normalisation per plate (every well, or the negative controls)."""
+    return _per_group(profiles, by, _pycytominer("mad_robustize", mad_robustize_epsilon=epsilon), reference)
+
+
+def sphering(
+    profiles: pd.DataFrame, reference: Reference = "controls", epsilon: float = 1e-6, by: str | None = None, method: SphereMethod = "ZCA"
+) -> pd.DataFrame:
+    """Whitening fitted on the reference rows: pycytominer's ``spherize`` (``method`` ZCA by
+    default; ``epsilon`` is added to the singular values of the centred reference rows). Raises
+    :class:`~cell_dino.undefined.Undefined` when the reference rows are rank-deficient."""
+    return _per_group(profiles, by, _pycytominer("spherize", spherize_method=method, spherize_epsilon=epsilon), reference)
+
+
+def _zscore(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
+    std = reference.std(axis=0)
+    return (x - reference.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
 def _tvn(n_components: int | float | Literal["full"] | None):
@@ -114,7 +150,9 @@ def tvn(profiles: pd.DataFrame, n_components: int | float | Literal["full"] | No
     return _per_group(profiles, by, _tvn(n_components), "controls", prefix="tvn")
 
 
-Method = Literal["none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony"]
+Method = Literal[
+    "none", "zscore", "zscore_plate_controls", "mad_robustize_plate", "mad_robustize_plate_controls", "tvn", "sphering", "harmony"
+]
 NormalisationLevel = Literal["well", "fov"]  # the profiles a normalisation is fitted on and applied to
 
 
@@ -125,6 +163,8 @@ class NormalisationSettings:
     tvn_components: Count | Fraction | Literal["full"] | None = None  # TVN (Ando et al. 2017): every component the controls support
     sphering_reference: Reference = "controls"
     sphering_epsilon: Positive = 1e-6  # pycytominer's spherize default
+    sphering_method: SphereMethod = "ZCA"  # pycytominer's normalize defaults to ZCA-cor; ZCA as Ljosa's and DINO4Cells' sphering
+    mad_robustize_epsilon: NonNegative = 1e-18  # pycytominer's default; JUMP's recipe uses 0
     harmony_covariate: str = "Metadata_Batch"
     harmony_components: Count = 50  # principal components Harmony corrects
     harmony_theta: NonNegative = 2.0  # Harmony's diversity penalty (its default)
@@ -134,7 +174,9 @@ def normalised(
     wells: pd.DataFrame, method: Method, settings: NormalisationSettings = NormalisationSettings(), seed: int = 0
 ) -> pd.DataFrame:
     """Well profiles after one normalisation or batch correction, fitted at well level: ``none``,
-    ``zscore`` (every well), ``zscore_plate_controls`` (per plate, against its controls), ``tvn``,
+    ``zscore`` (every well), ``zscore_plate_controls`` (per plate, against its controls),
+    ``mad_robustize_plate`` and ``mad_robustize_plate_controls`` (median and MAD per plate, of
+    every well or of the controls: JUMP's ``normalize`` and ``normalize_negcon``), ``tvn``,
     ``sphering``, or ``harmony`` (after a global z-score, so PCA sees comparable scales).
     Raises :class:`~cell_dino.undefined.Undefined` when the wells cannot support it."""
     from cell_dino.profiling.batch_correction import harmony
@@ -146,10 +188,12 @@ def normalised(
         return zscore(wells, "all")
     if method == "zscore_plate_controls":
         return zscore(wells, "controls", by="Metadata_Plate")
+    if method in ("mad_robustize_plate", "mad_robustize_plate_controls"):
+        return robust_zscore(wells, "controls" if method.endswith("controls") else "all", "Metadata_Plate", s.mad_robustize_epsilon)
     if method == "tvn":
         return tvn(wells, s.tvn_components)
     if method == "sphering":
-        return sphering(wells, s.sphering_reference, s.sphering_epsilon)
+        return sphering(wells, s.sphering_reference, s.sphering_epsilon, method=s.sphering_method)
     if method == "harmony":
         return harmony(zscore(wells, "all"), s.harmony_covariate, s.harmony_components, s.harmony_theta, seed)
     raise ValueError(f"unknown normalisation {method!r}")

@@ -3,15 +3,21 @@ UMAP of its items."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from cell_dino.pipelines.integrate.params import IntegrateParams
+from cell_dino.profiling.anndata_export import item_anndata
 from cell_dino.profiling.finite import finite_profiles
 from cell_dino.profiling.integration import integrate
 from cell_dino.profiling.levels import fov_profiles, well_profiles
 from cell_dino.profiling.reduce import item_umap
 from cell_dino.profiling.table import partition
 from cell_dino.reporting import run_report
+
+if TYPE_CHECKING:
+    import anndata
 
 
 def integrate_profiles(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -44,6 +50,13 @@ def embed_umap(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[pd.Da
             return pd.DataFrame(), {"undefined": {"umap": f"integrate.umap.fit_only: the profiles have no {u.fit_only} column"}}
         fit_on = fit_on.loc[fit_on[u.fit_only].notna()]
     return item_umap(items, fit_on, u.max_items, u.n_neighbors, u.min_dist, params.seed)
+
+
+def export_anndata(embeddings: pd.DataFrame, umap: pd.DataFrame, params: IntegrateParams) -> anndata.AnnData:
+    """``05_model_input/<model>/items.h5ad``: the finite item embeddings as AnnData, with scanpy's
+    PCA and the UMAP coordinates of the items it projected."""
+    items, _ = finite_profiles(embeddings, params.nonfinite, "embeddings")
+    return item_anndata(items, umap, seed=params.seed)
 
 
 def report_integration(profiles: dict, integration: dict, umap: pd.DataFrame, umap_record: dict) -> dict:

@@ -1,0 +1,102 @@
+"""Normalisations through pycytominer equal the textbook formulas (the project's former
+hand-written ones) on the real Ljosa 2013 BBBC021 well profiles, within 1e-6 relative to the
+value (profiles are stored as float32: a z-score of 300 against 6 DMSO wells carries 2e-5 of
+rounding)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cell_dino.profiling.normalise import NormalisationSettings, normalised, robust_zscore, sphering, zscore
+from cell_dino.profiling.table import feature_columns, feature_matrix
+from cell_dino.undefined import Undefined
+
+
+def _per_plate(wells: pd.DataFrame, reference: np.ndarray, transform) -> np.ndarray:
+    """``transform(reference rows, rows)`` of each plate's feature matrix, in row order."""
+    x, out = feature_matrix(wells), np.empty(feature_matrix(wells).shape)
+    for plate in wells["Metadata_Plate"].unique():
+        rows = (wells["Metadata_Plate"] == plate).to_numpy()
+        out[rows] = transform(x[rows & reference], x[rows])
+    return out
+
+
+def _assert_close(ours: np.ndarray, expected: np.ndarray) -> None:
+    assert (np.abs(ours - expected) <= 1e-6 * np.maximum(1.0, np.abs(expected))).all()
+
+
+def _decorrelated(wells: pd.DataFrame, limit: float = 0.5) -> pd.DataFrame:
+    """The metadata and the features whose DMSO correlation with every earlier kept feature is
+    below ``limit`` (28 of Ljosa's 516): controls of full, well-conditioned rank."""
+    x = feature_matrix(wells)[wells["Metadata_Control"].to_numpy()]
+    correlation, keep = np.corrcoef(x, rowvar=False), []
+    for j in range(x.shape[1]):
+        if x[:, j].std() > 0 and all(abs(correlation[j, k]) < limit for k in keep):
+            keep.append(j)
+    features = [feature_columns(wells)[j] for j in keep]
+    return wells[[c for c in wells.columns if c.startswith("Metadata_")] + features]
+
+
+def _standardised(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
+    std = reference.std(axis=0)
+    return (x - reference.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def test_zscore_per_plate_against_dmso_equals_the_formula_on_ljosa_wells(ljosa_wells: pd.DataFrame) -> None:
+    control = ljosa_wells["Metadata_Control"].to_numpy()
+    ours = feature_matrix(zscore(ljosa_wells, "controls", by="Metadata_Plate"))
+    _assert_close(ours, _per_plate(ljosa_wells, control, _standardised))
+    everywhere = feature_matrix(zscore(ljosa_wells, "all"))
+    _assert_close(everywhere, _standardised(feature_matrix(ljosa_wells), feature_matrix(ljosa_wells)))
+
+
+def test_mad_robustize_per_plate_equals_median_and_scaled_mad_on_ljosa_wells(ljosa_wells: pd.DataFrame) -> None:
+    """JUMP's normalisation: (x - median) / (1.4826 MAD + epsilon) per plate, of every well."""
+
+    def robust(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
+        median = np.median(reference, axis=0)
+        return (x - median) / (1.4826 * np.median(np.abs(reference - median), axis=0) + 1e-18)
+
+    ours = feature_matrix(normalised(ljosa_wells, "mad_robustize_plate"))
+    expected = _per_plate(ljosa_wells, np.ones(len(ljosa_wells), dtype=bool), robust)
+    finite = np.isfinite(expected) & (np.abs(expected) < 1e6)  # features constant on a plate divide by 1e-18
+    assert finite.mean() > 0.95
+    _assert_close(ours[finite], expected[finite])
+    against_dmso = feature_matrix(robust_zscore(ljosa_wells, "controls", by="Metadata_Plate"))
+    assert not np.allclose(against_dmso[finite], ours[finite])  # the reference matters
+
+
+def test_zca_sphering_without_epsilon_equals_the_inverse_square_root_of_the_dmso_covariance(ljosa_wells: pd.DataFrame) -> None:
+    """On decorrelated features the 330 DMSO wells have full rank: ZCA is then (x - mean) cov^-1/2
+    however it is computed (pycytominer through the SVD of the centred controls, here by
+    eigenvectors)."""
+    wells = _decorrelated(ljosa_wells)
+    n = len(feature_columns(wells))
+    control = wells["Metadata_Control"].to_numpy()
+    x = feature_matrix(wells)
+    mean = x[control].mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(x[control] - mean, rowvar=False))
+    expected = (x - mean) @ vectors @ np.diag(values**-0.5) @ vectors.T
+    ours = feature_matrix(sphering(wells, "controls", epsilon=0.0))
+    _assert_close(ours, expected)
+    np.testing.assert_allclose(np.cov(ours[control], rowvar=False), np.eye(n), atol=1e-5)
+
+
+def test_correlation_sphering_of_a_feature_constant_in_the_controls_is_undefined_with_pycytominers_reason() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    profiles = pd.DataFrame({"f0": x[:, 0], "f1": x[:, 1], "f2": np.arange(40) % 2, "Metadata_Control": np.arange(40) % 2 == 0})
+    with pytest.raises(Undefined, match="pycytominer spherize: .*low variance columns"):
+        sphering(profiles, method="ZCA-cor")
+
+
+def test_sphering_settings_choose_pycytominers_method(ljosa_wells: pd.DataFrame) -> None:
+    wells = _decorrelated(ljosa_wells)
+    zca = feature_matrix(normalised(wells, "sphering", NormalisationSettings(sphering_method="ZCA")))
+    zca_cor = feature_matrix(normalised(wells, "sphering", NormalisationSettings(sphering_method="ZCA-cor")))
+    control = wells["Metadata_Control"].to_numpy()
+    for sphered in (zca, zca_cor):
+        np.testing.assert_allclose(np.cov(sphered[control], rowvar=False), np.eye(sphered.shape[1]), atol=1e-3)
+    assert np.abs(zca - zca_cor).max() > 0.1  # different whitenings of the same controls
