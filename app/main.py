@@ -16,6 +16,7 @@ pages = [
     st.Page("views/embeddings.py", title="Embeddings"),
     st.Page("views/evaluation.py", title="Evaluation"),
     st.Page("views/profiles.py", title="Profiles"),
+    st.Page("views/compare.py", title="Compare models"),
     st.Page("views/attention.py", title="Attention"),
     st.Page("views/training.py", title="Training and sweeps"),
 ]

@@ -1,9 +1,11 @@
-"""One DINO training step, five ways, side by side in one run (one JSON line):
+"""One DINO training step, six ways, side by side in one run (one JSON line):
 
 - ``cell_dino``: this trainer's step: on-device multi-crop augmentation, the trainer's precision
   (``precision: auto``: bf16 autocast where the device computes bf16 natively, else fp32), the
   attention kernel the trainer picks (math on CPU, fused on GPU), one backbone pass per crop
   resolution, DINO loss, fused AdamW, EMA teacher;
+- ``cell_dino_compiled``: the same with ``runtime.compile: true`` (the student's forward through
+  ``torch.compile``; the first steps, which compile, are not timed);
 - ``plain``: the same step written plainly: fp32, eager, no fused attention, no autocast;
 - ``lightly``: lightly's ``DINOProjectionHead`` and ``DINOLoss`` on the same timm backbone and crops, fp32;
 - ``lightly_same_precision``: the same, under the trainer's precision and attention kernel (a like-for-like ratio);
@@ -68,7 +70,7 @@ def models(variant: str, device: torch.device) -> tuple[nn.Module, nn.Module, nn
     return student, teacher, loss.to(device)
 
 
-TRAINER_LIKE = ("cell_dino", "lightly_same_precision")  # the trainer's precision and attention kernel
+TRAINER_LIKE = ("cell_dino", "cell_dino_compiled", "lightly_same_precision")  # the trainer's precision and attention kernel
 
 
 def learn(variant: str, student, teacher, loss_fn, optimizer, crops, device) -> None:
@@ -147,6 +149,8 @@ def measure(variant: str, steps: int, global_size: int, local_size: int) -> dict
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     student, teacher, loss_fn = models(variant, device)
     optimizer = adamw(student, device) if variant in TRAINER_LIKE else torch.optim.AdamW(parameter_groups(student))
+    if variant == "cell_dino_compiled":  # the trainer's runtime.compile: the student's forward through torch.compile
+        student.forward = torch.compile(student.forward)
     if variant == "lightly_pipeline":
         batches = lightly_batches(global_size, local_size)
 
@@ -203,7 +207,7 @@ def main() -> None:
         print(json.dumps(measure(args.variant, args.steps, args.global_size, args.local_size)))
         return
     lightly = ["lightly", "lightly_same_precision", "lightly_pipeline"] if importlib.util.find_spec("lightly") else []
-    variants = ["cell_dino", "plain", *lightly]
+    variants = ["cell_dino", "cell_dino_compiled", "plain", *lightly]
     runs = {}
     for variant in variants:
         cmd = [
@@ -235,10 +239,10 @@ def main() -> None:
                     "out_dim": OUT_DIM,
                 },
                 "runs": list(runs.values()),
-                "speedup_vs_plain": runs["cell_dino"]["images_per_second"] / runs["plain"]["images_per_second"],
                 **{
-                    f"speedup_vs_{name}": runs["cell_dino"]["images_per_second"] / runs[name]["images_per_second"] if name in runs else None
-                    for name in ("lightly", "lightly_same_precision", "lightly_pipeline")
+                    f"{ours}_speedup_vs_{name}": runs[ours]["images_per_second"] / runs[name]["images_per_second"] if name in runs else None
+                    for ours in ("cell_dino", "cell_dino_compiled")
+                    for name in ("plain", "lightly", "lightly_same_precision", "lightly_pipeline")
                 },
             }
         )

@@ -1,5 +1,6 @@
 """UMAP of the items coloured by any metadata column; a selected item's crop (channels toggled),
-its attention maps per head, and its nearest neighbours as image tiles."""
+its attention maps per head, and its nearest neighbours as image tiles; a gallery of the items a
+box or lasso selects, with their metadata."""
 
 import numpy as np
 import pandas as pd
@@ -8,11 +9,14 @@ import streamlit as st
 from explorer.data import Missing, load, show
 from explorer.figures import heads_figure
 from explorer.images import composite, thumbnail
+from explorer.tables import table
 
 from cell_dino.analysis.attention_overlap import upsampled
 from cell_dino.evaluation.similarity import unit_rows
 from cell_dino.profiling.table import feature_columns
 from cell_dino.registry import model as model_spec
+
+GALLERY_COLUMNS, GALLERY_MAX = 6, 36  # thumbnails per row; at most this many drawn
 
 env, model = st.session_state["env"], st.session_state["model"]
 learned = model_spec(model).learned  # CellProfiler features have no attention maps
@@ -55,12 +59,17 @@ figure = px.scatter(
     labels={"color": colour.removeprefix("Metadata_")},
 )
 figure.update_traces(marker={"size": 5})
-event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="umap", width="stretch")
+event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key="umap", width="stretch")
 
 points = event.selection.points if event and event.selection else []
 indices = shown["Metadata_Index"].astype(int).tolist()
-if points:
-    st.session_state["item"] = int(points[0]["customdata"][0])
+chosen = [int(p["customdata"][0]) for p in points]
+if chosen != st.session_state.get("selection"):  # a new click, box or lasso (the gallery below stays editable)
+    st.session_state["selection"] = chosen
+    if len(chosen) == 1:
+        st.session_state["item"] = chosen[0]
+    elif chosen:
+        st.session_state["gallery"] = chosen
 if not indices:
     st.stop()
 try:  # start on an item whose attention maps were kept
@@ -121,4 +130,19 @@ if store is not None:
         pixels = thumbnail(np.asarray(store.crops[index] if unit == "cell" else store.images[index]))
         label = neighbour.get("Metadata_MoA", neighbour.get("Metadata_Compound", ""))
         tile.image(composite(pixels, [channels.index(c) for c in on]), caption=f"{index}: {label} ({similarity[i]:.3f})", width="stretch")
-    st.dataframe(pd.DataFrame(embeddings.iloc[order].filter(like="Metadata_")), hide_index=True)
+    table(pd.DataFrame(embeddings.iloc[order].filter(like="Metadata_")), f"{model}_neighbours_of_{item}", hide_index=True)
+
+st.subheader("Gallery of the selected items", help="draw a box or a lasso on the UMAP (the toolbar's select tools), or pick items here")
+gallery = [i for i in st.multiselect("Items in the gallery", indices, key="gallery") if i in indices]
+if gallery:
+    if store is not None:
+        tiles = st.columns(GALLERY_COLUMNS)
+        for n, index in enumerate(gallery[:GALLERY_MAX]):
+            pixels = thumbnail(np.asarray(store.crops[index] if unit == "cell" else store.images[index]))
+            label = embeddings.loc[embeddings["Metadata_Index"] == index].iloc[0].get("Metadata_MoA", "")
+            tiles[n % GALLERY_COLUMNS].image(
+                composite(pixels, [channels.index(c) for c in on]), caption=f"{index}: {label}", width="stretch"
+            )
+        if len(gallery) > GALLERY_MAX:
+            st.caption(f"the first {GALLERY_MAX} of {len(gallery)} selected items; the table lists them all")
+    table(embeddings.loc[embeddings["Metadata_Index"].isin(gallery)].filter(like="Metadata_"), f"{model}_selected_items", hide_index=True)

@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 from explorer.data import Missing, load, show
+from explorer.tables import table
 
 from cell_dino.evaluation.ladder import model_ladder
 
@@ -18,17 +19,17 @@ if report is not None:
         profiles = load(env, "profile_report")
     except Missing:
         profiles = None
-    st.dataframe(model_ladder(report, profiles).style.format("{:.3f}", na_rep="undefined"), width="stretch")
+    table(model_ladder(report, profiles).style.format("{:.3f}", na_rep="undefined"), "model_ladder", width="stretch")
     st.subheader("All models, all normalisations")
     rows = [{"model": m, **r} for m, s in report["models"].items() for r in s["by_normalisation"]]
-    table = pd.DataFrame(rows)
-    metric = st.selectbox("Metric", [c for c in ("nsc", "nscb", "map_activity", "map_consistency", "knn_well") if c in table])
-    st.plotly_chart(px.bar(table, x="normalisation", y=metric, color="model", barmode="group"), width="stretch")
+    scores = pd.DataFrame(rows)
+    metric = st.selectbox("Metric", [c for c in ("nsc", "nscb", "map_activity", "map_consistency", "knn_well") if c in scores])
+    st.plotly_chart(px.bar(scores, x="normalisation", y=metric, color="model", barmode="group"), width="stretch")
 
 metrics = show(env, f"{model}.metrics")
 if metrics is not None:
     st.subheader("Per normalisation")
-    st.dataframe(metrics.set_index("normalisation").style.format(precision=3), width="stretch")
+    table(metrics.set_index("normalisation").style.format(precision=3), f"{model}_metrics", width="stretch")
 
 matches = show(env, f"{model}.matches")
 if matches is not None and not matches.empty:
@@ -38,9 +39,13 @@ if matches is not None and not matches.empty:
     chosen = matches[matches["normalisation"] == method]
     nscb = chosen["nscb_correct"].astype(float).where(chosen["nscb_scored"]) if "nscb_scored" in chosen else float("nan")
     scored = chosen.assign(nsc=chosen["nsc_correct"].astype(float), nscb=nscb)
-    st.dataframe(scored.groupby("Metadata_MoA")[["nsc", "nscb"]].mean().style.format("{:.2f}", na_rep="-"), width="stretch")
+    table(
+        scored.groupby("Metadata_MoA")[["nsc", "nscb"]].mean().style.format("{:.2f}", na_rep="-"),
+        f"{model}_{method}_per_moa",
+        width="stretch",
+    )
     with st.expander("every treatment's neighbours"):
-        st.dataframe(chosen, hide_index=True)
+        table(chosen, f"{model}_{method}_matches", hide_index=True)
 
 show(env, f"{model}.confusion_figure", lambda f: st.plotly_chart(f, width="stretch"))
 show(env, "factor_figure", lambda f: st.plotly_chart(f, width="stretch"))

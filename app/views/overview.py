@@ -5,6 +5,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 from explorer.data import MODELS, PIPELINES, Missing, NeedsRuntimeParameters, load, modified, output_path, parameters, show
+from explorer.tables import table
 
 from cell_dino.evaluation.ladder import model_ladder
 from cell_dino.registry import TRAINING_RUNS, parameter_blocks
@@ -45,7 +46,7 @@ for pipeline, name in REPORTS:
         }
     )
 st.subheader("Runs")
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 3)
+table(pd.DataFrame(rows), "runs", hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 3)
 
 st.subheader(
     "The model ladder (headline normalisation: TVN, the WS-DINO protocol)",
@@ -58,14 +59,14 @@ def headline(report: dict) -> None:
         profiles = load(env, "profile_report")
     except Missing:
         profiles = None
-    st.dataframe(model_ladder(report, profiles).style.format("{:.3f}", na_rep="undefined"), width="stretch")
+    table(model_ladder(report, profiles).style.format("{:.3f}", na_rep="undefined"), "model_ladder", width="stretch")
     reasons = [
         {"model": model, "metric": metric, "undefined because": why}
         for model, summary in report["models"].items()
         for metric, why in summary.get("undefined", {}).items()
     ]
     if reasons:
-        st.dataframe(pd.DataFrame(reasons), hide_index=True, width="stretch")
+        table(pd.DataFrame(reasons), "undefined_metrics", hide_index=True, width="stretch")
 
 
 show(env, "evaluate_report", headline)

@@ -4,6 +4,7 @@ another modality; pseudotime and heterogeneity."""
 import plotly.express as px
 import streamlit as st
 from explorer.data import Missing, load, show
+from explorer.tables import table as show_table
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Profiles: {model}")
@@ -22,6 +23,8 @@ if tables and figures:
     st.plotly_chart(figures[name], width="stretch")
     table = tables[name].set_index("group")
     annotation = table.pop("annotation") if "annotation" in table else None
+    with st.expander("the matrix as a table"):
+        show_table(tables[name], f"{model}_similarity_{name}", hide_index=True)
     zoom = st.multiselect("Zoom on groups", list(table.index), key="zoom")
     if annotation is not None:
         by_annotation = st.multiselect("... or on annotations", sorted(annotation.astype(str).unique()))
@@ -39,7 +42,7 @@ if comparison is not None:
     if comparison.empty:
         st.info(undefined.get("modality") or "no other modality configured (`profile.modality` and the `profile_modality` table)")
     else:
-        st.dataframe(comparison, hide_index=True, width="stretch")
+        show_table(comparison, f"{model}_modality_comparison", hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 with left:

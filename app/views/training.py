@@ -4,6 +4,7 @@ and parameter importances."""
 import plotly.express as px
 import streamlit as st
 from explorer.data import show
+from explorer.tables import table
 
 from cell_dino.registry import TRAINING_RUNS
 
@@ -29,4 +30,4 @@ with right:
     show(env, "sweep_importance_figure", lambda f: st.plotly_chart(f, width="stretch"))
 trials = show(env, "sweep_trials")
 if trials is not None:
-    st.dataframe(trials, hide_index=True, width="stretch")
+    table(trials, "sweep_trials", hide_index=True, width="stretch")

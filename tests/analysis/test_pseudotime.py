@@ -47,3 +47,17 @@ def test_identical_items_have_no_pseudotime() -> None:
     items = pd.DataFrame(np.ones((60, 8)), columns=[f"f{i}" for i in range(8)]).assign(Metadata_MoA=np.repeat(["DMSO", "A", "B"], 20))
     with pytest.raises(Undefined, match="features do not vary"):
         pseudotime_table(items, "Metadata_MoA", "DMSO", [], n_pcs=4, n_neighbors=10, n_components=5, max_cells=100)
+
+
+def test_sixteen_fields_give_one_diffusion_component_and_a_figure_of_it_against_pseudotime() -> None:
+    """16 whole fields (the test run's WS-DINO profiles) left scanpy's diffusion map one component
+    with a positive eigenvalue; the figure asked for a second and the profile pipeline failed."""
+    from cell_dino.analysis.figures import pseudotime_figure
+
+    rng = np.random.default_rng(0)
+    items = pd.DataFrame(rng.normal(size=(16, 15)), columns=[f"f{i}" for i in range(15)]).assign(Metadata_MoA=["DMSO"] * 8 + ["A"] * 8)
+    cells = pseudotime_table(items, "Metadata_MoA", "DMSO", [], n_pcs=15, n_neighbors=8, n_components=6, max_cells=100)
+    components = [c for c in cells.columns if c.startswith("dc_")]
+    assert cells["pseudotime"].between(0, 1).all() and len(components) >= 1
+    figure = pseudotime_figure(cells.drop(columns=components[1:]), "Metadata_MoA")
+    assert figure.layout.xaxis.title.text == "dc_1" and figure.layout.yaxis.title.text == "pseudotime"

@@ -12,7 +12,15 @@ from streamlit.testing.v1 import AppTest
 from tests.projects import REPO, make_project
 
 MAIN = str(REPO / "app" / "main.py")
-PAGES = ["views/overview.py", "views/embeddings.py", "views/evaluation.py", "views/profiles.py", "views/attention.py", "views/training.py"]
+PAGES = [
+    "views/overview.py",
+    "views/embeddings.py",
+    "views/evaluation.py",
+    "views/profiles.py",
+    "views/attention.py",
+    "views/training.py",
+    "views/compare.py",
+]
 
 
 def open_page(page: str, project: Path, monkeypatch: pytest.MonkeyPatch, model: str = "dino") -> AppTest:
@@ -69,7 +77,40 @@ def test_profiles_zoom_on_chosen_groups(finished_project: Path, monkeypatch: pyt
     groups = app.multiselect(key="zoom").options
     app.multiselect(key="zoom").set_value(groups[:3]).run()
     assert not app.exception
-    assert app.dataframe[0].value["modality"].item() == "ground_truth_phenotype"
+    matrix = app.dataframe[0].value  # the chosen matrix as a table, with its downloads
+    assert matrix.shape[0] == matrix.shape[1] - 1 - ("annotation" in matrix) and "group" in matrix
+    assert app.dataframe[-1].value["modality"].item() == "ground_truth_phenotype"
+
+
+def test_a_box_or_lasso_selection_opens_a_gallery_of_the_items_with_their_metadata(
+    finished_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A box or lasso on the UMAP fills the gallery's item list (plotly's selection cannot be drawn
+    in AppTest: the list is set as the selection sets it; the browser test draws the page)."""
+    app = open_page(PAGES[1], finished_project, monkeypatch)
+    chosen = [int(o) for o in app.multiselect(key="gallery").options[:3]]
+    app.multiselect(key="gallery").set_value(chosen).run()
+    assert not app.exception
+    selected = app.dataframe[-1].value
+    assert sorted(selected["Metadata_Index"].tolist()) == sorted(chosen) and "Metadata_MoA" in selected
+
+
+def test_every_table_shown_has_csv_and_parquet_downloads(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for page in PAGES[:4]:
+        app = open_page(page, finished_project, monkeypatch)
+        buttons = app.get("download_button")
+        assert len(buttons) == 2 * len(app.dataframe) > 0, page
+        assert [b.proto.label for b in buttons[:2]] == ["CSV", "parquet"]
+
+
+def test_two_models_similarity_matrices_side_by_side(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_page(PAGES[6], finished_project, monkeypatch)
+    assert app.title[0].value == "Compare models"
+    app.selectbox(key="compare_second").set_value("dino").run()  # the model against itself
+    assert app.metric[0].value == "1.000" and (app.dataframe[0].value.to_numpy() == 0).all()
+    app.selectbox(key="compare_second").set_value("wsdino").run()
+    assert not app.exception and -1 <= float(app.metric[0].value) <= 1
+    assert app.dataframe[0].value.shape[0] == app.dataframe[0].value.shape[1] >= 3
 
 
 def test_attention_and_training_pages(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,6 +31,7 @@ PAGES = {
     "profiles": "Profiles: dino",
     "attention": "Attention: dino",
     "training": "Training and sweeps",
+    "compare": "Compare models",
 }
 
 

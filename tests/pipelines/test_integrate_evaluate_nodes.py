@@ -222,3 +222,14 @@ def test_a_model_without_items_is_undefined_with_its_reasons_not_a_crash(small_s
     assert "tvn was not made" in summary["undefined"]["nsc"] and "at least 2 items, got 0" in summary["undefined"]["factor_shares"]
     assert "no items" in catalog.load("imagenet.integrate_report")["undefined"]["tvn"]
     json.dumps(summary, allow_nan=False)
+
+
+def test_profiles_follow_the_pycytominer_layout_metadata_first(small_screen: pd.DataFrame) -> None:
+    """pycytominer and copairs read the profiles as written: ``Metadata_*`` columns, then features."""
+    profiles, _ = integrate_profiles(
+        small_screen, integrate_params(normalisations=["none", "zscore_plate_controls", "mad_robustize_plate"])
+    )
+    assert {"none/well", "zscore_plate_controls/well", "mad_robustize_plate/treatment"} <= set(profiles)
+    for key, table in profiles.items():
+        is_metadata = table.columns.str.startswith("Metadata_")
+        assert is_metadata[: is_metadata.sum()].all() and not is_metadata[is_metadata.sum() :].any(), key

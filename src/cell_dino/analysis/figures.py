@@ -29,12 +29,14 @@ def similarity_heatmap(similarity: pd.DataFrame, title: str = "") -> go.Figure:
 
 
 def pseudotime_figure(cells: pd.DataFrame, colour: str, title: str = "") -> go.Figure:
-    """Cells on the first two diffusion components, coloured by pseudotime, symbol by ``colour``."""
+    """Cells on the first two diffusion components (the first against pseudotime when the diffusion
+    map has one; few cells, e.g. 16 fields, can give one), coloured by pseudotime, symbol by ``colour``."""
     hover = [c for c in (colour, "Metadata_Compound", "Metadata_Concentration", "Metadata_Index") if c in cells]
+    axes = [c for c in ("dc_1", "dc_2") if c in cells] + ["pseudotime"]
     figure = px.scatter(
         cells,
-        x="dc_1",
-        y="dc_2",
+        x=axes[0],
+        y=axes[1],
         color="pseudotime",
         symbol=colour if colour in cells else None,
         hover_data=hover,

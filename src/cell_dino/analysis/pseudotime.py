@@ -54,6 +54,7 @@ def diffusion_pseudotime(x: np.ndarray, in_root: np.ndarray, n_neighbors: int = 
         raise Undefined(f"the diffusion map of {n} cells did not converge ({error})") from error
     values, vectors = np.clip(cells.uns["diffmap_evals"], -1, 1), cells.obsm["X_diffmap"]
     informative = (values >= 0) & (values < 1 - TRIVIAL)
+    require(bool(informative.any()), f"pseudotime: the diffusion map of {n} cells has no component with an eigenvalue in [0, 1)")
     coordinates = vectors[:, informative] * (values[informative] / (1 - values[informative]))
     parts = connected_components(cells.obsp["connectivities"], directed=False)[1]
     candidates = np.flatnonzero(in_root & (parts == np.bincount(parts[in_root]).argmax()))
