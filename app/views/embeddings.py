@@ -67,7 +67,7 @@ chosen = [int(p["customdata"][0]) for p in points]
 if chosen != st.session_state.get("selection"):  # a new click, box or lasso (the gallery below stays editable)
     st.session_state["selection"] = chosen
     if len(chosen) == 1:
-        st.session_state["item"] = chosen[0]
+        st.session_state["item"] = st.session_state["item_choice"] = chosen[0]  # the keyed selectbox follows its state, not its index
     elif chosen:
         st.session_state["gallery"] = chosen
 if not indices:

@@ -12,6 +12,7 @@ import scanpy as sc
 from cell_dino.datasets.files import H5adDataset
 from cell_dino.pipelines.integrate.nodes import embed_umap, export_anndata
 from cell_dino.pipelines.integrate.params import IntegrateParams
+from cell_dino.profiling.anndata_export import item_anndata
 from cell_dino.profiling.table import feature_columns
 from tests.fixtures import bbbc021_wells, items_of, planted
 from tests.projects import parameters
@@ -38,3 +39,21 @@ def test_items_h5ad_opens_with_anndata_and_scanpys_umap_runs_on_it(tmp_path: Pat
     sc.pp.neighbors(data, n_neighbors=10, use_rep="X_pca")
     sc.tl.umap(data, random_state=0)
     assert data.obsm["X_umap"].shape == (len(kept), 2) and np.isfinite(data.obsm["X_umap"]).all()
+
+
+def test_repeated_items_and_missing_metadata_survive_the_h5ad(tmp_path: Path) -> None:
+    """6 items of 2 distinct rows stopped ARPACK's PCA; a missing value came back as the text 'nan'."""
+    items = pd.DataFrame(
+        {
+            "Metadata_Index": range(6),
+            "Metadata_MoA": ["DMSO", None, "A", "A", "DMSO", "A"],
+            "f_0": [1.0, 2.0] * 3,
+            "f_1": [3.0, 5.0] * 3,
+            "f_2": [0.0, 1.0] * 3,
+        }
+    )
+    path = tmp_path / "items.h5ad"
+    H5adDataset(str(path)).save(item_anndata(items, pd.DataFrame()))
+    data = anndata.read_h5ad(path)
+    assert data.obs["Metadata_MoA"].isna().tolist() == [False, True, False, False, False, False]
+    assert data.obsm["X_pca"].shape == (6, 2) and "X_umap" not in data.obsm

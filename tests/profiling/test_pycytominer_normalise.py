@@ -53,19 +53,24 @@ def test_zscore_per_plate_against_dmso_equals_the_formula_on_ljosa_wells(ljosa_w
 
 
 def test_mad_robustize_per_plate_equals_median_and_scaled_mad_on_ljosa_wells(ljosa_wells: pd.DataFrame) -> None:
-    """JUMP's normalisation: (x - median) / (1.4826 MAD + epsilon) per plate, of every well."""
+    """JUMP's normalisation: (x - median) / (1.4826 MAD + epsilon) per plate, of every well. The
+    features whose MAD is 0 on some plate (counts, Euler numbers) came out near 1e16 and took NSC
+    from 0.77 to 0.55; they are left out."""
 
     def robust(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
         median = np.median(reference, axis=0)
         return (x - median) / (1.4826 * np.median(np.abs(reference - median), axis=0) + 1e-18)
 
-    ours = feature_matrix(normalised(ljosa_wells, "mad_robustize_plate"))
-    expected = _per_plate(ljosa_wells, np.ones(len(ljosa_wells), dtype=bool), robust)
-    finite = np.isfinite(expected) & (np.abs(expected) < 1e6)  # features constant on a plate divide by 1e-18
-    assert finite.mean() > 0.95
-    _assert_close(ours[finite], expected[finite])
-    against_dmso = feature_matrix(robust_zscore(ljosa_wells, "controls", by="Metadata_Plate"))
-    assert not np.allclose(against_dmso[finite], ours[finite])  # the reference matters
+    ours = normalised(ljosa_wells, "mad_robustize_plate")
+    kept = feature_columns(ours)
+    flat = sorted(set(feature_columns(ljosa_wells)) - set(kept))
+    assert 1 <= len(flat) <= 10 and any("EulerNumber" in f for f in flat), flat
+    wells = ljosa_wells[[c for c in ljosa_wells.columns if c.startswith("Metadata_")] + kept]
+    _assert_close(feature_matrix(ours), _per_plate(wells, np.ones(len(wells), dtype=bool), robust))
+    assert np.abs(feature_matrix(ours)).max() < 1e6
+    against_dmso = robust_zscore(ljosa_wells, "controls", by="Metadata_Plate")
+    common = [f for f in kept if f in set(feature_columns(against_dmso))]
+    assert not np.allclose(against_dmso[common].to_numpy(), ours[common].to_numpy())  # the reference matters
 
 
 def test_zca_sphering_without_epsilon_equals_the_inverse_square_root_of_the_dmso_covariance(ljosa_wells: pd.DataFrame) -> None:
@@ -100,3 +105,12 @@ def test_sphering_settings_choose_pycytominers_method(ljosa_wells: pd.DataFrame)
     for sphered in (zca, zca_cor):
         np.testing.assert_allclose(np.cov(sphered[control], rowvar=False), np.eye(sphered.shape[1]), atol=1e-3)
     assert np.abs(zca - zca_cor).max() > 0.1  # different whitenings of the same controls
+
+
+def test_pca_sphering_keeps_the_features_place(ljosa_wells: pd.DataFrame) -> None:
+    """pycytominer renames PCA's outputs PC1...; they were looked up by the feature names (KeyError)."""
+    wells = _decorrelated(ljosa_wells)
+    sphered = sphering(wells, "controls", epsilon=0.0, method="PCA")
+    assert feature_columns(sphered) == feature_columns(wells)
+    control = wells["Metadata_Control"].to_numpy()
+    np.testing.assert_allclose(np.cov(feature_matrix(sphered)[control], rowvar=False), np.eye(len(feature_columns(wells))), atol=1e-5)

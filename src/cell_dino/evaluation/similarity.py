@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from cell_dino.runtime import Precision
 
 TIE_DECIMALS = 6
-# Largest gap between a bf16 screen similarity and the float32 one, for unit rows: inputs rounded
-# to bf16 (relative 2^-9 each) move a product sum by at most (2^-8 + 2^-18) sum|x_i y_i| <= 2^-8 + 2^-18
-# (Cauchy-Schwarz), the bf16 result adds 2^-9, float32 accumulation over d terms d 2^-24 (< 2^-10 for
-# d < SCREEN_MAX_FEATURES); wider profiles are not screened.
-SCREEN_ERROR, SCREEN_MAX_FEATURES = 2.0**-7, 2**14
+# Largest gap between a bf16 screen similarity and the float32 one, for unit rows: bf16 keeps 8
+# significant bits, so each input rounds by at most 2^-8 (relative), which moves a product sum by at most
+# (2^-7 + 2^-16) sum|x_i y_i| <= 2^-7 + 2^-16 (Cauchy-Schwarz); the bf16 result adds 2^-8, float32
+# accumulation over d terms d 2^-24 (< 2^-10 for d < SCREEN_MAX_FEATURES): 0.0127 < 2^-6. Wider
+# profiles are not screened.
+SCREEN_ERROR, SCREEN_MAX_FEATURES = 2.0**-6, 2**14
 BLOCK_ELEMENTS = 2**27  # similarities held at once by nearest (block rows x N): 256 MiB in bf16
 PRODUCT_COLUMNS = 8192
 __all__ = ["SCREEN_ERROR", "TIE_DECIMALS", "Allowed", "Neighbours", "nearest", "tie_key", "unit_rows", "zero_norm"]

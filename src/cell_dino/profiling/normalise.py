@@ -11,6 +11,7 @@ and sphering are pycytominer's ``normalize`` (``standardize``, ``robustize``, ``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Literal
 
@@ -19,10 +20,12 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from cell_dino.config import Count, Fraction, NonNegative, Positive, settings
-from cell_dino.profiling.table import CONTROL, controls, feature_matrix, with_features
+from cell_dino.profiling.table import CONTROL, controls, feature_columns, feature_matrix, with_features
 from cell_dino.undefined import Undefined, require
 
+log = logging.getLogger(__name__)
 Reference = Literal["all", "controls"]
+SHOWN = 5  # features named in a warning
 MIN_REFERENCE = 2  # reference rows per group: a mean and a spread need two
 
 
@@ -51,7 +54,10 @@ def _per_group(profiles: pd.DataFrame, by: str | None, fit_apply, reference: Ref
         require(
             (rows & ref).sum() >= MIN_REFERENCE, f"{name} has {(rows & ref).sum()} reference row(s); at least {MIN_REFERENCE} are needed"
         )
-        values = fit_apply(x[rows & ref], x[rows])
+        try:
+            values = fit_apply(x[rows & ref], x[rows])
+        except Undefined as why:
+            raise Undefined(f"{name}: {why}") from why
         if out is None:
             out = np.empty((len(x), values.shape[1]))
         out[rows] = values
@@ -84,7 +90,7 @@ def _pycytominer(method: PycytominerMethod, **options) -> Callable[[np.ndarray, 
             )
         except ValueError as error:
             raise Undefined(f"pycytominer {method}: {error}") from error
-        return out[features].to_numpy(dtype=np.float64)[len(reference) :]
+        return out.drop(columns="Metadata_Reference").to_numpy(dtype=np.float64)[len(reference) :]  # PCA renames them PC1...
 
     return fit_apply
 
@@ -98,16 +104,32 @@ def zscore(profiles: pd.DataFrame, reference: Reference = "all", by: str | None 
 def robust_zscore(profiles: pd.DataFrame, reference: Reference = "all", by: str | None = None, epsilon: float = 1e-18) -> pd.DataFrame:
     """Each feature centred on the reference rows' median and divided by their MAD (scaled by
     1.4826 to a normal's sd) plus ``epsilon``: pycytominer's ``mad_robustize``, the JUMP
-    profiling recipe's normalisation per plate (every well, or the negative controls)."""
-    return _per_group(profiles, by, _pycytominer("mad_robustize", mad_robustize_epsilon=epsilon), reference)
+    profiling recipe's normalisation per plate (every well, or the negative controls). A feature
+    whose MAD is 0 in a group's reference rows (a count, an Euler number: 6 of Ljosa's 516 on some
+    BBBC021 plates) would be divided by ``epsilon`` alone, to 1e16 or infinity: it is left out of
+    every row, with a warning naming it, as JUMP's feature selection after this step drops it."""
+    from scipy.stats import median_abs_deviation
+
+    ref, features = reference_mask(profiles, reference), feature_columns(profiles)
+    groups = pd.Series(0, index=profiles.index) if by is None or by not in profiles.columns else profiles[by]
+    mad = (
+        profiles.loc[ref, features].groupby(groups[ref].to_numpy(), dropna=False).agg(lambda v: median_abs_deviation(v, nan_policy="omit"))
+    )
+    flat = [f for f in features if (mad[f] == 0).any()]
+    if flat:
+        log.warning("robust z-score: %d feature(s) with zero MAD in a group's reference rows left out: %s", len(flat), flat[:SHOWN])
+    kept = profiles.drop(columns=flat)
+    return _per_group(kept, by, _pycytominer("mad_robustize", mad_robustize_epsilon=epsilon), reference)
 
 
 def sphering(
     profiles: pd.DataFrame, reference: Reference = "controls", epsilon: float = 1e-6, by: str | None = None, method: SphereMethod = "ZCA"
 ) -> pd.DataFrame:
     """Whitening fitted on the reference rows: pycytominer's ``spherize`` (``method`` ZCA by
-    default; ``epsilon`` is added to the singular values of the centred reference rows). Raises
-    :class:`~cell_dino.undefined.Undefined` when the reference rows are rank-deficient."""
+    default; ``epsilon`` is added to the singular values of the centred reference rows, so its
+    strength grows with their number). Raises :class:`~cell_dino.undefined.Undefined` with
+    pycytominer's reason when it refuses (a feature constant in the reference rows, for the
+    ``-cor`` methods); collinear reference rows are regularised by ``epsilon`` only."""
     return _per_group(profiles, by, _pycytominer("spherize", spherize_method=method, spherize_epsilon=epsilon), reference)
 
 

@@ -3,7 +3,7 @@ UMAP of its items."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
@@ -15,9 +15,6 @@ from cell_dino.profiling.levels import fov_profiles, well_profiles
 from cell_dino.profiling.reduce import item_umap
 from cell_dino.profiling.table import partition
 from cell_dino.reporting import run_report
-
-if TYPE_CHECKING:
-    import anndata
 
 
 def integrate_profiles(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -52,9 +49,10 @@ def embed_umap(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[pd.Da
     return item_umap(items, fit_on, u.max_items, u.n_neighbors, u.min_dist, params.seed)
 
 
-def export_anndata(embeddings: pd.DataFrame, umap: pd.DataFrame, params: IntegrateParams) -> anndata.AnnData:
-    """``05_model_input/<model>/items.h5ad``: the finite item embeddings as AnnData, with scanpy's
-    PCA and the UMAP coordinates of the items it projected."""
+def export_anndata(embeddings: pd.DataFrame, umap: pd.DataFrame, params: IntegrateParams) -> Any:
+    """``05_model_input/<model>/items.h5ad``: the finite item embeddings as an ``anndata.AnnData``,
+    with scanpy's PCA and the UMAP coordinates of the items it projected. (Annotated ``Any``:
+    Kedro resolves the nodes' type hints at run time, and anndata is imported only when it runs.)"""
     items, _ = finite_profiles(embeddings, params.nonfinite, "embeddings")
     return item_anndata(items, umap, seed=params.seed)
 

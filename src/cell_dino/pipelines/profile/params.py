@@ -45,7 +45,7 @@ class PseudotimeSpec(Params):
     order_column: str | None  # reported: Spearman of pseudotime with it
     n_pcs: Count
     n_neighbors: Annotated[int, Field(ge=2)]
-    n_components: Count
+    n_components: Annotated[int, Field(ge=3)]  # scanpy's diffmap needs more than 2 (the first is the stationary state)
     max_cells: Count
 
 
