@@ -5,8 +5,7 @@ The reference is every row (``all``) or the control rows (``controls``, ``Metada
 ``by`` column (e.g. the plate) fits one transform per group. All transforms are fitted on the
 reference rows and applied to every row; a group with fewer than two reference rows (or no
 ``by`` / control column) raises :class:`~cell_dino.undefined.Undefined`. z-score, robust z-score
-and sphering are pycytominer's ``normalize`` (``standardize``, ``robustize``, ``mad_robustize``,
-``spherize``); TVN (Ando et al. 2017), which pycytominer lacks, is PCA whitening here.
+and sphering are pycytominer's ``normalize`` (``standardize``, ``mad_robustize``, ``spherize``); TVN (Ando et al. 2017), which pycytominer lacks, is PCA whitening here.
 """
 
 from __future__ import annotations
@@ -64,14 +63,14 @@ def _per_group(profiles: pd.DataFrame, by: str | None, fit_apply, reference: Ref
     return with_features(profiles, out, prefix)
 
 
-PycytominerMethod = Literal["standardize", "robustize", "mad_robustize", "spherize"]
+PycytominerMethod = Literal["standardize", "mad_robustize", "spherize"]
 SphereMethod = Literal["ZCA", "ZCA-cor", "PCA", "PCA-cor"]  # pycytominer's Spherize (Kessy et al. 2018)
 
 
 def _pycytominer(method: PycytominerMethod, **options) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """``pycytominer.normalize`` with ``method`` as a fit (on the reference rows) and apply (to
-    every row) of feature matrices; its errors (a rank-deficient sphering) become
-    :class:`~cell_dino.undefined.Undefined` with pycytominer's reason."""
+    every row) of feature matrices; its refusals (a feature constant in the reference rows, for
+    correlation sphering) become :class:`~cell_dino.undefined.Undefined` with pycytominer's reason."""
 
     def fit_apply(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
         from pycytominer import normalize
