@@ -44,6 +44,7 @@ benchmarks: $(INSTALLED)
 	$(BIN)/python benchmarks/train_step.py
 	$(BIN)/python benchmarks/embed.py
 	$(BIN)/python benchmarks/evaluate.py
+	$(BIN)/python benchmarks/classifier.py
 
 clean-data:
 	rm -rf data/0[1-8]_* data/test

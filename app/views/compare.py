@@ -2,13 +2,14 @@
 similarities, their difference, and how far the two agree (Mantel: Pearson r of the
 off-diagonal similarities, with a permutation p-value)."""
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 from explorer.data import MODELS, Missing, load
 from explorer.tables import table
 
-from cell_dino.analysis.mantel import mantel
+from cell_dino.analysis.mantel import MantelResult, mantel
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title("Compare models")
@@ -22,6 +23,12 @@ def matrices(name: str) -> dict[str, pd.DataFrame]:
         st.info(str(missing))
         return {}
     return {key: frame.set_index("group").drop(columns="annotation", errors="ignore") for key, frame in tables.items()}
+
+
+@st.cache_data(max_entries=32, show_spinner="Mantel test, 999 permutations")
+def agreement_of(x: np.ndarray, y: np.ndarray) -> MantelResult:
+    """Mantel r and p of two matrices, once per pair (a page's other widgets rerun it)."""
+    return mantel(x, y, permutations=999)
 
 
 left, right = st.columns(2)
@@ -39,7 +46,7 @@ if len(groups) < 3:
     st.stop()
 x, y = a[name].loc[groups, groups], b[name].loc[groups, groups]
 try:
-    agreement = mantel(x.to_numpy(), y.to_numpy(), permutations=999)
+    agreement = agreement_of(x.to_numpy(), y.to_numpy())
     st.metric("Agreement (Mantel r of the off-diagonal similarities)", f"{agreement.statistic:.3f}", help=f"p = {agreement.p_value:.3g}")
 except ValueError as why:  # the Undefined of too little variation too
     st.info(f"no agreement computed: {why}")

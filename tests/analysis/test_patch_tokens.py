@@ -1,7 +1,17 @@
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
-from cell_dino.analysis.patch_tokens import balanced_items, discriminative_tokens, patch_region_fractions, region_shares
+from cell_dino.analysis import patch_tokens
+from cell_dino.analysis.patch_tokens import (
+    balanced_items,
+    discriminative_tokens,
+    other_item_neighbours,
+    patch_region_fractions,
+    reference_vs_rest,
+    region_shares,
+)
 
 
 def test_region_fractions_of_each_patch_by_hand() -> None:
@@ -18,6 +28,18 @@ def test_balanced_items_take_the_smaller_groups_size_from_each() -> None:
     groups = np.array(["a"] * 3 + ["b"] * 10)
     chosen = balanced_items(groups, seed=0)
     assert (groups[chosen] == "a").sum() == 3 and (groups[chosen] == "b").sum() == 3
+    capped = balanced_items(groups, seed=0, most=2)
+    assert (groups[capped] == "a").sum() == 2 and (groups[capped] == "b").sum() == 2
+
+
+def test_a_token_budget_caps_the_items_of_each_group() -> None:
+    rng = np.random.default_rng(0)
+    items = pd.DataFrame({"Metadata_MoA": ["DMSO"] * 10 + ["taxol"] * 14})
+    tokens, masks = rng.normal(size=(24, 4, 4, 8)), np.ones((24, 2, 8, 8), bool)
+    args = (items, tokens, masks, "Metadata_MoA", "DMSO", None, 3, 4)
+    assert reference_vs_rest(*args, max_tokens=10**6)[2] == 10  # the smaller group's size
+    assert reference_vs_rest(*args, max_tokens=80)[2] == 5  # 80 tokens of 16 per item
+    assert reference_vs_rest(*args, max_tokens=1)[2] == 2  # never fewer than 2
 
 
 def test_tokens_that_tell_the_groups_apart_are_found_in_the_nucleus() -> None:
@@ -43,3 +65,17 @@ def test_tokens_that_tell_the_groups_apart_are_found_in_the_nucleus() -> None:
 def test_needs_exactly_two_groups() -> None:
     with pytest.raises(ValueError, match="two groups"):
         discriminative_tokens(np.zeros((3, 2, 2, 4)), np.array(["a", "b", "c"]))
+
+
+@pytest.mark.parametrize("block_elements", [7, 420, 2**24])  # one row, 7 rows (blocks across items), every row at once
+def test_neighbours_among_other_items_equal_brute_force(monkeypatch: pytest.MonkeyPatch, block_elements: int) -> None:
+    rng = np.random.default_rng(1)
+    unit = rng.normal(size=(60, 5)).astype(np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    owner = np.repeat(np.arange(6), 10)  # 6 items of 10 tokens
+    monkeypatch.setattr(patch_tokens, "BLOCK_ELEMENTS", block_elements)
+    found = other_item_neighbours(torch.from_numpy(unit), 10, k=4)
+    for i in range(60):
+        others = np.flatnonzero(owner != owner[i])
+        expected = others[np.argsort(-(unit[others] @ unit[i]), kind="stable")[:4]]
+        assert found[i].tolist() == expected.tolist()

@@ -1,6 +1,7 @@
 """The explorer in a real browser: Debian's chromium (headless, through chromedriver) loads each
 page of the app served on a loopback port, waits for it to render, saves a screenshot under
-test-artifacts/screenshots/ (git-ignored) and fails on any exception shown in the page.
+test-artifacts/screenshots/ (git-ignored) and fails on any exception shown in the page; on the
+UMAP it draws a lasso and a box with the mouse and clicks a point, as a user does.
 
 CI installs chromium and chromium-driver and sets CELL_DINO_REQUIRE_BROWSER=1, so the test fails
 there rather than skip when they are missing."""
@@ -17,7 +18,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 
 from tests.projects import REPO
 
@@ -101,18 +104,41 @@ def browser():
     driver.quit()
 
 
-@pytest.mark.parametrize("path", list(PAGES))
-def test_page_renders_in_chromium_without_exceptions(served: str, browser, path: str) -> None:
+BUSY = "[data-testid='stStatusWidget'], [data-testid='stSkeleton']"
+# every UMAP point as (Metadata_Index, x, y): pixels from the plot element's top left corner
+UMAP_POINTS = """
+const plot = document.querySelector('.st-key-umap .js-plotly-plot');
+const xaxis = plot._fullLayout.xaxis, yaxis = plot._fullLayout.yaxis;
+return plot._fullData.flatMap(trace => Array.from(trace.x, (x, i) =>
+    [trace.customdata[i][0], xaxis._offset + xaxis.l2p(x), yaxis._offset + yaxis.l2p(trace.y[i])]));
+"""
+
+
+def _rendered(browser, url: str, title: str) -> None:
+    """Open ``url`` and wait until its script has finished and plotly has drawn."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(f"{served}/{path}")
-    title = PAGES[path]
+    browser.get(url)
     WebDriverWait(browser, 90).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), title))
-    busy = "[data-testid='stStatusWidget'], [data-testid='stSkeleton']"
-    WebDriverWait(browser, 90).until(lambda b: not b.find_elements(By.CSS_SELECTOR, busy))
+    _settled(browser)
+
+
+def _settled(browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    time.sleep(1)  # a rerun starts after the browser's event reaches the server
+    WebDriverWait(browser, 90).until(lambda b: not b.find_elements(By.CSS_SELECTOR, BUSY))
     time.sleep(2)  # plotly draws after the script finishes
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_renders_in_chromium_without_exceptions(served: str, browser, path: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    _rendered(browser, f"{served}/{path}", PAGES[path])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{path or 'overview'}.png"))
     exceptions = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']")
@@ -120,3 +146,59 @@ def test_page_renders_in_chromium_without_exceptions(served: str, browser, path:
     assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
     if path:  # every page but the overview draws plotly charts
         assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")
+    if path != "attention":  # every table shown has its CSV and parquet download (the attention page shows none)
+        downloads = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stDownloadButton'] button")]
+        assert "CSV" in downloads and "parquet" in downloads and downloads.count("CSV") == downloads.count("parquet"), downloads
+
+
+def test_a_lasso_and_a_box_on_the_umap_fill_the_gallery_and_a_click_picks_the_item(served: str, browser) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    _rendered(browser, f"{served}/embeddings", PAGES["embeddings"])
+    plot = browser.find_element(By.CSS_SELECTOR, ".st-key-umap .js-plotly-plot")
+    centre = np.array([plot.size["width"], plot.size["height"]]) / 2
+    points = np.array(browser.execute_script(UMAP_POINTS))
+    ids, xy = points[:, 0].astype(int), points[:, 1:]
+
+    def drag(tool: str, corners: np.ndarray) -> None:
+        """Pick a toolbar tool and draw through ``corners`` (pixels in the plot) with the mouse."""
+        browser.execute_script(f"document.querySelector(\".st-key-umap button[data-val='{tool}']\").click()")
+        x, y = corners[0] - centre
+        chain = ActionChains(browser).move_to_element_with_offset(plot, int(x), int(y)).click_and_hold()
+        for x, y in corners[1:] - centre:
+            chain = chain.move_to_element_with_offset(plot, int(x), int(y))
+        chain.release().perform()
+        _settled(browser)
+
+    def within(low: np.ndarray, high: np.ndarray, margin: float) -> set[int]:
+        return set(ids[np.all((xy > low - margin) & (xy < high + margin), axis=1)].tolist())
+
+    def rectangle_around(point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The smallest of a few rectangles about ``point`` that holds at least 3 points well inside."""
+        for half in (10, 20, 40, 80):
+            low, high = point - half, point + half
+            if len(within(low, high, -3)) >= 3:
+                return low, high
+        return low, high
+
+    gallery = ".st-key-gallery [data-tag]"
+    for tool, point in (("lasso", np.median(xy, axis=0)), ("select", np.percentile(xy, 25, axis=0))):
+        low, high = rectangle_around(point)
+        corners = np.array([low, [high[0], low[1]], high, [low[0], high[1]], low + [0, 1]]) if tool == "lasso" else np.array([low, high])
+        drag(tool, corners)
+        chosen = {int(tag.get_attribute("aria-label")) for tag in browser.find_elements(By.CSS_SELECTOR, gallery)}
+        assert within(low, high, -3) <= chosen <= within(low, high, 3), tool  # the points inside, give or take 3 px at the edge
+        captions = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stImageCaption']")]
+        tiles = [text for text in captions if text.split(":")[0].isdigit() and not text.endswith(")")]  # neighbours end in (similarity)
+        shown = {int(text.split(":")[0]) for text in tiles}
+        assert shown == chosen if len(chosen) <= 36 else len(shown) == 36
+
+    distances, _ = cKDTree(xy).query(xy, k=2)
+    lone = int(np.argmax(distances[:, 1]))  # the point farthest from any other: a click cannot hit its neighbour
+    browser.execute_script("document.querySelector(\".st-key-umap button[data-val='zoom']\").click()")
+    x, y = xy[lone] - centre
+    ActionChains(browser).move_to_element_with_offset(plot, int(round(x)), int(round(y))).click().perform()
+    _settled(browser)
+    assert browser.find_element(By.CSS_SELECTOR, ".st-key-item_choice input").get_attribute("value") == str(ids[lone])
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from cell_dino.evaluation.classifier import ClassifierConfig, balanced_weights, cross_validate
+from cell_dino.evaluation.classifier import ClassifierConfig, Dropout, balanced_weights, cross_validate
 from cell_dino.evaluation.factors import discretise, factor_shares, mutual_information
 from cell_dino.undefined import Undefined
 
@@ -52,6 +53,16 @@ def test_multilabel_mlp_predicts_label_sets() -> None:
     assert result.confusion is None and result.classes == ["A", "B"]
     assert result.macro_f1 > 0.9
     assert set(result.predictions["prediction"]) <= {"A", "B", "A|B", ""}
+
+
+def test_dropout_zeroes_a_share_p_and_keeps_the_expectation_as_nn_dropout_does() -> None:
+    x = torch.full((400, 500), 3.0)
+    dropout = Dropout(0.3).train()
+    y = dropout(x)
+    assert (y == 0).float().mean().item() == pytest.approx(0.3, abs=0.005)  # 200,000 draws: sd 0.001
+    assert torch.unique(y).tolist() == [0.0, pytest.approx(3.0 / 0.7)]
+    assert y.mean().item() == pytest.approx(3.0, abs=0.02)
+    assert torch.equal(dropout.eval()(x), x)
 
 
 def test_balanced_weights_give_each_class_the_same_mass() -> None:

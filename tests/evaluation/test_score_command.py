@@ -75,3 +75,19 @@ def test_a_column_that_is_not_there_is_named_with_the_closest_one(tmp_path: Path
     pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}).to_csv(bare, index=False)
     result = CliRunner().invoke(cli, ["score", str(bare)])
     assert result.exit_code == 1 and "no Metadata_* columns" in result.output
+
+
+def test_control_flags_written_as_text_are_read_as_their_meaning(tmp_path: Path, shared_bbbc021: Path) -> None:
+    wells = read_well_profiles(shared_bbbc021 / "ljosa_jbiomolscreen_2013_per_well_mean.csv.gz", read_bbbc021(shared_bbbc021))
+    path = tmp_path / "ljosa_profiles.csv"
+    wells.assign(Metadata_Control=wells["Metadata_Control"].map({True: "Yes", False: "no"})).to_csv(path, index=False)
+    record, _ = run_score(str(path), "--normalise", "zscore_plate_controls", "--dose", "Metadata_Concentration", "--permutations", "100")
+    reference = tmp_path / "ljosa_profiles.parquet"
+    wells.to_parquet(reference)
+    expected, _ = run_score(
+        str(reference), "--normalise", "zscore_plate_controls", "--dose", "Metadata_Concentration", "--permutations", "100"
+    )
+    assert (record["n_nsc"], record["nsc"], record["nscb"]) == (expected["n_nsc"], expected["nsc"], expected["nscb"])
+    wells.assign(Metadata_Control=wells["Metadata_Control"].map({True: "yes", False: "maybe"})).to_csv(path, index=False)
+    result = CliRunner().invoke(cli, ["score", str(path), "--dose", "Metadata_Concentration"])
+    assert result.exit_code == 1 and f"{path}: Metadata_Control: row 0 is 'maybe', not a control flag" in result.output

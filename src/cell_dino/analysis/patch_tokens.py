@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy import sparse
 from sklearn.decomposition import PCA
-from sklearn.neighbors import NearestNeighbors
 
+from cell_dino.evaluation.similarity import row_top_k
 from cell_dino.profiling.table import require_columns, unit_rows
 from cell_dino.undefined import require
 
 REGIONS = ("nucleus", "cytoplasm", "background")
+BLOCK_ELEMENTS = 2**24  # similarities held at once (64 MiB of float32)
 
 
 def patch_region_fractions(masks: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
@@ -33,12 +35,13 @@ def patch_region_fractions(masks: np.ndarray, grid: tuple[int, int]) -> np.ndarr
     return (counts / counts.sum(axis=-1, keepdims=True)).reshape(n, h, w, 3)
 
 
-def balanced_items(groups: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Indices of an equal number of items from each group (the smallest group's size, seeded):
-    with unequal groups, "all k neighbours from my group" would favour the larger one."""
+def balanced_items(groups: np.ndarray, seed: int = 0, most: int | None = None) -> np.ndarray:
+    """Indices of an equal number of items from each group (the smallest group's size, at most
+    ``most``, seeded): with unequal groups, "all k neighbours from my group" would favour the larger one."""
     rng = np.random.default_rng(seed)
     values, counts = np.unique(groups, return_counts=True)
-    return np.sort(np.concatenate([rng.choice(np.flatnonzero(groups == v), counts.min(), replace=False) for v in values]))
+    size = counts.min() if most is None else min(counts.min(), most)
+    return np.sort(np.concatenate([rng.choice(np.flatnonzero(groups == v), size, replace=False) for v in values]))
 
 
 def discriminative_tokens(tokens: np.ndarray, groups: np.ndarray, k: int = 10, n_components: int = 32, seed: int = 0) -> np.ndarray:
@@ -53,15 +56,27 @@ def discriminative_tokens(tokens: np.ndarray, groups: np.ndarray, k: int = 10, n
     reduced = unit_rows(PCA(n_components=min(n_components, d, len(flat) - 1), random_state=seed).fit_transform(flat))
     owner = np.repeat(np.arange(n), h * w)
     token_group = np.asarray(groups)[owner]
-    per_cell = h * w
-    require(k <= (n - 1) * per_cell, f"k = {k} exceeds the {(n - 1) * per_cell} tokens of other cells")
-    # the own cell's tokens are the only ones to skip: ask for enough neighbours to pass them all
-    _, neighbours = NearestNeighbors(n_neighbors=k + per_cell).fit(reduced).kneighbors(reduced)
-    keep = np.empty(len(flat), dtype=bool)
-    for i, row in enumerate(neighbours):
-        others = row[owner[row] != owner[i]][:k]
-        keep[i] = bool((token_group[others] == token_group[i]).all())
+    require(k <= (n - 1) * h * w, f"k = {k} exceeds the {(n - 1) * h * w} tokens of other cells")
+    neighbours = other_item_neighbours(torch.from_numpy(np.ascontiguousarray(reduced, dtype=np.float32)), h * w, k)
+    keep = (token_group[neighbours] == token_group[:, None]).all(axis=1)
     return keep.reshape(n, h, w)
+
+
+def other_item_neighbours(unit: torch.Tensor, per_item: int, k: int) -> np.ndarray:
+    """``N x k`` indices of each row's ``k`` most cosine-similar rows of ``unit`` (``N x d``, unit
+    rows; item ``i`` owns rows ``i * per_item`` to ``(i + 1) * per_item - 1``) among the rows of
+    *other* items. Exact, in blocks of rows against all: the own item's columns are set to -inf,
+    and the top ``k`` are taken through the maxima of each item's columns
+    (:func:`~cell_dino.evaluation.similarity.row_top_k`)."""
+    rows = max(1, BLOCK_ELEMENTS // len(unit))
+    found = []
+    for start in range(0, len(unit), rows):
+        similarity = unit[start : start + rows] @ unit.T
+        for item in range(start // per_item, (start + len(similarity) - 1) // per_item + 1):
+            own = slice(max(item * per_item - start, 0), (item + 1) * per_item - start)
+            similarity[own, item * per_item : (item + 1) * per_item] = -torch.inf
+        found.append(row_top_k(similarity, k, per_item)[1])
+    return torch.cat(found).numpy()
 
 
 def region_shares(selected: np.ndarray, fractions: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
@@ -103,12 +118,15 @@ def reference_vs_rest(
     other: str | None,
     k: int,
     n_components: int,
+    max_tokens: int,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Discriminative tokens of the ``reference`` group of ``column`` against ``other`` (or every
-    other item), on equal numbers of items of each (seeded): the token table, the region shares,
-    and the number of items per group. Raises :class:`~cell_dino.undefined.Undefined` with fewer
-    than 2 items in either group."""
+    other item), on equal numbers of items of each (seeded; at most ``max_tokens`` tokens per group,
+    whole items, and never fewer than 2 items: every token is compared with every other, so time
+    grows with the square of the tokens): the token table, the region shares, and the number of
+    items per group. Raises :class:`~cell_dino.undefined.Undefined` with fewer than 2 items in
+    either group."""
     require_columns(items, [column], "discriminative tokens column")
     labelled = items[column].notna().to_numpy()  # an item without a value (an HPA multi-label image) is in neither group
     values = items[column].astype("string").fillna("").to_numpy(dtype=str)
@@ -117,7 +135,8 @@ def reference_vs_rest(
     groups = np.where(values == reference, reference, np.where(in_other, other_name, ""))
     counts = {g: int((groups == g).sum()) for g in (reference, other_name)}
     require(min(counts.values()) >= 2, f"the attention sample has {counts} items (2 of each needed)")
-    keep = np.flatnonzero(groups != "")[balanced_items(groups[groups != ""], seed)]
+    most = max(2, max_tokens // (tokens.shape[1] * tokens.shape[2]))
+    keep = np.flatnonzero(groups != "")[balanced_items(groups[groups != ""], seed, most)]
     tokens, groups = tokens[keep], groups[keep]
     selected = discriminative_tokens(tokens, groups, k, n_components, seed)
     fractions = patch_region_fractions(masks[keep], tokens.shape[1:3])

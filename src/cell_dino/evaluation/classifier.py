@@ -53,10 +53,25 @@ class ClassifierResult:
     f1_by_class: dict[str, float] = field(default_factory=dict)  # each class's F1 (DINO4Cells reports them for HPA)
 
 
+class Dropout(nn.Module):
+    """Inverted dropout, as ``nn.Dropout``, with its mask drawn by ``torch.rand``: on CPU
+    ``nn.Dropout``'s ``bernoulli_`` takes 1.0 ms for a 128 x 512 batch and this 0.33 ms, 40 % of an
+    MLP step (torch 2.14, 2 cores)."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))
+
+
 def mlp(n_in: int, n_out: int, config: ClassifierConfig) -> nn.Sequential:
     layers: list[nn.Module] = []
     for width in config.hidden:
-        layers += [nn.Linear(n_in, width), nn.ReLU(), nn.Dropout(config.dropout)]
+        layers += [nn.Linear(n_in, width), nn.ReLU(), Dropout(config.dropout)]
         n_in = width
     return nn.Sequential(*layers, nn.Linear(n_in, n_out))
 
@@ -68,7 +83,7 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, multilabel: bool, config: ClassifierCo
     n_out = y.shape[1] if multilabel else int(y.max()) + 1
     model = mlp(x.shape[1], n_out, config)
     steps_per_epoch = max(1, int(np.ceil(len(x) / config.batch_size)))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)  # CPU tensors
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs * steps_per_epoch)
     loss_fn = nn.BCEWithLogitsLoss() if multilabel else nn.CrossEntropyLoss()
     weights = torch.from_numpy(balanced_weights(y, multilabel)) if config.balanced else torch.ones(len(x))

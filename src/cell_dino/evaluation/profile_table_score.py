@@ -17,13 +17,14 @@ from typing import Literal
 
 import pandas as pd
 
+from cell_dino.data.errors import DataError
 from cell_dino.data.tables import read_csv_any_newline
 from cell_dino.evaluation.nsc import BATCH
 from cell_dino.evaluation.scorecard import METRICS, ScoringSpec, finite_or_none, score
 from cell_dino.profiling.finite import finite_profiles
 from cell_dino.profiling.levels import TREATMENT_KEYS, treatment_profiles
 from cell_dino.profiling.normalise import Method, normalised
-from cell_dino.profiling.table import CONTROL, feature_columns, metadata_columns
+from cell_dino.profiling.table import CONTROL, control_flags, feature_columns, metadata_columns
 
 Level = Literal["well", "treatment"]
 TREATMENT = TREATMENT_KEYS[0]
@@ -65,7 +66,8 @@ def _require(table: pd.DataFrame, column: str, option: str, source: str) -> None
 
 def standard_columns(table: pd.DataFrame, columns: TableColumns, source: str) -> pd.DataFrame:
     """The table with the scorer's columns added: ``Metadata_Treatment``, ``Metadata_Control``
-    (bool) and ``Metadata_Batch``; raises naming the option and the column that is missing."""
+    (bool, from booleans, 0/1 or true/false text) and ``Metadata_Batch``; raises naming the option
+    and the column that is missing, or the row whose control flag is neither."""
     c = columns
     for column, option in (
         (c.label, "--label"),
@@ -84,7 +86,10 @@ def standard_columns(table: pd.DataFrame, columns: TableColumns, source: str) ->
         _require(table, column, "--control", source)
         table[CONTROL] = table[column].astype(str) == value
     elif CONTROL in table.columns:
-        table[CONTROL] = table[CONTROL].fillna(False).astype(bool)
+        try:
+            table[CONTROL] = control_flags(table[CONTROL])
+        except DataError as error:
+            raise DataError(f"{source}: {error}") from None
     if c.treatment is not None:
         table[TREATMENT] = table[c.treatment].astype(str)
     else:

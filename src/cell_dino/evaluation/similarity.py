@@ -70,7 +70,7 @@ def _best_allowed(key: np.ndarray, columns: np.ndarray, mask: np.ndarray, same_l
     return best, index, n_tied, agreement
 
 
-def _row_top_k(similarity: torch.Tensor, k: int, group: int) -> tuple[torch.Tensor, torch.Tensor]:
+def row_top_k(similarity: torch.Tensor, k: int, group: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``k`` largest values of each row of ``similarity`` and their columns. A row's top ``k``
     lie in the ``k`` groups of ``group`` columns with the largest maxima, so only those groups are
     ranked: a max over the row costs a third of ``torch.topk`` over it. The column count must be a
@@ -139,7 +139,7 @@ def nearest(
         for first in range(0, n, PRODUCT_COLUMNS):  # in column chunks: about 1.4x faster than one product
             last = min(first + PRODUCT_COLUMNS, n)
             torch.matmul(screen[rows], screen[first:last].T, out=similarity[: len(rows), first:last])
-        values, top = _row_top_k(similarity[: len(rows)], k, group)
+        values, top = row_top_k(similarity[: len(rows)], k, group)
         columns = top.numpy()
         exact = (x[columns] @ x[rows, :, None])[:, :, 0] if screen_bf16 else values
         reach = values[:, -1].float().numpy() + (SCREEN_ERROR if screen_bf16 else 0.0)

@@ -15,6 +15,7 @@ CONTROL = "Metadata_Control"
 FOV = "Metadata_FOV"
 ZERO_NORM = 1e-12
 __all__ = [
+    "control_flags",
     "controls",
     "feature_columns",
     "feature_matrix",
@@ -80,11 +81,35 @@ def partition(profiles: dict, key: str) -> pd.DataFrame:
     return value() if callable(value) else value
 
 
+TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_TEXT = frozenset({"false", "f", "no", "n", "0", ""})
+
+
 def controls(table: pd.DataFrame) -> np.ndarray:
-    """The control rows (``Metadata_Control`` true; none without the column)."""
+    """The control rows (``Metadata_Control`` true; none without the column); see :func:`control_flags`."""
     if CONTROL not in table.columns:
         return np.zeros(len(table), dtype=bool)
-    return table[CONTROL].fillna(False).to_numpy(dtype=bool)
+    return control_flags(table[CONTROL])
+
+
+def control_flags(values: pd.Series) -> np.ndarray:
+    """``values`` (a ``Metadata_Control`` column) as booleans: booleans, 0/1, or the text
+    true/false, yes/no, t/f, y/n, 1/0 in any case (a CSV's ``"False"`` is not a control);
+    missing is not a control. Raises ValueError naming the column, a row and its value otherwise."""
+    present = values.notna().to_numpy()
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        known = values.isin([0, 1]) | ~present
+        flags = values.fillna(0).to_numpy(dtype=float) == 1
+    else:
+        text = values.astype("string").str.strip().str.lower()
+        known = text.isin(TRUE_TEXT | FALSE_TEXT).fillna(False).to_numpy() | ~present
+        flags = text.isin(TRUE_TEXT).fillna(False).to_numpy()
+    known = np.asarray(known, dtype=bool)
+    if not known.all():
+        row = int(np.flatnonzero(~known)[0])
+        value = values.iloc[row].item() if isinstance(values.iloc[row], np.generic) else values.iloc[row]
+        raise DataError(f"{values.name}: row {row} is {value!r}, not a control flag (true/false, yes/no, 1/0; missing: not a control)")
+    return np.asarray(flags, dtype=bool)
 
 
 def group_values(table: pd.DataFrame, column: str) -> np.ndarray:

@@ -24,6 +24,7 @@ class RuntimeConfig:
     precision: Precision = "auto"  # auto: bf16 where the device computes it natively, else fp32
     compile: bool = False
     num_workers: NonNegativeInt = 0
+    in_memory_mb: NonNegativeInt = 2048  # images read into memory once when they take at most this (0: always streamed)
     seed: NonNegativeInt = 0
     checkpoint_every: Count = 1
     resume: Literal["auto", "never"] = "auto"  # never: an earlier run's checkpoints in the folder are removed first

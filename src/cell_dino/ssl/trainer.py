@@ -77,7 +77,7 @@ def train(data: TrainingData, config: TrainConfig, run_dir: Path, on_step: Hook 
     state = Training(student, teacher, loss, adamw(student, device), context, device, tuple(data.channels.names), stats)
 
     # ============ data: a reproducible order per epoch, split across processes ============
-    dataset, sampler, loader = epoch_loader(data, config.optim.batch_size, rt.seed, rt.num_workers, context, device)
+    dataset, sampler, loader = epoch_loader(data, config.optim.batch_size, rt.seed, rt.num_workers, context, device, rt.in_memory_mb)
     schedules = Schedules.of(config.optim, config.loss, len(loader), config.optim.batch_size * context.world_size)
 
     # ============ resume, then train epoch by epoch ============

@@ -121,7 +121,16 @@ def find_discriminative_tokens(attention: AttentionSample, params: ProfileParams
     made = attempt(
         "discriminative_tokens",
         lambda: reference_vs_rest(
-            attention.items, attention.tokens, attention.masks, t.column, t.reference, t.other, t.k, t.n_components, params.seed
+            attention.items,
+            attention.tokens,
+            attention.masks,
+            t.column,
+            t.reference,
+            t.other,
+            t.k,
+            t.n_components,
+            t.max_tokens,
+            params.seed,
         ),
         undefined,
     )

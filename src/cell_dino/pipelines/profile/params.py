@@ -71,6 +71,7 @@ class TokenSpec(Params):
     other: str | None  # None: every item not in the reference group
     k: Count
     n_components: Count
+    max_tokens: Count  # per group, whole items (at least 2): the search compares every pair of tokens
 
 
 class ProfileParams(Params):
