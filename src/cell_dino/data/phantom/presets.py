@@ -60,10 +60,11 @@ PRESETS: dict[str, PhantomPreset] = {
         sites_per_well=2,  # 3 until make demo had to fit 15 minutes on 2 cores (with 48 cells per field)
         field_shape=(256, 320),
         cells_per_field=40,  # 48 until make demo had to fit 15 minutes on 2 cores
-        # calibrated (benchmarks/phantom_calibration.py, seed 0): CellProfiler features with the Ljosa
-        # recipe give NSC 0.844 / NSCB 0.667 (the real BBBC021: 0.883 / 0.717); per-channel mean
-        # intensity alone 0.444 / 0.067. Before: 0.733 / 0.810 (every MoA's compounds in different
-        # batches, so batch effects only hurt NSC; no batch effect on morphology).
+        # calibrated (benchmarks/phantom_calibration.py, seed 0) at 3 sites of 48 cells: CellProfiler
+        # features with the Ljosa recipe gave NSC 0.844 / NSCB 0.667 (the real BBBC021: 0.883 / 0.717);
+        # per-channel mean intensity alone 0.444 / 0.067. Before: 0.733 / 0.810 (every MoA's compounds
+        # in different batches, so batch effects only hurt NSC; no batch effect on morphology).
+        # At 2 sites of 40 cells: 0.800 / 0.667 (intensity alone 0.467 / 0.167), not re-tuned.
         moas_in_one_batch=3,
         batch_morphology=0.5,
     ),
