@@ -88,6 +88,6 @@ def test_control_flags_written_as_text_are_read_as_their_meaning(tmp_path: Path,
         str(reference), "--normalise", "zscore_plate_controls", "--dose", "Metadata_Concentration", "--permutations", "100"
     )
     assert (record["n_nsc"], record["nsc"], record["nscb"]) == (expected["n_nsc"], expected["nsc"], expected["nscb"])
-    wells.assign(Metadata_Control=wells["Metadata_Control"].map({True: "yes", False: "maybe"})).to_csv(path, index=False)
+    wells.assign(Metadata_Control=wells["Metadata_Control"].map({True: "yes", False: "maybe"})).to_csv(path, index=False)  # rows 0-1: DMSO
     result = CliRunner().invoke(cli, ["score", str(path), "--dose", "Metadata_Concentration"])
-    assert result.exit_code == 1 and f"{path}: Metadata_Control: row 0 is 'maybe', not a control flag" in result.output
+    assert result.exit_code == 1 and f"{path}: Metadata_Control: row 2 is 'maybe', not a control flag" in result.output

@@ -81,8 +81,9 @@ def partition(profiles: dict, key: str) -> pd.DataFrame:
     return value() if callable(value) else value
 
 
-TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1"})
-FALSE_TEXT = frozenset({"false", "f", "no", "n", "0", ""})
+TRUE_TEXT = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_TEXT = frozenset({"false", "f", "no", "n", "0", "0.0", ""})
+MISSING_TEXT = frozenset({"nan", "none", "<na>"})  # missing values written out as text
 
 
 def controls(table: pd.DataFrame) -> np.ndarray:
@@ -93,23 +94,19 @@ def controls(table: pd.DataFrame) -> np.ndarray:
 
 
 def control_flags(values: pd.Series) -> np.ndarray:
-    """``values`` (a ``Metadata_Control`` column) as booleans: booleans, 0/1, or the text
-    true/false, yes/no, t/f, y/n, 1/0 in any case (a CSV's ``"False"`` is not a control);
-    missing is not a control. Raises ValueError naming the column, a row and its value otherwise."""
+    """``values`` (a ``Metadata_Control`` column of any dtype: numpy, nullable, arrow, categorical
+    or object) as booleans: booleans, 0/1, or the text true/false, yes/no, t/f, y/n, 1/0 in any
+    case (a CSV's ``"False"`` is not a control); missing is not a control. Raises DataError naming
+    the column, a row and its value otherwise."""
     present = values.notna().to_numpy()
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        known = values.isin([0, 1]) | ~present
-        flags = values.fillna(0).to_numpy(dtype=float) == 1
-    else:
-        text = values.astype("string").str.strip().str.lower()
-        known = text.isin(TRUE_TEXT | FALSE_TEXT).fillna(False).to_numpy() | ~present
-        flags = text.isin(TRUE_TEXT).fillna(False).to_numpy()
-    known = np.asarray(known, dtype=bool)
+    text = values.astype(object).where(present, "").astype(str).str.strip().str.lower()
+    flags = text.isin(TRUE_TEXT).to_numpy()
+    known = (text.isin(TRUE_TEXT | FALSE_TEXT | MISSING_TEXT)).to_numpy()
     if not known.all():
         row = int(np.flatnonzero(~known)[0])
         value = values.iloc[row].item() if isinstance(values.iloc[row], np.generic) else values.iloc[row]
         raise DataError(f"{values.name}: row {row} is {value!r}, not a control flag (true/false, yes/no, 1/0; missing: not a control)")
-    return np.asarray(flags, dtype=bool)
+    return flags
 
 
 def group_values(table: pd.DataFrame, column: str) -> np.ndarray:
