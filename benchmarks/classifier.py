@@ -39,6 +39,7 @@ def main() -> None:
     x = rng.normal(size=(args.items, args.features)).astype(np.float32)
     y = rng.integers(0, args.classes, args.items)
     config = ClassifierConfig(epochs=args.epochs)
+    seconds(x, y, ClassifierConfig(epochs=1))  # warm-up: the first fit in a process pays for thread pools and allocations
     project = seconds(x, y, config)
     adamw = torch.optim.AdamW
     with (
