@@ -98,6 +98,8 @@ def control_flags(values: pd.Series) -> np.ndarray:
     or object) as booleans: booleans, 0/1, or the text true/false, yes/no, t/f, y/n, 1/0 in any
     case (a CSV's ``"False"`` is not a control); missing is not a control. Raises DataError naming
     the column, a row and its value otherwise."""
+    if values.dtype == bool:  # the project's own tables: nothing to read
+        return values.to_numpy()
     present = values.notna().to_numpy()
     text = values.astype(object).where(present, "").astype(str).str.strip().str.lower()
     flags = text.isin(TRUE_TEXT).to_numpy()
