@@ -1,4 +1,4 @@
-"""The model ladder over training seeds (mean and sd per model and metric, and the goals), one JSON line.
+"""The model ladder over training seeds and budgets (mean and sd per model and metric, the goals), one JSON line.
 
 Each model's NSC, NSCB, both mAPs, k-NN, macro-F1 and Mantel r as mean and standard deviation over
 seeds (the demo has 45 treatments: one treatment moves NSC by 0.022, so one run says little), and
@@ -10,7 +10,11 @@ e.g. the data root ``make demo`` leaves: the phantom is the demo's whatever the 
 :func:`cell_dino.evaluation.ladder.seeded_parameters` says. CellProfiler features do not depend
 on it: when ``--stores`` holds them (04_feature/cellprofiler) they are reused, else measured per seed.
 
-    python benchmarks/ladder.py --stores data [--env local] [--seeds 0 1 2] [--workdir DIR]
+With ``--epochs 2 8 32`` each budget is a training length in epochs for every learned model
+(``optim.epochs``, its warm-up capped at it): the compute curve. The record is also written to
+``<stores>/08_reporting/ladder_curve.json``, where the explorer draws it.
+
+    python benchmarks/ladder.py --stores data [--env local] [--seeds 0 1 2] [--epochs 2 8 32] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ with contextlib.redirect_stdout(sys.stderr):  # Kedro logs as it is imported: st
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
-    from cell_dino.evaluation.ladder import goals_met, model_ladder, over_seeds, seeded_parameters
+    from cell_dino.evaluation.ladder import budget_parameters, curve_goals, goals_met, model_ladder, over_seeds, seeded_parameters
     from cell_dino.registry import MODELS
     from cell_dino.settings import CONFIG_LOADER_ARGS
 
@@ -56,6 +60,8 @@ def seed_project(workdir: Path, seed: int, stores: Path, env: str) -> tuple[Path
     """A copy of the project (conf, pyproject) whose data root links to the stores; returns the
     project and its data root."""
     root = workdir / f"seed{seed}"
+    if root.exists():
+        shutil.rmtree(root)
     root.mkdir(parents=True)
     shutil.copy(REPO / "pyproject.toml", root)
     (root / "src").mkdir()  # the package itself is installed
@@ -72,9 +78,11 @@ def seed_project(workdir: Path, seed: int, stores: Path, env: str) -> tuple[Path
     return root, data
 
 
-def run_seed(root: Path, data: Path, seed: int, env: str) -> pd.DataFrame:
-    """The chain from training on with ``seed``; the ladder of its reports (index ``model``)."""
-    params = seeded_parameters(seed)
+def run_seed(root: Path, data: Path, seed: int, env: str, epochs: int | None) -> pd.DataFrame:
+    """The chain from training on with ``seed`` (and every run trained for ``epochs``, None: as
+    configured); the ladder of its reports (index ``model``)."""
+    loader = OmegaConfigLoader(str(root / "conf"), env=env, **CONFIG_LOADER_ARGS)
+    params = seeded_parameters(seed, budget_parameters(loader["parameters"], epochs))
     measured = (data / MEASURED).is_symlink()
     bootstrap_project(root)
     for pipeline in CHAIN:
@@ -90,6 +98,7 @@ def main() -> None:
     parser.add_argument("--stores", type=Path, required=True, help="a data root where ingest and segment have run")
     parser.add_argument("--env", default="local", help="the Kedro environment whose parameters each seed runs with")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds, each run once")
+    parser.add_argument("--epochs", type=int, nargs="+", default=None, help="training budgets in epochs (default: as configured)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep each seed's project here (default: a temporary folder)")
     args = parser.parse_args()
     if len(set(args.seeds)) < len(args.seeds):
@@ -97,20 +106,28 @@ def main() -> None:
     missing = [name for name in STORES if not (args.stores / name).is_dir()]
     if missing:
         raise SystemExit(f"--stores {args.stores}: no {', '.join(missing)}; make the phantom and run ingest and segment there first")
-    started = time.perf_counter()
+    started, budgets = time.perf_counter(), args.epochs or [None]
+    curve = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):  # Kedro's log lines: stdout keeps the record alone
         workdir = args.workdir or Path(tmp)
-        ladders = {seed: run_seed(*seed_project(workdir, seed, args.stores, args.env), seed, args.env) for seed in args.seeds}
-    models = over_seeds(ladders)
+        for epochs in budgets:
+            ladders = {seed: run_seed(*seed_project(workdir, seed, args.stores, args.env), seed, args.env, epochs) for seed in args.seeds}
+            curve[str(epochs or "configured")] = over_seeds(ladders)
+    models = curve[str(budgets[-1] or "configured")]
     record = {
         "benchmark": "ladder",
         "env": args.env,
         "seeds": args.seeds,
+        "budgets": args.epochs,
         "models": models,
         "goals": goals_met(models, GOALS),
+        **({"curve": curve, "curve_goals": curve_goals(curve)} if args.epochs else {}),
         "seconds": time.perf_counter() - started,
     }
     print(json.dumps(record))
+    if args.epochs:
+        (args.stores / "08_reporting").mkdir(exist_ok=True)
+        (args.stores / "08_reporting" / "ladder_curve.json").write_text(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ every model and normalisation side by side."""
 import pandas as pd
 import plotly.express as px
 import streamlit as st
-from explorer.data import Missing, load, show
+from explorer.data import show
+from explorer.ladder import show_ladder
 from explorer.tables import table
-
-from cell_dino.evaluation.ladder import model_ladder
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Evaluation: {model}")
@@ -15,11 +14,7 @@ st.title(f"Evaluation: {model}")
 report = show(env, "evaluate_report")
 if report is not None:
     st.subheader("The model ladder (headline normalisation)")
-    try:
-        profiles = load(env, "profile_report")
-    except Missing:
-        profiles = None
-    table(model_ladder(report, profiles).style.format("{:.3f}", na_rep="undefined"), "model_ladder", width="stretch")
+    show_ladder(env, report)
     st.subheader("All models, all normalisations")
     rows = [{"model": m, **r} for m, s in report["models"].items() for r in s["by_normalisation"]]
     scores = pd.DataFrame(rows)

@@ -5,9 +5,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 from explorer.data import MODELS, PIPELINES, Missing, NeedsRuntimeParameters, load, modified, output_path, parameters, show
+from explorer.ladder import show_ladder
 from explorer.tables import table
 
-from cell_dino.evaluation.ladder import model_ladder
 from cell_dino.registry import TRAINING_RUNS, parameter_blocks
 from cell_dino.secrets import redact
 
@@ -55,11 +55,7 @@ st.subheader(
 
 
 def headline(report: dict) -> None:
-    try:
-        profiles = load(env, "profile_report")
-    except Missing:
-        profiles = None
-    table(model_ladder(report, profiles).style.format("{:.3f}", na_rep="undefined"), "model_ladder", width="stretch")
+    show_ladder(env, report)
     reasons = [
         {"model": model, "metric": metric, "undefined because": why}
         for model, summary in report["models"].items()

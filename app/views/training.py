@@ -1,9 +1,10 @@
-"""Loss, teacher entropy and student-teacher KL per epoch, throughput; the Optuna sweep's history
-and parameter importances."""
+"""Per epoch: loss, the health monitors (teacher entropy against log(out_dim), student-teacher KL,
+effective rank and spread of a probe batch's features) with collapsed epochs flagged, learning
+rate and throughput; the Optuna sweep's history and parameter importances."""
 
-import plotly.express as px
 import streamlit as st
 from explorer.data import show
+from explorer.figures import training_curve
 from explorer.tables import table
 
 from cell_dino.registry import TRAINING_RUNS
@@ -11,16 +12,24 @@ from cell_dino.registry import TRAINING_RUNS
 env = st.session_state["env"]
 st.title("Training and sweeps")
 
-CURVES = ["loss", "teacher_entropy", "kl_teacher_student", "images_per_second", "lr"]
+CURVES = ["teacher_entropy", "kl_teacher_student", "effective_rank", "feature_spread", "loss", "lr", "images_per_second"]
 for run in TRAINING_RUNS:
     st.subheader(f"{run.name} training")
     metrics = show(env, f"{run.name}_training_metrics")
-    if metrics is not None and not metrics.empty:
-        colour = "channel" if "channel" in metrics else None
-        cols = st.columns(3)
-        for i, curve in enumerate(c for c in CURVES if c in metrics):
-            figure = px.line(metrics, x="epoch", y=curve, color=colour, markers=True, title=curve)
-            cols[i % 3].plotly_chart(figure, width="stretch", key=f"{run.name}-{curve}")  # runs of one schedule draw equal lr curves
+    if metrics is None or metrics.empty:
+        continue
+    if "collapse" not in metrics:
+        st.info(f"{run.name} was trained before the health monitors: retrain it to see its effective rank and collapse flags")
+    elif metrics["collapse"].notna().any():
+        flagged = metrics[metrics["collapse"].notna()]
+        epochs = ", ".join(str(e) for e in sorted(set(flagged["epoch"])))
+        st.error(
+            f"{run.name} collapsed at epoch(s) {epochs}: {flagged['collapse'].iloc[-1]}. Figures of a collapsed model are not a result."
+        )
+    colour = "channel" if "channel" in metrics else None
+    cols = st.columns(3)
+    for i, curve in enumerate(c for c in CURVES if c in metrics):
+        cols[i % 3].plotly_chart(training_curve(metrics, curve, colour), width="stretch", key=f"{run.name}-{curve}")
 
 st.subheader("Augmentation sweep (Optuna)")
 left, right = st.columns(2)

@@ -79,6 +79,13 @@ def train(pipeline_name: str, env: str | None, params: str, namespaces: str) -> 
     help="applied to the rows first (a pycytominer table is normalised already)",
 )
 @click.option("--permutations", type=click.IntRange(min=10), default=10000, show_default=True, help="for the mAP p-values")
+@click.option(
+    "--features",
+    "feature_prefixes",
+    multiple=True,
+    help="feature columns are those starting with this prefix (repeat for several); default: CellProfiler's compartments "
+    "(Cells_, Cytoplasm_, Nuclei_, Image_) when the table has them, else every non-Metadata_ column",
+)
 def score_command(
     profiles: Path,
     level: str,
@@ -90,6 +97,7 @@ def score_command(
     control: str | None,
     normalise: str,
     permutations: int,
+    feature_prefixes: tuple[str, ...],
 ) -> None:
     """Score a profile table (pycytominer layout: Metadata_* + features): NSC, NSCB, k-NN and mAP.
     Prints one JSON line, then a table."""
@@ -99,7 +107,12 @@ def score_command(
     columns = TableColumns(label, compound, dose, treatment, None if batch == "none" else batch, control)
     try:
         record, table = score_table(
-            read_profile_table(profiles), level, columns, normalise, ScoringSpec(map_null_size=permutations), str(profiles)
+            read_profile_table(profiles, feature_prefixes or None),
+            level,
+            columns,
+            normalise,
+            ScoringSpec(map_null_size=permutations),
+            str(profiles),
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -3,6 +3,7 @@ a project where nothing has run yet."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -47,7 +48,12 @@ def test_overview_lists_every_run_and_the_headline_of_every_model(finished_proje
     assert list(headline.index) == LADDER and "nscb" in headline
     assert headline["mantel_r"].notna().all()
     assert len(app.expander) == 9  # the parameters of each pipeline's last run, from the run records
-    assert all(c.value.startswith("finished ") and "(env test" in c.value for c in app.caption)
+    charts = [c.proto.spec for c in app.get("plotly_chart")]
+    ladder = [spec for spec in charts if "The model ladder (this run" in spec]
+    assert len(ladder) == 1 and all(f'"{m}"' in ladder[0] for m in LADDER)  # every model a point
+    captions = [c.value for c in app.caption]
+    hint = [c for c in captions if "benchmarks/ladder.py" in c]  # no compute curve yet: how to make one
+    assert len(hint) == 1 and all(c.startswith("finished ") and "(env test" in c for c in captions if c not in hint)
 
 
 def test_embeddings_show_a_sampled_cell_its_heads_and_its_neighbours(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,6 +124,11 @@ def test_attention_and_training_pages(finished_project: Path, monkeypatch: pytes
     assert app.title[0].value == "Attention: wsdino" and len(app.selectbox(key="sampled").options) == 48
     app = open_page(PAGES[5], finished_project, monkeypatch)
     assert [h.value for h in app.subheader][:3] == ["dino training", "wsdino training", "wsdino_cells training"]
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in app.get("plotly_chart")]
+    for curve in ("teacher_entropy", "kl_teacher_student", "effective_rank", "feature_spread"):
+        assert titles.count(curve) == 3, curve  # the health curves of every run
+    entropy = json.loads(next(c.proto.spec for c in app.get("plotly_chart") if '"text":"teacher_entropy"' in c.proto.spec.replace(" ", "")))
+    assert any(a["text"] == "uniform: log(out_dim)" for a in entropy["layout"]["annotations"])  # the collapse level drawn
     trials = app.dataframe[0].value
     assert len(trials) == 3 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
 

@@ -144,11 +144,22 @@ def test_page_renders_in_chromium_without_exceptions(served: str, browser, path:
     exceptions = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']")
     assert not exceptions, exceptions[0].text
     assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
-    if path:  # every page but the overview draws plotly charts
-        assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")
+    assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")  # every page draws plotly charts (the overview: the ladder)
     if path != "attention":  # every table shown has its CSV and parquet download (the attention page shows none)
         downloads = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stDownloadButton'] button")]
         assert "CSV" in downloads and "parquet" in downloads and downloads.count("CSV") == downloads.count("parquet"), downloads
+
+
+CHART_TITLES = "return Array.from(document.querySelectorAll('.js-plotly-plot'), p => (p.layout.title || {}).text || '');"
+
+
+def test_the_ladder_chart_and_the_health_curves_are_drawn(served: str, browser) -> None:
+    _rendered(browser, served, PAGES[""])
+    assert any(t.startswith("The model ladder") for t in browser.execute_script(CHART_TITLES))
+    _rendered(browser, f"{served}/training", PAGES["training"])
+    titles = browser.execute_script(CHART_TITLES)
+    for curve in ("teacher_entropy", "kl_teacher_student", "effective_rank", "feature_spread"):
+        assert titles.count(curve) == 3, (curve, titles)  # dino, wsdino and wsdino_cells
 
 
 def test_a_lasso_and_a_box_on_the_umap_fill_the_gallery_and_a_click_picks_the_item(served: str, browser) -> None:

@@ -71,6 +71,15 @@ def test_moa_join_tolerates_float_noise_in_concentrations(bbbc021_tree: Path) ->
     assert manifest.loc[manifest[mf.COMPOUND] == "taxol", mf.MOA].eq("Microtubule stabilizers").all()
 
 
+def test_a_concentration_written_as_text_names_the_file_row_and_column(bbbc021_tree: Path) -> None:
+    images = pd.read_csv(bbbc021_tree / "BBBC021_v1_image.csv")
+    images["Image_Metadata_Concentration"] = images["Image_Metadata_Concentration"].astype(object)
+    images.loc[3, "Image_Metadata_Concentration"] = "10 uM"
+    images.to_csv(bbbc021_tree / "BBBC021_v1_image.csv", index=False)
+    with pytest.raises(ManifestError, match=r"BBBC021_v1_image.csv: row 3: Image_Metadata_Concentration '10 uM' is not a number"):
+        read_bbbc021(bbbc021_tree)
+
+
 def test_absent_column_is_named(bbbc021_tree: Path) -> None:
     images = pd.read_csv(bbbc021_tree / "BBBC021_v1_image.csv").drop(columns="Image_Metadata_Well_DAPI")
     images.to_csv(bbbc021_tree / "BBBC021_v1_image.csv", index=False)

@@ -28,7 +28,12 @@ def test_platemap_join_of_sq00015054_matches_its_real_profiles(tmp_path: Path) -
     write_metadata(tmp_path)
     wells = pd.read_csv(REAL / "platemap" / f"{PLATE_MAP}.txt", sep="\t")["well_position"]
     pd.DataFrame(
-        {"FileName_OrigDNA": [f"{w}.tiff" for w in wells], "PathName_OrigDNA": "images", "Metadata_Plate": "SQ00015054", "Metadata_Well": wells}
+        {
+            "FileName_OrigDNA": [f"{w}.tiff" for w in wells],
+            "PathName_OrigDNA": "images",
+            "Metadata_Plate": "SQ00015054",
+            "Metadata_Well": wells,
+        }
     ).to_csv(tmp_path / "load_data.csv", index=False)
     manifest = read_lincs(tmp_path, table="load_data.csv").set_index(mf.WELL)
     real = pd.read_csv(REAL / "SQ00015054_normalized_feature_select.csv.gz", usecols=lambda c: c.startswith("Metadata_")).set_index(mf.WELL)
@@ -67,7 +72,9 @@ def test_loaddata_illumination_functions_are_applied_not_read_as_channels(tmp_pa
     corrected = PreprocessedFovs(manifest.head(2), ORIG, PreprocessConfig(illumination_functions="loaddata"))
     for (_, before), (_, after) in zip(raw, corrected, strict=True):
         np.testing.assert_allclose(after, before / vignetting(0)[None], rtol=1e-6)  # SQ00015054's saved function
-    assert corrected.summary()["illumination_range"]["SQ00015054"]["OrigDNA"] == pytest.approx(float(vignetting(0).max() / vignetting(0).min()))
+    assert corrected.summary()["illumination_range"]["SQ00015054"]["OrigDNA"] == pytest.approx(
+        float(vignetting(0).max() / vignetting(0).min())
+    )
 
 
 def test_images_and_functions_are_read_from_s3(tmp_path: Path, s3_bucket: tuple[str, Callable[[str, bytes], None]]) -> None:
@@ -90,8 +97,16 @@ def test_images_and_functions_are_read_from_s3(tmp_path: Path, s3_bucket: tuple[
 @pytest.mark.parametrize(
     ("change", "error", "message"),
     [
-        (lambda t: t.drop(columns=[c for c in t.columns if "Illum" in c]), DataError, r"illumination_functions: loaddata, but the table has no"),
-        (lambda t: t.rename(columns={"FileName_IllumDNA": "FileName_IllumDAPI", "PathName_IllumDNA": "PathName_IllumDAPI"}), ManifestError, r"\['IllumDAPI'\] match no channel"),
+        (
+            lambda t: t.drop(columns=[c for c in t.columns if "Illum" in c]),
+            DataError,
+            r"illumination_functions: loaddata, but the table has no",
+        ),
+        (
+            lambda t: t.rename(columns={"FileName_IllumDNA": "FileName_IllumDAPI", "PathName_IllumDNA": "PathName_IllumDAPI"}),
+            ManifestError,
+            r"\['IllumDAPI'\] match no channel",
+        ),
         (lambda t: t.assign(Metadata_Plate="SQ99999999"), ManifestError, r"plate\(s\) \['SQ99999999'\] of the LoadData table are not in"),
         (lambda t: t.assign(Metadata_Well="Z99"), ManifestError, r"well Z99 of plate map C-7161-01-LM6-027 \(LoadData row 0\)"),
     ],
@@ -117,3 +132,29 @@ def test_relative_and_url_paths_in_plain_loaddata(tmp_path: Path) -> None:
     manifest = read_loaddata(tmp_path)
     paths = [mf.image_paths(row, ChannelSpec(("OrigDNA",)))[0] for _, row in manifest.iterrows()]
     assert paths == ["s3://bucket/images/a.tiff", "/abs/images/b.tiff", str(tmp_path / "images" / "c.tiff")]
+
+
+def test_a_dose_written_as_text_is_named_and_a_missing_dose_stays_missing(tmp_path: Path) -> None:
+    """``10 uM`` in the platemap was read as 0 uM (treatment ``...@0``); now it names the file,
+    row and column. A dose left empty stays missing, never 0."""
+    table = write_miniature(tmp_path)
+    table.to_csv(tmp_path / "load_data_with_illum.csv", index=False)
+    path = tmp_path / "metadata" / "platemaps" / "platemap" / f"{PLATE_MAP}.txt"
+    platemap = pd.read_csv(path, sep="\t")
+    row = int(np.flatnonzero(platemap["well_position"] == table[mf.WELL].iloc[-1])[0])  # a treated well of the miniature
+    platemap["mmoles_per_liter"] = platemap["mmoles_per_liter"].astype(object)
+    platemap.loc[row, "mmoles_per_liter"] = "10 uM"
+    platemap.to_csv(path, sep="\t", index=False)
+    with pytest.raises(ManifestError, match=rf"{path}: row {row}: mmoles_per_liter '10 uM' is not a number"):
+        read_lincs(tmp_path)
+    platemap.loc[row, "mmoles_per_liter"] = ""
+    platemap.to_csv(path, sep="\t", index=False)
+    manifest = read_lincs(tmp_path).set_index(mf.WELL)
+    well = platemap.loc[row, "well_position"]
+    assert manifest.loc[[well], mf.CONCENTRATION].isna().all() and manifest.loc[manifest[mf.CONTROL], mf.CONCENTRATION].eq(0).all()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("3", 3.0), (" 0.3 ", 0.3), ("", None), (None, None), ("1e-2", 0.01)])
+def test_numbers_keep_missing_missing_and_parse_plain_numbers(value, expected) -> None:
+    parsed = mf.numbers(pd.Series(["1", value], dtype=object), "t.csv", "c")
+    assert parsed.iloc[0] == 1.0 and (np.isnan(parsed.iloc[1]) if expected is None else parsed.iloc[1] == pytest.approx(expected))

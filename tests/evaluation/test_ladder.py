@@ -7,9 +7,20 @@ import math
 
 import pytest
 
-from cell_dino.evaluation.ladder import COLUMNS, goals_met, model_ladder, over_seeds, seeded_parameters
+from cell_dino.evaluation.ladder import (
+    COLUMNS,
+    budget_parameters,
+    curve_goals,
+    curve_points,
+    goals_met,
+    ladder_points,
+    model_ladder,
+    over_seeds,
+    seeded_parameters,
+)
 from cell_dino.pipelines.embed.params import EmbedParams
 from cell_dino.pipelines.train_dino.params import TrainingParams
+from cell_dino.registry import random_twin
 from tests.projects import parameters
 
 
@@ -70,3 +81,51 @@ def test_seeded_parameters_are_valid_and_seed_every_learned_model():
     for block in ("train_dino", "train_wsdino"):
         assert parameters(block, TrainingParams, **overrides[block]).train.runtime.seed == 7
     assert parameters("embed", EmbedParams, **overrides["embed"]).seed == 7
+
+
+def test_budget_parameters_set_every_runs_epochs_and_cap_its_warm_up():
+    resolved = {"train_dino": {"train": {"optim": {"warmup_epochs": 1}}}, "train_wsdino": {"train": {"optim": {"warmup_epochs": 4}}}}
+    overrides = seeded_parameters(3, budget_parameters(resolved, 2))
+    for block, warmup in (("train_dino", 1), ("train_wsdino", 2)):
+        optim = parameters(block, TrainingParams, **overrides[block]).train
+        assert (optim.optim.epochs, optim.optim.warmup_epochs, optim.runtime.seed) == (2, warmup, 3)
+    assert budget_parameters(resolved, None) == {}
+
+
+def test_random_twins_come_from_the_runs_parameter_block():
+    assert [random_twin(m) for m in ("dino", "wsdino_cells", "wsdino", "cellprofiler")] == [
+        "dino_random",
+        "dino_random",
+        "wsdino_random",
+        None,
+    ]
+
+
+def _seeds(values: dict[str, list[float]]) -> dict:
+    return over_seeds({i: model_ladder({"headline": {m: headline(v[i]) for m, v in values.items()}}) for i in range(2)})
+
+
+def test_ladder_points_and_the_compute_curve_in_long_form():
+    points = ladder_points(model_ladder({"headline": {"dino": headline(0.7), "wsdino": headline(None)}}))
+    assert set(points["model"]) == {"dino", "wsdino"} and len(points) == 11  # wsdino's NSC and both Mantel r undefined: left out
+    assert points.query("model == 'dino' and metric == 'nsc'")["mean"].item() == 0.7 and points["std"].isna().all()
+    record = {"curve": {"2": _seeds({"dino": [0.5, 0.7]}), "8": _seeds({"dino": [0.8, 0.8]})}}
+    curve = curve_points(record)
+    nsc = curve.query("metric == 'nsc'")
+    assert nsc["epochs"].tolist() == [2, 8] and nsc["mean"].tolist() == pytest.approx([0.6, 0.8])
+    assert nsc["std"].tolist()[0] == pytest.approx(math.sqrt(0.02)) and nsc["std"].tolist()[1] == 0.0
+
+
+def test_curve_goals_per_budget_and_the_rise_across_budgets():
+    curve = {
+        "2": _seeds({"cellprofiler": [0.9, 0.9], "dino_random": [0.5, 0.5], "dino": [0.4, 0.6], "wsdino_cells": [0.6, 0.6]}),
+        "8": _seeds({"cellprofiler": [0.9, 0.9], "dino_random": [0.5, 0.5], "dino": [0.7, 0.7], "wsdino_cells": [0.6, 0.6]}),
+    }
+    goals = {(g["goal"], g["budget"]): g for g in curve_goals(curve, metrics=["nsc"])}
+    assert goals["dino nsc > dino_random", "2"]["met"] is False  # 0.5 is not above 0.5
+    assert goals["dino nsc > dino_random", "8"]["difference"] == pytest.approx(0.2)
+    assert goals["wsdino_cells nsc > dino_random", "8"]["met"] is True
+    assert goals["dino nsc > cellprofiler", "8"]["met"] is False
+    assert goals["wsdino_cells nscb > dino", "8"]["difference"] == 0.0  # always judged on NSCB, whatever the metrics
+    assert goals["dino@8 nsc > dino@2", "2->8"]["difference"] == pytest.approx(0.2)
+    assert goals["wsdino_cells@8 nsc > wsdino_cells@2", "2->8"]["met"] is False

@@ -121,5 +121,5 @@ def test_tvn_with_more_components_than_the_controls_support_is_undefined() -> No
     profiles = _two_batches(12)  # 4 control rows of 5 features: at most 4 components
     with pytest.raises(Undefined, match="TVN keeps 5 components, but 4 control rows of 5 features support at most 4"):
         tvn(profiles, n_components=5)
-    assert feature_matrix(tvn(profiles, n_components=4)).shape == (12, 4)
+    assert feature_matrix(tvn(profiles, n_components=4)).shape == (12, 3)  # 4 centred rows span 3 dimensions: the 4th has no variance
     assert feature_matrix(tvn(profiles, n_components=0.99)).shape[0] == 12

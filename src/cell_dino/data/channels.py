@@ -3,9 +3,12 @@ travel together with images, stores and checkpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,27 @@ class ChannelStats:
         c = self.channels.index(name)
         per_channel = {f.name: [getattr(self, f.name)[c]] for f in fields(self) if f.name not in ("channels", "n_pixels")}
         return ChannelStats(channels=[name], n_pixels=self.n_pixels, **per_channel)
+
+
+def channel_order(model: Sequence[str], data: Sequence[str], channel_map: Mapping[str, str] | None = None, what: str = "the model") -> list[int]:
+    """Where each of a network's input channels (``model``, in its order) is among the data's
+    channels, matched by name, never by position: the indices that select and reorder the data for
+    the network. ``channel_map`` (``{model channel: data channel}``) names a stain that another
+    source calls otherwise (``{Tubulin: Microtubules}``). Another order is reordered (logged); data
+    channels the network does not take are left out (logged). Raises ValueError naming both lists
+    when a model channel is not in the data, or a ``channel_map`` key is not a model channel."""
+    mapping = dict(channel_map or {})
+    unknown = sorted(set(mapping) - set(model))
+    if unknown:
+        raise ValueError(f"channel_map names {unknown}, which {what} does not take: its channels are {list(model)}")
+    wanted = [mapping.get(name, name) for name in model]
+    missing = [f"{m}" + (f" (mapped to {w})" if w != m else "") for m, w in zip(model, wanted) if w not in data]
+    if missing:
+        raise ValueError(
+            f"{what} takes channels {list(model)}, the data has {list(data)}: {', '.join(missing)} not in the data "
+            "(name it with embed.channel_map: {model channel: data channel})"
+        )
+    order = [list(data).index(w) for w in wanted]
+    if order != list(range(len(data))):
+        log.info("%s takes channels %s: the data's %s, selected and reordered by name", what, list(model), [data[i] for i in order])
+    return order

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from cell_dino.data.channels import ChannelSpec
@@ -99,9 +100,7 @@ def validate_manifest(
     needed += [col for c in channels for col in (file_column(c), path_column(c))]
     absent = [c for c in needed if c not in manifest.columns]
     if absent:
-        raise ManifestError(
-            f"{source}: required column(s) absent: {absent} (channels {list(channels.names)})"
-        )
+        raise ManifestError(f"{source}: required column(s) absent: {absent} (channels {list(channels.names)})")
     for channel in channels:
         names = manifest[file_column(channel)]
         blank = names.isna() | (names.astype(str).str.strip() == "")
@@ -119,7 +118,9 @@ def validate_manifest(
             files[c] = files[c] + "#" + manifest[plane_column(c)].astype(str)
     twice = files.nunique(axis=1) < len(channels)
     if twice.any():
-        raise ManifestError(f"{source}: row {manifest.index[twice][0]}: the same image file for two channels ({files[twice].iloc[0].tolist()})")
+        raise ManifestError(
+            f"{source}: row {manifest.index[twice][0]}: the same image file for two channels ({files[twice].iloc[0].tolist()})"
+        )
     reused = files.stack().duplicated(keep=False).groupby(level=0).any()
     if reused.any():
         raise ManifestError(f"{source}: rows {manifest.index[reused.to_numpy()].tolist()[:10]} name the same image file")
@@ -143,12 +144,24 @@ def apply_missing_label_policy(
         log.warning("%s: %d treatment(s) without %s (missing_label: %s)", source, len(unlabelled), column, policy)
     if unlabelled and policy == "raise":
         raise ManifestError(
-            f"{source}: {len(unlabelled)} treatment(s) with no {column}: {unlabelled[:10]}"
-            " (set missing_label: drop or keep to accept them)"
+            f"{source}: {len(unlabelled)} treatment(s) with no {column}: {unlabelled[:10]} (set missing_label: drop or keep to accept them)"
         )
     if policy == "drop":
         manifest = manifest.loc[~missing].reset_index(drop=True)
     return manifest, unlabelled
+
+
+def numbers(values: pd.Series, source: object, column: str) -> pd.Series:
+    """``values`` as floats: missing (NaN, None, empty text) stays missing, never 0; anything else
+    that is not a number (``"10 uM"``) raises :class:`ManifestError` naming ``source`` (the file),
+    the row (0-based, of ``values`` in order) and ``column``. Every adapter reads a number through it."""
+    text = values.astype("string").str.strip()
+    parsed = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
+    bad = np.flatnonzero(parsed.isna().to_numpy() & text.replace("", pd.NA).notna().to_numpy())
+    if len(bad):
+        row = int(bad[0])
+        raise ManifestError(f"{source}: row {row}: {column} {values.iloc[row]!r} is not a number ({len(bad)} such row(s))")
+    return pd.Series(parsed.to_numpy(), index=values.index, name=values.name)
 
 
 def treatment_labels(compound: pd.Series, concentration: pd.Series) -> pd.Series:

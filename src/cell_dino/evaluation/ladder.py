@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cell_dino.evaluation.summary import HEADLINE
-from cell_dino.registry import MODELS
+from cell_dino.registry import MODELS, TRAINING_RUNS, random_twin
 
 COLUMNS = (*HEADLINE, "mantel_r")
 
@@ -39,12 +39,29 @@ def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> p
     return ladder.dropna(how="all")
 
 
-def seeded_parameters(seed: int) -> dict:
+def seeded_parameters(seed: int, budget: Mapping[str, dict] | None = None) -> dict:
     """Runtime parameters that make the chain's learned models depend on ``seed``: every training
     run's ``train.runtime.seed`` (initial weights, crops, item order; WS-DINO on cells takes DINO's)
-    and embed's ``seed`` (the random-init twins' weights, the attention sample)."""
-    train = {"train": {"runtime": {"seed": seed}}}
-    return {"train_dino": train, "train_wsdino": train, "embed": {"seed": seed}}
+    and embed's ``seed`` (the random-init twins' weights, the attention sample); with ``budget``
+    (:func:`budget_parameters`) each run's training length too."""
+    blocks = dict.fromkeys(run.parameters for run in TRAINING_RUNS)
+    params: dict = {block: {"train": {"runtime": {"seed": seed}}} for block in blocks}
+    for block, train in (budget or {}).items():
+        params[block]["train"].update(train["train"])
+    return {**params, "embed": {"seed": seed}}
+
+
+def budget_parameters(parameters: Mapping[str, Mapping], epochs: int | None) -> dict:
+    """Every training run's ``optim.epochs`` set to ``epochs`` (its warm-up capped at it, as
+    ``OptimConfig`` requires), from the resolved ``parameters``; {} for None (as configured)."""
+    if epochs is None:
+        return {}
+    blocks = dict.fromkeys(run.parameters for run in TRAINING_RUNS)
+    budget = {}
+    for block in blocks:
+        warmup = parameters[block]["train"].get("optim", {}).get("warmup_epochs", 10)  # OptimConfig's default: DINO's 10
+        budget[block] = {"train": {"optim": {"epochs": epochs, "warmup_epochs": min(warmup, epochs)}}}
+    return budget
 
 
 def over_seeds(ladders: Mapping[int, pd.DataFrame]) -> dict[str, dict[str, dict]]:
@@ -90,4 +107,54 @@ def goals_met(models: Mapping[str, Mapping[str, Mapping]], goals: Iterable[tuple
                 "std": [mine.get("std"), theirs.get("std")],
             }
         )
+    return judged
+
+
+def ladder_points(ladder: pd.DataFrame) -> pd.DataFrame:
+    """A ladder (:func:`model_ladder`, one seed) in long form for a chart: columns ``model``,
+    ``metric``, ``mean`` (the figure), ``std`` (NaN: one seed), ``n``; undefined figures left out."""
+    long = ladder.rename_axis("model").reset_index().melt(id_vars="model", var_name="metric", value_name="mean").dropna(subset=["mean"])
+    return long.assign(std=float("nan"), n=1).reset_index(drop=True)
+
+
+def seed_points(models: Mapping[str, Mapping[str, Mapping]]) -> pd.DataFrame:
+    """:func:`over_seeds`' ``{model: {metric: {mean, std, n}}}`` in long form (columns ``model``,
+    ``metric``, ``mean``, ``std``, ``n``; std NaN under two seeds), undefined means left out."""
+    rows = [
+        {"model": model, "metric": metric, "mean": s["mean"], "std": s["std"] if s["std"] is not None else float("nan"), "n": s["n"]}
+        for model, metrics in models.items()
+        for metric, s in metrics.items()
+        if s["mean"] is not None
+    ]
+    return pd.DataFrame(rows, columns=["model", "metric", "mean", "std", "n"])
+
+
+def curve_points(record: Mapping) -> pd.DataFrame:
+    """The compute curve of a ``benchmarks/ladder.py`` record (``curve``: one :func:`over_seeds`
+    result per training budget in epochs) in long form: :func:`seed_points`' columns and ``epochs``."""
+    frames = [seed_points(models).assign(epochs=int(budget)) for budget, models in record["curve"].items()]
+    return pd.concat(frames, ignore_index=True).sort_values(["epochs", "model"], kind="stable").reset_index(drop=True)
+
+
+def curve_goals(curve: Mapping[str, Mapping[str, Mapping[str, Mapping]]], metrics: Iterable[str] = HEADLINE[:5]) -> list[dict]:
+    """The compute curve's goals, from ``{budget: over_seeds(...)}`` (budgets in training order):
+    at every budget each trained model beats its random-init twin on every metric, WS-DINO on cells
+    beats DINO on NSCB, and DINO against CellProfiler's NSC and NSCB (where it reaches them); across
+    budgets each trained model's figures rise (the largest budget against the smallest). Each goal
+    as :func:`goals_met` gives it, with its ``budget`` (``"<first>-><last>"`` for the rise)."""
+    metrics = list(metrics)
+    judged = []
+    for budget, models in curve.items():
+        goals = [(m.name, metric, random_twin(m.name)) for m in MODELS if m.trained and m.name in models for metric in metrics]
+        goals += [("wsdino_cells", "nscb", "dino"), ("dino", "nsc", "cellprofiler"), ("dino", "nscb", "cellprofiler")]
+        judged += [{**goal, "budget": budget} for goal in goals_met(models, [g for g in goals if g[2] is not None])]
+    budgets = list(curve)
+    if len(budgets) > 1:
+        first, last = curve[budgets[0]], curve[budgets[-1]]
+        for m in MODELS:
+            if m.trained and m.name in last:
+                for metric in metrics:
+                    joined = {f"{m.name}@{budgets[-1]}": last[m.name], f"{m.name}@{budgets[0]}": first.get(m.name, {})}
+                    goal = goals_met(joined, [(f"{m.name}@{budgets[-1]}", metric, f"{m.name}@{budgets[0]}")])[0]
+                    judged.append({**goal, "budget": f"{budgets[0]}->{budgets[-1]}"})
     return judged

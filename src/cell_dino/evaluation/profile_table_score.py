@@ -24,7 +24,7 @@ from cell_dino.evaluation.scorecard import METRICS, ScoringSpec, finite_or_none,
 from cell_dino.profiling.finite import finite_profiles
 from cell_dino.profiling.levels import TREATMENT_KEYS, treatment_profiles
 from cell_dino.profiling.normalise import Method, normalised
-from cell_dino.profiling.table import CONTROL, control_flags, feature_columns, metadata_columns
+from cell_dino.profiling.table import CONTROL, control_flags, declared_features, feature_columns, metadata_columns
 
 Level = Literal["well", "treatment"]
 TREATMENT = TREATMENT_KEYS[0]
@@ -43,13 +43,17 @@ class TableColumns:
     control: str | None = None  # COLUMN=VALUE; None: a boolean Metadata_Control column if present
 
 
-def read_profile_table(path: str | Path) -> pd.DataFrame:
-    """A ``.csv`` (plain or gzipped) or ``.parquet`` profile table; raises naming the file when it
-    has no ``Metadata_*`` or no numeric feature columns."""
+def read_profile_table(path: str | Path, feature_prefixes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A ``.csv`` (plain or gzipped) or ``.parquet`` profile table with its features declared
+    (:func:`cell_dino.profiling.table.declared_features`: ``feature_prefixes``, else CellProfiler's
+    compartments, else every non-``Metadata_*`` column; index, object-number and location columns
+    never); raises naming the file when it has no ``Metadata_*`` or no numeric feature columns, or
+    repeated column names."""
     path = Path(path)
     table = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv_any_newline(path)
     if not metadata_columns(table):
         raise ValueError(f"{path}: no Metadata_* columns: a profile table has metadata (Metadata_*) and feature columns")
+    table = declared_features(table, feature_prefixes, str(path))
     try:
         feature_columns(table)
     except ValueError as exc:

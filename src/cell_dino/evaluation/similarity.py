@@ -116,6 +116,9 @@ def nearest(
     from cell_dino.runtime import resolved_precision
 
     n = len(normed)
+    found = {name: (np.full(n, -1), np.zeros(n, dtype=np.int64), np.full(n, np.nan)) for name in allowed}
+    if n == 0:  # no profiles: no neighbours (and no blocks to size)
+        return {name: Neighbours(*arrays) for name, arrays in found.items()}
     codes = np.unique(labels.astype(str), return_inverse=True)[1]
     x = torch.from_numpy(np.ascontiguousarray(normed, dtype=np.float32))
     screen_bf16 = resolved_precision(precision, torch.device("cpu")) == "bf16" and normed.shape[1] < SCREEN_MAX_FEATURES
@@ -124,7 +127,6 @@ def nearest(
     width = -(-n // group) * group  # padded with -inf to whole groups
     block = block or max(1, min(n, BLOCK_ELEMENTS // width))
     similarity = torch.full((min(block, n), width), -torch.inf, dtype=screen.dtype)
-    found = {name: (np.full(n, -1), np.zeros(n, dtype=np.int64), np.full(n, np.nan)) for name in allowed}
 
     def keep(name: str, rows: np.ndarray, key: np.ndarray, columns: np.ndarray, certain_below: np.ndarray | None) -> np.ndarray:
         mask = allowed[name](rows[:, None], columns)

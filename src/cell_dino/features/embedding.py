@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import torch.nn as nn
@@ -26,10 +27,20 @@ def effective_features(unit: str, features: FeatureConfig, fields_test_time_crop
     return dataclasses.replace(features, test_time_crops=features.test_time_crops or (fields_test_time_crops and unit == "fov"))
 
 
-def extractor_for(series: CheckpointSeries, features: FeatureConfig, random_init: bool, seed: int, index: int = -1) -> nn.Module:
+def extractor_for(
+    series: CheckpointSeries,
+    features: FeatureConfig,
+    random_init: bool,
+    seed: int,
+    data_channels: Sequence[str],
+    channel_map: Mapping[str, str] | None = None,
+    index: int = -1,
+) -> nn.Module:
     """The teacher(s) of checkpoint ``index`` (or their architecture at random init), with the
-    effective ``features`` (see :func:`effective_features`)."""
-    return run_extractor(series.states(index), features, random_init=random_init, seed=seed)
+    effective ``features`` (see :func:`effective_features`), fed the images' ``data_channels`` by
+    name (``channel_map``: ``{model channel: data channel}``; raises naming both lists when one is
+    missing)."""
+    return run_extractor(series.states(index), features, random_init, seed, data_channels, channel_map)
 
 
 def embedding_job(
@@ -79,12 +90,19 @@ def field_means(job: EmbeddingJob) -> pd.DataFrame:
 
 
 def epoch_profiles(
-    series: CheckpointSeries, items: Items, features: FeatureConfig, batch_size: int, device: str, precision: Precision, seed: int
+    series: CheckpointSeries,
+    items: Items,
+    features: FeatureConfig,
+    batch_size: int,
+    device: str,
+    precision: Precision,
+    seed: int,
+    channel_map: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """FOV-mean teacher features of every checkpoint of the run (``Metadata_Epoch``)."""
     frames = []
     for index in range(len(series.paths)):
-        extractor = extractor_for(series, features, False, seed, index)
+        extractor = extractor_for(series, features, False, seed, items.channels.names, channel_map, index)
         job = EmbeddingJob(extractor, items.images, items.table, {}, batch_size, batch_size, device, precision)
         frames.append(field_means(job).assign(Metadata_Epoch=index_epoch(series, index)))
         log.info("epoch %d: %d FOV profiles", frames[-1]["Metadata_Epoch"].iloc[0], len(frames[-1]))

@@ -12,7 +12,7 @@ their features.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cell_dino.config import Count, settings
+from cell_dino.data.channels import channel_order
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 from cell_dino.ssl.augment import dataset_statistics, self_normalise
 from cell_dino.ssl.checkpoint import CheckpointMeta
@@ -140,9 +141,19 @@ class ConcatenatedExtractors(nn.Module):
 
 
 def teacher_extractor(
-    state: dict, config: FeatureConfig, which: str = "teacher", random_init: bool = False, seed: int = 0
+    state: dict,
+    config: FeatureConfig,
+    which: str = "teacher",
+    random_init: bool = False,
+    seed: int = 0,
+    data_channels: Sequence[str] | None = None,
+    channel_map: Mapping[str, str] | None = None,
 ) -> FeatureExtractor:
-    """The (teacher) backbone of a checkpoint, or the same architecture at random init."""
+    """The (teacher) backbone of a checkpoint, or the same architecture at random init, fed the
+    channels it was trained on picked by name from ``data_channels`` (the images' channels, in
+    their order; None: the checkpoint's own, in its order), with ``channel_map`` for stains named
+    otherwise (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is
+    missing)."""
     meta = CheckpointMeta.from_dict(state["meta"])
     torch.manual_seed(seed)
     backbone = create_backbone(dataclasses.replace(meta.backbone, drop_path_rate=0.0), len(meta.channels))
@@ -150,17 +161,26 @@ def teacher_extractor(
         prefix = "backbone."
         backbone.load_state_dict({k.removeprefix(prefix): v for k, v in state[which].items() if k.startswith(prefix)})
     extractor = FeatureExtractor(backbone, Preprocessing.of(meta), config)
-    if meta.source_channels is not None:  # one model of a per-channel run sees its own channel of the data
-        extractor.channels = [meta.source_channels.index(meta.channels.names[0])]
+    data = meta.source_channels or meta.channels.names if data_channels is None else tuple(data_channels)
+    what = f"the checkpoint's network ({meta.architecture})"
+    extractor.channels = channel_order(meta.channels.names, data, channel_map, what)  # a per-channel run's model: its one channel
     return extractor
 
 
-def run_extractor(states: list[dict], config: FeatureConfig, random_init: bool = False, seed: int = 0) -> nn.Module:
+def run_extractor(
+    states: list[dict],
+    config: FeatureConfig,
+    random_init: bool = False,
+    seed: int = 0,
+    data_channels: Sequence[str] | None = None,
+    channel_map: Mapping[str, str] | None = None,
+) -> nn.Module:
     """The extractor of a run's checkpoint(s): one N-channel teacher, or per-channel teachers
-    (each fed its own channel of the data), concatenated and L2-normalised."""
+    (each fed its own channel of the data, by name), concatenated and L2-normalised."""
+    named = {"data_channels": data_channels, "channel_map": channel_map}
     if len(states) == 1:
-        return teacher_extractor(states[0], config, random_init=random_init, seed=seed)
-    return ConcatenatedExtractors([teacher_extractor(s, config, random_init=random_init, seed=seed + i) for i, s in enumerate(states)])
+        return teacher_extractor(states[0], config, random_init=random_init, seed=seed, **named)
+    return ConcatenatedExtractors([teacher_extractor(s, config, random_init=random_init, seed=seed + i, **named) for i, s in enumerate(states)])
 
 
 def greyscale_rgb_extractor(

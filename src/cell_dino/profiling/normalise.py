@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from sklearn.decomposition import PCA
 
 from cell_dino.config import Count, Fraction, NonNegative, Positive, settings
@@ -137,7 +138,10 @@ def _zscore(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
     return (x - reference.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
-def _tvn(n_components: int | float | Literal["full"] | None):
+TVN_VARIANCE_TOLERANCE = 1e-6  # a component whose control variance is under this share of the largest is dropped
+
+
+def _tvn(n_components: int | float | Literal["full"] | None, tolerance: float = TVN_VARIANCE_TOLERANCE):
     def fit_apply(reference: np.ndarray, x: np.ndarray) -> np.ndarray:
         supported = min(reference.shape)
         if n_components == "full":
@@ -155,20 +159,39 @@ def _tvn(n_components: int | float | Literal["full"] | None):
 
     def fit_apply_pca(reference: np.ndarray, x: np.ndarray, components: int | float | None) -> np.ndarray:
         pca = PCA(n_components=components, whiten=True, svd_solver="full").fit(_zscore(reference, reference))
-        return pca.transform(_zscore(reference, x))
+        variance = pca.explained_variance_
+        kept = variance > tolerance * variance.max(initial=0.0)
+        require(kept.any(), "TVN: the control rows do not vary (no component has any variance)")
+        if not kept.all():
+            log.warning(
+                "TVN: %d of %d components left out: their control variance is under %g of the largest (whitening divides each "
+                "component by its spread; n centred control rows span at most n - 1 dimensions)",
+                int((~kept).sum()),
+                len(kept),
+                tolerance,
+            )
+        return pca.transform(_zscore(reference, x))[:, kept]
 
     return fit_apply
 
 
-def tvn(profiles: pd.DataFrame, n_components: int | float | Literal["full"] | None = None, by: str | None = None) -> pd.DataFrame:
+def tvn(
+    profiles: pd.DataFrame,
+    n_components: int | float | Literal["full"] | None = None,
+    by: str | None = None,
+    tolerance: float = TVN_VARIANCE_TOLERANCE,
+) -> pd.DataFrame:
     """Typical variation normalisation (Ando et al. 2017): PCA whitening fitted on the controls.
 
     Features are scaled by the controls' statistics first; ``n_components`` keeps that many
     components (or that share of the variance), ``full`` every feature (WS-DINO; raises
     :class:`~cell_dino.undefined.Undefined` unless there are more control rows than features), and
-    defaults to all the controls support.
+    defaults to all the controls support. Whatever the choice, a component whose control variance
+    is at most ``tolerance`` times the largest is left out, with a warning: whitening would divide it
+    by its near-zero spread (on the real Ljosa wells, the last of 330 components of 330 DMSO wells
+    has variance 0 and took NSC from 0.874 to 0.073, with values of 1e15 and more).
     """
-    return _per_group(profiles, by, _tvn(n_components), "controls", prefix="tvn")
+    return _per_group(profiles, by, _tvn(n_components, tolerance), "controls", prefix="tvn")
 
 
 Method = Literal[
@@ -182,6 +205,9 @@ class NormalisationSettings:
     """The settings of each normalisation (their references' defaults)."""
 
     tvn_components: Count | Fraction | Literal["full"] | None = None  # TVN (Ando et al. 2017): every component the controls support
+    tvn_variance_tolerance: Annotated[float, Field(gt=0, lt=1)] = (
+        TVN_VARIANCE_TOLERANCE  # components under this share of the largest: dropped
+    )
     sphering_reference: Reference = "controls"
     sphering_epsilon: Positive = 1e-6  # pycytominer's spherize default
     sphering_method: SphereMethod = "ZCA"  # pycytominer's normalize defaults to ZCA-cor; ZCA as Ljosa's and DINO4Cells' sphering
@@ -212,7 +238,7 @@ def normalised(
     if method in ("mad_robustize_plate", "mad_robustize_plate_controls"):
         return robust_zscore(wells, "controls" if method.endswith("controls") else "all", "Metadata_Plate", s.mad_robustize_epsilon)
     if method == "tvn":
-        return tvn(wells, s.tvn_components)
+        return tvn(wells, s.tvn_components, tolerance=s.tvn_variance_tolerance)
     if method == "sphering":
         return sphering(wells, s.sphering_reference, s.sphering_epsilon, method=s.sphering_method)
     if method == "harmony":

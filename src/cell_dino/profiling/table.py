@@ -3,6 +3,9 @@ selections every step shares: controls, labelled treated rows, seeded subsets, u
 
 from __future__ import annotations
 
+import logging
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -14,9 +17,12 @@ METADATA_PREFIX = "Metadata_"
 CONTROL = "Metadata_Control"
 FOV = "Metadata_FOV"
 ZERO_NORM = 1e-12
+SHOWN = 5  # columns named in a log line
+log = logging.getLogger(__name__)
 __all__ = [
     "control_flags",
     "controls",
+    "declared_features",
     "feature_columns",
     "feature_matrix",
     "group_values",
@@ -32,9 +38,48 @@ __all__ = [
 ]
 
 
+# never features: pandas' written index, CellProfiler's object and table numbers and bare object locations
+# (a compartment's Location measurements, e.g. Cells_Location_Center_X, are CellProfiler features as pycytominer reads them)
+NOT_FEATURES = re.compile(r"^(Unnamed: \d+|index|level_\d+|ImageNumber|ObjectNumber|TableNumber)$|^Location_")
+# CellProfiler's measurement compartments (pycytominer's infer_cp_features)
+CELLPROFILER_COMPARTMENTS = ("Cells_", "Cytoplasm_", "Nuclei_", "Image_")
+
+
+def declared_features(table: pd.DataFrame, prefixes: tuple[str, ...] | None = None, source: str = "profile table") -> pd.DataFrame:
+    """``table`` with its feature columns declared, not guessed: with ``prefixes``, the columns that
+    start with one of them; else for a CellProfiler table (any compartment-prefixed column:
+    ``Cells_``, ``Cytoplasm_``, ``Nuclei_``, ``Image_``, as pycytominer's ``infer_cp_features``) only
+    those; else every column that is not ``Metadata_*``. Columns that are never features
+    (:data:`NOT_FEATURES`: ``Unnamed: 0``, ``ImageNumber``, ``ObjectNumber``, ``TableNumber``,
+    ``Location_*``) and the undeclared ones are dropped, named in a log line. Raises ValueError
+    naming ``source`` and the columns when names repeat (pandas renames a repeat in a CSV to
+    ``name.1``) or when no feature is left."""
+    names = pd.Index(table.columns)
+    repeated = sorted(set(names[names.duplicated()]) | {c for c in names if re.fullmatch(r".+\.\d+", c) and c.rsplit(".", 1)[0] in names})
+    if repeated:
+        raise ValueError(f"{source}: column names repeat (a CSV reader renames a repeat to name.1): {repeated[:5]}")
+    candidates = [c for c in names if not c.startswith(METADATA_PREFIX)]
+    if prefixes:
+        declared = [c for c in candidates if c.startswith(tuple(prefixes))]
+    elif any(c.startswith(CELLPROFILER_COMPARTMENTS) for c in candidates):
+        declared = [
+            c for c in candidates if c.startswith(CELLPROFILER_COMPARTMENTS) and "_Metadata_" not in c
+        ]  # Image_Metadata_Well: metadata
+    else:
+        declared = candidates
+    declared = [c for c in declared if not NOT_FEATURES.search(c)]
+    dropped = [c for c in candidates if c not in declared]
+    if not declared:
+        raise ValueError(f"{source}: no feature columns{f' start with {list(prefixes)}' if prefixes else ''} (columns: {list(names)[:10]})")
+    if dropped:
+        log.info("%s: %d column(s) that are not features left out: %s", source, len(dropped), dropped[:SHOWN])
+    return table.drop(columns=dropped)
+
+
 def feature_columns(profiles: pd.DataFrame) -> list[str]:
-    """Every column that is not ``Metadata_*``; all must be numeric."""
-    features = [c for c in profiles.columns if not c.startswith(METADATA_PREFIX)]
+    """Every column that is not ``Metadata_*`` (nor never a feature, :data:`NOT_FEATURES`); all must
+    be numeric. Tables read from elsewhere go through :func:`declared_features` first."""
+    features = [c for c in profiles.columns if not c.startswith(METADATA_PREFIX) and not NOT_FEATURES.search(c)]
     if not features:
         raise ValueError(f"profile table has no feature columns (columns: {list(profiles.columns)[:10]})")
     bad = [c for c in features if not pd.api.types.is_numeric_dtype(profiles[c])]

@@ -14,6 +14,7 @@ from cell_dino.models.backbone import BackboneConfig
 from cell_dino.models.head import HeadConfig
 from cell_dino.runtime import Attention, Precision
 from cell_dino.ssl.augment import AugmentConfig
+from cell_dino.ssl.health import HealthConfig
 from cell_dino.ssl.loss import LossConfig
 from cell_dino.ssl.optimiser import OptimConfig
 
@@ -41,6 +42,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     init: str | None = None  # None: from scratch; a local file or timm:<name> of RGB DINO weights (WS-DINO: ImageNet ViT-S/8)
 
     def __post_init__(self) -> None:

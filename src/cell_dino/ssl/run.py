@@ -18,6 +18,7 @@ import pandas as pd
 from cell_dino.reporting import run_report
 from cell_dino.ssl.checkpoint import CheckpointMeta, checkpoints_in, clear_checkpoints, load_checkpoint
 from cell_dino.ssl.config import TrainConfig
+from cell_dino.ssl.health import health_summary
 from cell_dino.ssl.trainer import train
 from cell_dino.ssl.training_data import TrainingData
 
@@ -92,9 +93,11 @@ def history_table(series: CheckpointSeries) -> pd.DataFrame:
 
 
 def run_summary(series: CheckpointSeries) -> dict:
-    """A run's size, speed, memory and last epoch (``08_reporting/train_*.json``)."""
+    """A run's size, speed, memory, last epoch and health (``08_reporting/train_*.json``; ``health``:
+    :func:`cell_dino.ssl.health.health_summary`, per channel model for a per-channel run)."""
     state = series.latest()
     history, meta = state["history"], CheckpointMeta.from_dict(state["meta"])
+    health = [health_summary(s["history"]) for s in series.states(-1)] if series.per_channel else [health_summary(history)]
     weak = (
         {}
         if meta.weak_label is None
@@ -115,5 +118,7 @@ def run_summary(series: CheckpointSeries) -> dict:
         patch_size=meta.patch_size,
         mode="per_channel" if series.per_channel else "multichannel",
         n_models=max(1, len(series.channels)),
+        health=health if series.per_channel else health[0],
+        collapsed=any(h["collapsed"] for h in health),
         **weak,
     )

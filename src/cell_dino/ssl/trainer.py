@@ -30,6 +30,7 @@ from cell_dino.ssl.config import TrainConfig
 from cell_dino.ssl.data import epoch_loader
 from cell_dino.ssl.distributed import DistributedContext, barrier, init_distributed
 from cell_dino.ssl.ema import update_teacher
+from cell_dino.ssl.health import epoch_health, probe_batch, probe_features
 from cell_dino.ssl.loss import DINOLoss
 from cell_dino.ssl.optimiser import adamw, cancel_last_layer_gradients, clip_gradients, set_step_values
 from cell_dino.ssl.schedules import Schedules
@@ -79,6 +80,7 @@ def train(data: TrainingData, config: TrainConfig, run_dir: Path, on_step: Hook 
     # ============ data: a reproducible order per epoch, split across processes ============
     dataset, sampler, loader = epoch_loader(data, config.optim.batch_size, rt.seed, rt.num_workers, context, device, rt.in_memory_mb)
     schedules = Schedules.of(config.optim, config.loss, len(loader), config.optim.batch_size * context.world_size)
+    probe = probe_batch(dataset.images, data.n_items, config.health, config.augment.global_crops.size, config.augment.normalise, stats)
 
     # ============ resume, then train epoch by epoch ============
     start_epoch, history = resume(run_dir, state, data, config)
@@ -88,8 +90,19 @@ def train(data: TrainingData, config: TrainConfig, run_dir: Path, on_step: Hook 
     for epoch in range(start_epoch, config.optim.epochs):
         sampler.set_epoch(epoch)
         dataset.set_epoch(epoch)
-        history.append(train_one_epoch(state, loader, schedules, epoch, config, on_step))
-        log.info("epoch %d: %s", epoch, {k: round(v, 4) for k, v in history[-1].items()})
+        record = train_one_epoch(state, loader, schedules, epoch, config, on_step)
+        record.update(
+            epoch_health(record["teacher_entropy"], config.head.out_dim, probe_features(teacher.backbone, probe.to(device)), config.health)
+        )
+        history.append(record)
+        log.info("epoch %d: %s", epoch, {k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()})
+        if record["collapse"] and context.is_main:
+            log.warning(
+                "%s, epoch %d: %s; a run that collapsed learns nothing (see the README's training health)",
+                run_dir,
+                epoch,
+                record["collapse"],
+            )
         if context.is_main and ((epoch + 1) % rt.checkpoint_every == 0 or epoch + 1 == config.optim.epochs):
             save_checkpoint(state.checkpoint(epoch, (epoch + 1) * len(loader) - 1, history, meta), run_dir)
         barrier(context)
@@ -102,7 +115,8 @@ def train(data: TrainingData, config: TrainConfig, run_dir: Path, on_step: Hook 
 def train_one_epoch(
     state: Training, loader: DataLoader, s: Schedules, epoch: int, config: TrainConfig, on_step: Hook | None
 ) -> dict[str, float]:
-    """One pass over the loader; returns the epoch's mean loss, teacher entropy and KL, speed, memory."""
+    """One pass over the loader; returns the epoch's mean loss, teacher entropy and KL, speed, memory
+    (the caller adds the epoch's health, :mod:`cell_dino.ssl.health`)."""
     rt, context, device = config.runtime, state.context, state.device
     totals, started, iterations = np.zeros(3), time.perf_counter(), len(loader)
     progress = tqdm(loader, desc=f"epoch {epoch}", unit="batch", disable=None if context.is_main else True, leave=False)

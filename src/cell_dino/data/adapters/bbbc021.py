@@ -85,10 +85,7 @@ def read_bbbc021(root: Path, image_table: str = IMAGE_TABLE, moa_table: str = MO
     moa = read_csv_any_newline(moa_path)
     require_rows(moa, moa_path)
     require_columns(moa, ["compound", "concentration", "moa"], moa_path)
-    try:
-        concentration = images["Image_Metadata_Concentration"].astype(float)
-    except ValueError as exc:
-        raise ManifestError(f"{image_path}: non-numeric Image_Metadata_Concentration ({exc})") from exc
+    concentration = mf.numbers(images["Image_Metadata_Concentration"], image_path, "Image_Metadata_Concentration")
 
     compound = images["Image_Metadata_Compound"].astype(str)
     plate = images["Image_Metadata_Plate_DAPI"].astype(str)

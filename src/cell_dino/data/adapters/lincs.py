@@ -52,7 +52,7 @@ def plate_wells(manifest: pd.DataFrame, platemaps: Path) -> pd.DataFrame:
         path = platemaps / "platemap" / f"{name}.txt"
         table = read_csv_any_newline(path, ["plate_map_name", "well_position", "broad_sample"])
         require_columns(table, ["well_position", "broad_sample", "mmoles_per_liter"], path)
-        wells.append(table.assign(Plate_Map_Name=name))
+        wells.append(table.assign(Plate_Map_Name=name, mmoles_per_liter=mf.numbers(table["mmoles_per_liter"], path, "mmoles_per_liter")))
     layout = pd.concat(wells, ignore_index=True).set_index(["Plate_Map_Name", "well_position"])
     keys = pd.MultiIndex.from_arrays([plates.loc[manifest[mf.PLATE].astype(str), "Plate_Map_Name"], manifest[mf.WELL].astype(str)])
     missing = ~keys.isin(layout.index)
@@ -91,7 +91,7 @@ def read_lincs(
     names = annotation["pert_iname"].reindex(sample.to_numpy()).to_numpy()  # empty for unknown samples and empty names
     compound = pd.Series(np.where(pd.isna(names), sample.str[:13].to_numpy(), names), index=manifest.index)  # else the broad id
     compound[control] = CONTROL_COMPOUND
-    concentration = pd.to_numeric(wells["mmoles_per_liter"], errors="coerce").fillna(0.0).where(~control, 0.0)
+    concentration = wells["mmoles_per_liter"].where(~control, 0.0)  # a compound's missing dose stays missing
     labels = pd.Series(pd.NA, index=manifest.index, dtype="string")
     labels[known] = annotation.loc[sample[known], "moa"].to_numpy()
     labels[control] = CONTROL_COMPOUND

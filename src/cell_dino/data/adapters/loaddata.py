@@ -79,11 +79,7 @@ def read_loaddata(root: Path, table: str = "load_data.csv") -> pd.DataFrame:
     manifest = loaddata[mf.metadata_columns(loaddata)].copy()
     manifest[mf.FOV_KEY] = fov_keys(loaddata, table_path)
     if mf.TREATMENT not in manifest and {mf.COMPOUND, mf.CONCENTRATION} <= set(manifest):
-        concentration = pd.to_numeric(manifest[mf.CONCENTRATION], errors="coerce")
-        bad = concentration.isna() & manifest[mf.CONCENTRATION].notna()
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise ManifestError(f"{table_path}: row {row}: {mf.CONCENTRATION} {manifest[mf.CONCENTRATION].iloc[row]!r} is not a number")
+        concentration = mf.numbers(manifest[mf.CONCENTRATION], table_path, mf.CONCENTRATION)
         manifest[mf.CONCENTRATION] = concentration
         manifest[mf.TREATMENT] = mf.treatment_labels(manifest[mf.COMPOUND], concentration)
     for channel in channels:

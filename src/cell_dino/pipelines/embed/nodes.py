@@ -34,7 +34,7 @@ def plan_embedding(
     ``<model>.embeddings`` dataset runs it shard by shard, resumably (as Dask tasks with
     ``runtime.executor: dask``)."""
     p, features = params, effective_features(items.unit, params.features, params.test_time_crops_for_fields)
-    extractor = extractor_for(checkpoints, features, random_init, p.seed)
+    extractor = extractor_for(checkpoints, features, random_init, p.seed, items.channels.names, p.channel_map)
     job = embedding_job(checkpoints, items, extractor, random_init, features, p.batch_size, p.shard_size, p.device, p.precision, p.seed)
     return dataclasses.replace(job, runtime=runtime)
 
@@ -57,7 +57,7 @@ def sample_attention(checkpoints: CheckpointSeries, items: Items, params: EmbedP
     """Last-block CLS attention and patch tokens of a seeded sample of items, with images and masks."""
     features = effective_features(items.unit, params.features, params.test_time_crops_for_fields)
     return attention_sample(
-        extractor_for(checkpoints, features, random_init, params.seed),
+        extractor_for(checkpoints, features, random_init, params.seed, items.channels.names, params.channel_map),
         items,
         seeded_rows(len(items), params.attention_samples, params.seed),
     )
@@ -69,7 +69,7 @@ def profile_epochs(checkpoints: CheckpointSeries, items: Items, params: EmbedPar
     if not params.epoch_profiles:
         return pd.DataFrame()
     features = effective_features(items.unit, params.features, params.test_time_crops_for_fields)
-    return epoch_profiles(checkpoints, items, features, params.batch_size, params.device, params.precision, params.seed)
+    return epoch_profiles(checkpoints, items, features, params.batch_size, params.device, params.precision, params.seed, params.channel_map)
 
 
 def report_embedding(embeddings: pd.DataFrame, attention: AttentionSample | None) -> dict:

@@ -24,6 +24,7 @@ class EmbedParams(Params):
     seed: NonNegativeInt
     cellprofiler: CellProfilerConfig  # the CellProfiler-features model: groups measured, feature selection
     imagenet: TransferConfig  # ImageNet DINO per channel (the WS-DINO paper's transfer baseline): weights file, unit
+    channel_map: dict[str, str]  # {model channel: data channel} for stains named otherwise; channels always match by name
 
     @model_validator(mode="after")
     def _whole_batches(self) -> EmbedParams:
