@@ -106,6 +106,9 @@ def main() -> None:
     missing = [name for name in STORES if not (args.stores / name).is_dir()]
     if missing:
         raise SystemExit(f"--stores {args.stores}: no {', '.join(missing)}; make the phantom and run ingest and segment there first")
+    if args.epochs and (len(set(args.epochs)) < len(args.epochs) or min(args.epochs) < 1):
+        raise SystemExit(f"--epochs {args.epochs}: each budget once, at least 1 epoch")
+    args.epochs = sorted(args.epochs) if args.epochs else None
     started, budgets = time.perf_counter(), args.epochs or [None]
     curve = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):  # Kedro's log lines: stdout keeps the record alone

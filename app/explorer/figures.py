@@ -53,9 +53,11 @@ def ladder_figure(points: pd.DataFrame, title: str = "The model ladder") -> go.F
     """Each model a point per metric (``points``: model, metric, mean, std), seed standard deviation
     as error bars where there are several seeds; CellProfiler features and the random-init twins
     also drawn as reference segments across each metric's band, so a learned model reads against them."""
-    figure = px.scatter(points, x="metric", y="mean", color="model", error_y="std", title=title, labels={"mean": "score"})
-    figure.update_layout(scattermode="group", scattergap=0.4)
     metrics = list(dict.fromkeys(points["metric"]))
+    figure = px.scatter(
+        points, x="metric", y="mean", color="model", error_y="std", title=title, labels={"mean": "score"}, category_orders={"metric": metrics}
+    )
+    figure.update_layout(scattermode="group", scattergap=0.4)
     for row in points.itertuples():
         reference = _reference(row.model)
         if reference is None:

@@ -31,6 +31,9 @@ def show_ladder(env: str, evaluate_report: dict) -> None:
         st.caption(f"Seed spread and the compute curve: `{CURVE_COMMAND}` writes them.")
         return
     points = curve_points(record)
+    if points.empty:
+        st.caption("The benchmark's record holds no defined figure.")
+        return
     largest = points[points["epochs"] == points["epochs"].max()]
     title = f"The model ladder over seeds {record['seeds']} at {largest['epochs'].iloc[0]} epochs (bars: sd)"
     st.plotly_chart(ladder_figure(largest, title), width="stretch", key="ladder_seeds_chart")

@@ -20,12 +20,15 @@ for run in TRAINING_RUNS:
         continue
     if "collapse" not in metrics:
         st.info(f"{run.name} was trained before the health monitors: retrain it to see its effective rank and collapse flags")
-    elif metrics["collapse"].notna().any():
-        flagged = metrics[metrics["collapse"].notna()]
-        epochs = ", ".join(str(e) for e in sorted(set(flagged["epoch"])))
-        st.error(
-            f"{run.name} collapsed at epoch(s) {epochs}: {flagged['collapse'].iloc[-1]}. Figures of a collapsed model are not a result."
-        )
+    else:
+        for channel, rows in metrics.groupby("channel") if "channel" in metrics else [(None, metrics)]:
+            model = run.name if channel is None else f"{run.name} ({channel} model)"
+            flagged, last = rows[rows["collapse"].notna()], rows.sort_values("epoch").iloc[-1]
+            epochs = ", ".join(str(e) for e in sorted(set(flagged["epoch"])))
+            if isinstance(last["collapse"], str):
+                st.error(f"{model} collapsed at epoch(s) {epochs}: {last['collapse']}. Figures of a collapsed model are not a result.")
+            elif not flagged.empty:
+                st.warning(f"{model} was flagged at epoch(s) {epochs} ({flagged['collapse'].iloc[-1]}), its last epoch is not")
     colour = "channel" if "channel" in metrics else None
     cols = st.columns(3)
     for i, curve in enumerate(c for c in CURVES if c in metrics):

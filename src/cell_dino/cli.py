@@ -84,7 +84,7 @@ def train(pipeline_name: str, env: str | None, params: str, namespaces: str) -> 
     "feature_prefixes",
     multiple=True,
     help="feature columns are those starting with this prefix (repeat for several); default: CellProfiler's compartments "
-    "(Cells_, Cytoplasm_, Nuclei_, Image_) when the table has them, else every non-Metadata_ column",
+    "(Cells_, Cytoplasm_, Nuclei_) when the table has them, else every non-Metadata_ column",
 )
 def score_command(
     profiles: Path,

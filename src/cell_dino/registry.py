@@ -94,6 +94,8 @@ def random_twin(name: str) -> str | None:
     """The random-init twin of the trained model ``name``: the random-init model of a run trained
     from the same parameter block (the same architecture): ``dino_random`` for DINO and WS-DINO on
     cells, ``wsdino_random`` for WS-DINO on fields; None when there is none."""
+    if model(name).random_init:
+        return None
     runs = {f"{run.name}_checkpoints": run.parameters for run in TRAINING_RUNS}
     block = runs.get(model(name).checkpoints)
     twins = [m.name for m in MODELS if m.random_init and runs.get(m.checkpoints) == block]

@@ -150,12 +150,17 @@ def test_page_renders_in_chromium_without_exceptions(served: str, browser, path:
         assert "CSV" in downloads and "parquet" in downloads and downloads.count("CSV") == downloads.count("parquet"), downloads
 
 
-CHART_TITLES = "return Array.from(document.querySelectorAll('.js-plotly-plot'), p => (p.layout.title || {}).text || '');"
+# each chart's title as plotly drew it (its SVG title text), whether or not the figure's layout still holds it
+CHART_TITLES = """return Array.from(document.querySelectorAll('.js-plotly-plot'), p => {
+    const drawn = p.querySelector('.gtitle');
+    return (drawn && drawn.textContent) || ((p._fullLayout || {}).title || {}).text || ((p.layout || {}).title || {}).text || '';
+});"""
 
 
 def test_the_ladder_chart_and_the_health_curves_are_drawn(served: str, browser) -> None:
     _rendered(browser, served, PAGES[""])
-    assert any(t.startswith("The model ladder") for t in browser.execute_script(CHART_TITLES))
+    titles = browser.execute_script(CHART_TITLES)
+    assert any(t.startswith("The model ladder") for t in titles), titles
     _rendered(browser, f"{served}/training", PAGES["training"])
     titles = browser.execute_script(CHART_TITLES)
     for curve in ("teacher_entropy", "kl_teacher_student", "effective_rank", "feature_spread"):

@@ -76,7 +76,7 @@ def test_a_concentration_written_as_text_names_the_file_row_and_column(bbbc021_t
     images["Image_Metadata_Concentration"] = images["Image_Metadata_Concentration"].astype(object)
     images.loc[3, "Image_Metadata_Concentration"] = "10 uM"
     images.to_csv(bbbc021_tree / "BBBC021_v1_image.csv", index=False)
-    with pytest.raises(ManifestError, match=r"BBBC021_v1_image.csv: row 3: Image_Metadata_Concentration '10 uM' is not a number"):
+    with pytest.raises(ManifestError, match=r"BBBC021_v1_image.csv: row 3: Image_Metadata_Concentration '10 uM' is not a finite number"):
         read_bbbc021(bbbc021_tree)
 
 

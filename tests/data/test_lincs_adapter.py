@@ -145,7 +145,7 @@ def test_a_dose_written_as_text_is_named_and_a_missing_dose_stays_missing(tmp_pa
     platemap["mmoles_per_liter"] = platemap["mmoles_per_liter"].astype(object)
     platemap.loc[row, "mmoles_per_liter"] = "10 uM"
     platemap.to_csv(path, sep="\t", index=False)
-    with pytest.raises(ManifestError, match=rf"{path}: row {row}: mmoles_per_liter '10 uM' is not a number"):
+    with pytest.raises(ManifestError, match=rf"{path}: row {row}: mmoles_per_liter '10 uM' is not a finite number"):
         read_lincs(tmp_path)
     platemap.loc[row, "mmoles_per_liter"] = ""
     platemap.to_csv(path, sep="\t", index=False)
@@ -154,7 +154,21 @@ def test_a_dose_written_as_text_is_named_and_a_missing_dose_stays_missing(tmp_pa
     assert manifest.loc[[well], mf.CONCENTRATION].isna().all() and manifest.loc[manifest[mf.CONTROL], mf.CONCENTRATION].eq(0).all()
 
 
-@pytest.mark.parametrize(("value", "expected"), [("3", 3.0), (" 0.3 ", 0.3), ("", None), (None, None), ("1e-2", 0.01)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("3", 3.0), (" 0.3 ", 0.3), ("", None), (None, None), ("NA", None), ("nan", None), ("1e-2", 0.01)]
+)
 def test_numbers_keep_missing_missing_and_parse_plain_numbers(value, expected) -> None:
     parsed = mf.numbers(pd.Series(["1", value], dtype=object), "t.csv", "c")
     assert parsed.iloc[0] == 1.0 and (np.isnan(parsed.iloc[1]) if expected is None else parsed.iloc[1] == pytest.approx(expected))
+
+
+@pytest.mark.parametrize("value", ["1,5", "inf", "10 uM", "True"])
+def test_numbers_refuse_text_and_infinities_naming_the_row(value) -> None:
+    with pytest.raises(ManifestError, match=rf"t.csv: row 1: c '{value}' is not a finite number"):
+        mf.numbers(pd.Series(["1", value], dtype=object), "t.csv", "c")
+
+
+def test_numbers_leave_a_numeric_column_exactly_as_it_is() -> None:
+    values = pd.Series([0.30000000000000004, 123456789.12345679, np.nan])
+    parsed = mf.numbers(values, "t.csv", "c")
+    assert parsed.iloc[0] == values.iloc[0] and parsed.iloc[1] == values.iloc[1] and np.isnan(parsed.iloc[2])

@@ -54,7 +54,7 @@ def test_loaddata_without_path_column_is_named(tmp_path: Path) -> None:
     [
         (lambda t: t.assign(Metadata_Well=[None, "A01"]), r"row\(s\) \[0\]: no value in key column\(s\)"),
         (lambda t: t.assign(PathName_DNA=[None, "images"]), r"row\(s\) \[0\]: empty PathName_DNA"),
-        (lambda t: t.assign(Metadata_Concentration=["10uM", "1"]), r"row 0: Metadata_Concentration '10uM' is not a number"),
+        (lambda t: t.assign(Metadata_Concentration=["10uM", "1"]), r"row 0: Metadata_Concentration '10uM' is not a finite number"),
         (lambda t: t.assign(FileName_RNA=t["FileName_DNA"]), r"row 0: the same image file for two channels"),
         (lambda t: t.assign(Metadata_Site=[1, 2], FileName_DNA=t["FileName_DNA"].iloc[0]), r"rows \[0, 1\] name the same image file"),
     ],

@@ -167,7 +167,14 @@ def test_repeated_column_names_are_refused_and_features_can_be_declared_by_prefi
         repeated, index=False
     )
     result = CliRunner().invoke(cli, ["score", str(repeated), *LINCS_COLUMNS])
-    assert result.exit_code == 1 and "column names repeat" in result.output and "Cells_AreaShape_Compactness.1" in result.output
+    assert result.exit_code == 1 and "column names repeat: ['Cells_AreaShape_Compactness']" in result.output
+    legit = tmp_path / "legit.parquet"  # a name that merely ends in .5 is no repeat
+    table.assign(**{"Cells_Intensity_0": 1.0, "Cells_Intensity_0.5": table["Cells_AreaShape_Compactness"]}).to_parquet(legit)
+    assert CliRunner().invoke(cli, ["score", str(legit), *LINCS_COLUMNS, "--permutations", "10"]).exit_code == 0
+    twice = tmp_path / "twice.csv"  # a CSV saved twice with its index: both index columns dropped, not refused
+    table.to_csv(tmp_path / "once.csv")
+    pd.read_csv(tmp_path / "once.csv").to_csv(twice)
+    assert CliRunner().invoke(cli, ["score", str(twice), *LINCS_COLUMNS, "--permutations", "10"]).exit_code == 0
     nuclei, _ = run_score(str(LINCS), *LINCS_COLUMNS, "--dose", "Metadata_mmoles_per_liter", *LINCS_CONTROLS, "--features", "Nuclei_")
     treated = table[table["Metadata_pert_type"] != "control"].assign(
         Metadata_Treatment=lambda t: t["Metadata_broad_sample"] + "@" + t["Metadata_mmoles_per_liter"].map("{:g}".format)
@@ -179,3 +186,12 @@ def test_repeated_column_names_are_refused_and_features_can_be_declared_by_prefi
     assert nuclei["nsc"] == pytest.approx(expected.nsc) and nuclei["n_nsc"] == 60
     result = CliRunner().invoke(cli, ["score", str(LINCS), *LINCS_COLUMNS, "--features", "Golgi_"])
     assert result.exit_code == 1 and "no feature columns start with ['Golgi_']" in result.output
+
+
+def test_an_embedding_table_with_an_image_measurement_keeps_its_own_features(tmp_path: Path) -> None:
+    from cell_dino.profiling.table import declared_features
+
+    table = pd.DataFrame({"Metadata_Well": ["A01"], "Image_Count_Cells": [3.0], "dino_0": [0.1], "dino_1": [0.2], "ObjectNumber": [1]})
+    assert list(declared_features(table).columns) == ["Metadata_Well", "Image_Count_Cells", "dino_0", "dino_1"]
+    cellprofiler = table.assign(Cells_AreaShape_Area=[5.0], Image_FileName_DNA=["a.tif"], Nuclei_Parent_Cells=[1])
+    assert list(declared_features(cellprofiler).columns) == ["Metadata_Well", "Cells_AreaShape_Area"]  # compartments, no parents

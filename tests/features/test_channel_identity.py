@@ -5,6 +5,7 @@ ingested as [DNA, Actin, Tubulin] gave features at cosine 0.70 to the right ones
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -74,3 +75,20 @@ def test_embed_parameters_take_a_channel_map() -> None:
 
     assert parameters("embed", EmbedParams).channel_map == {}
     assert parameters("embed", EmbedParams, channel_map={"Tubulin": "Microtubules"}).channel_map == {"Tubulin": "Microtubules"}
+
+
+def test_a_per_channel_run_takes_its_channels_by_name_and_the_map_per_model(tmp_path: Path) -> None:
+    TrainingRun(DATA, dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1)), "per_channel").run(tmp_path)
+    series = CheckpointSeries(tmp_path)
+    images = torch.from_numpy(np.asarray(DATA.images[:4], dtype=np.float32))
+    names = list(DATA.channels.names)
+    right = extractor_for(series, FeatureConfig(), False, 0, names)(images)
+    torch.testing.assert_close(extractor_for(series, FeatureConfig(), False, 0, [names[i] for i in ORDER])(images[:, ORDER]), right)
+    renamed = [n if n != "Tubulin" else "Microtubules" for n in names]
+    torch.testing.assert_close(extractor_for(series, FeatureConfig(), False, 0, renamed, {"Tubulin": "Microtubules"})(images), right)
+    with pytest.raises(ValueError, match=r"channel_map names \['Golgi'\], which no model of the run takes"):
+        extractor_for(series, FeatureConfig(), False, 0, names, {"Golgi": "DNA"})
+    with pytest.raises(ValueError, match="gives one data channel to two"):
+        extractor_for(series, FeatureConfig(), False, 0, names, {"Tubulin": "DNA"})
+    with pytest.raises(ValueError, match=r"more than one of"):
+        channel_order(["A", "B"], ["A", "B"], {"A": "B"})

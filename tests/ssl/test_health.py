@@ -26,7 +26,8 @@ def test_effective_rank_is_exp_entropy_of_normalised_singular_values() -> None:
     assert effective_rank(features) == pytest.approx(math.exp(-(p * p.log()).sum().item()), rel=1e-6)  # 1.7548
     assert effective_rank(torch.ones(10, 5)) == pytest.approx(1.0, abs=1e-4)  # one direction
     assert effective_rank(torch.eye(6)) == pytest.approx(6.0, rel=1e-5)  # six equal directions
-    assert math.isnan(effective_rank(torch.ones(1, 5)))
+    assert math.isnan(effective_rank(torch.ones(1, 5))) and math.isnan(effective_rank(torch.zeros(4, 5)))
+    assert math.isnan(effective_rank(torch.tensor([[1.0, float("nan")], [0.0, 1.0]])))  # not a crash mid-training
 
 
 def test_feature_spread_is_one_for_spread_features_and_zero_for_one_point() -> None:
@@ -43,6 +44,10 @@ def test_collapse_verdicts() -> None:
     assert "dimensional collapse" in collapse(2.0, 256, 3.0, HEALTH)
     assert collapse(2.0, 256, 4.5, HEALTH) is None
     assert collapse(2.0, 256, float("nan"), HEALTH) is None  # too few probe items: entropy alone
+    assert "one point" in collapse(2.0, 256, float("nan"), HEALTH, spread=0.0)
+    assert collapse(2.0, 256, 2.9, HEALTH, spread=0.5, n_probe=3) is None  # 3 items cannot show a rank of 4
+    assert "dimensional" in collapse(2.0, 256, 2.9, HEALTH, spread=0.5, n_probe=256)
+    assert collapse(0.0, 1, 5.0, HEALTH) is None  # one output: no entropy to judge
 
 
 def test_probe_is_fixed_spread_and_prepared_like_the_global_crops() -> None:

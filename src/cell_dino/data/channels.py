@@ -86,6 +86,9 @@ def channel_order(model: Sequence[str], data: Sequence[str], channel_map: Mappin
     if unknown:
         raise ValueError(f"channel_map names {unknown}, which {what} does not take: its channels are {list(model)}")
     wanted = [mapping.get(name, name) for name in model]
+    twice = sorted({w for w in wanted if wanted.count(w) > 1})
+    if twice:
+        raise ValueError(f"channel_map gives data channel(s) {twice} to more than one of {what}'s channels {list(model)}")
     missing = [f"{m}" + (f" (mapped to {w})" if w != m else "") for m, w in zip(model, wanted) if w not in data]
     if missing:
         raise ValueError(

@@ -151,16 +151,25 @@ def apply_missing_label_policy(
     return manifest, unlabelled
 
 
+MISSING_TEXT = {"", "nan", "na", "n/a", "none", "null"}  # written for a missing value (any case)
+
+
 def numbers(values: pd.Series, source: object, column: str) -> pd.Series:
-    """``values`` as floats: missing (NaN, None, empty text) stays missing, never 0; anything else
-    that is not a number (``"10 uM"``) raises :class:`ManifestError` naming ``source`` (the file),
-    the row (0-based, of ``values`` in order) and ``column``. Every adapter reads a number through it."""
-    text = values.astype("string").str.strip()
-    parsed = pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype(float)
-    bad = np.flatnonzero(parsed.isna().to_numpy() & text.replace("", pd.NA).notna().to_numpy())
+    """``values`` as floats: a numeric column as it is; text parsed, missing (NaN, None, empty or
+    ``nan``/``NA``/``null`` text) staying missing, never 0. Anything else (``"10 uM"``, ``"1,5"``)
+    and infinities raise :class:`ManifestError` naming ``source`` (the file), the row (0-based, of
+    ``values`` in order) and ``column``. Every adapter reads a number through it."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = values.astype(float)
+        bad = np.flatnonzero(np.isinf(parsed.to_numpy()))
+    else:
+        text = values.astype("string").str.strip()
+        missing = text.isna() | text.str.lower().isin(MISSING_TEXT)
+        parsed = pd.to_numeric(text.mask(missing), errors="coerce").astype(float)
+        bad = np.flatnonzero((~missing & ~np.isfinite(parsed)).to_numpy(dtype=bool))
     if len(bad):
         row = int(bad[0])
-        raise ManifestError(f"{source}: row {row}: {column} {values.iloc[row]!r} is not a number ({len(bad)} such row(s))")
+        raise ManifestError(f"{source}: row {row}: {column} {values.iloc[row]!r} is not a finite number ({len(bad)} such row(s))")
     return pd.Series(parsed.to_numpy(), index=values.index, name=values.name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 from collections.abc import Iterable
@@ -25,19 +26,30 @@ def read_csv_any_newline(path: str | Path, text_columns: Iterable[str] = TEXT_CO
     The original BBBC021 MoA table has carriage-return-only line endings, which most CSV
     readers take as a single line.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ManifestError(f"{path}: metadata table not found")
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-    header = text.split("\n", 1)[0]
-    sep = max(",\t;", key=header.count) if header else ","
+    text, header, sep = _decoded(path)
     columns = set(header.split(sep))
     text_dtypes = {c: str for c in columns if c in set(text_columns) or c.startswith(("FileName_", "PathName_", "URL_"))}
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=text_dtypes)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ManifestError(f"{path}: cannot parse as CSV ({exc})") from exc
+
+
+def _decoded(path: str | Path) -> tuple[str, str, str]:
+    """A CSV's text with ``\n`` line endings, its header line and its delimiter (comma, tab or semicolon)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"{path}: metadata table not found")
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    header = text.split("\n", 1)[0]
+    return text, header, max(",\t;", key=header.count) if header else ","
+
+
+def csv_header(path: str | Path) -> list[str]:
+    """The column names of a CSV as written, repeats included (pandas renames a repeat to ``name.1``)."""
+    _, header, sep = _decoded(path)
+    return next(csv.reader([header], delimiter=sep)) if header else []
 
 
 def require_rows(table: pd.DataFrame, source: str | Path) -> None:

@@ -137,12 +137,13 @@ def curve_points(record: Mapping) -> pd.DataFrame:
 
 
 def curve_goals(curve: Mapping[str, Mapping[str, Mapping[str, Mapping]]], metrics: Iterable[str] = HEADLINE[:5]) -> list[dict]:
-    """The compute curve's goals, from ``{budget: over_seeds(...)}`` (budgets in training order):
+    """The compute curve's goals, from ``{budget: over_seeds(...)}`` (sorted by epochs):
     at every budget each trained model beats its random-init twin on every metric, WS-DINO on cells
     beats DINO on NSCB, and DINO against CellProfiler's NSC and NSCB (where it reaches them); across
     budgets each trained model's figures rise (the largest budget against the smallest). Each goal
     as :func:`goals_met` gives it, with its ``budget`` (``"<first>-><last>"`` for the rise)."""
     metrics = list(metrics)
+    curve = dict(sorted(curve.items(), key=lambda item: float(item[0]) if item[0].isdigit() else float("inf")))
     judged = []
     for budget, models in curve.items():
         goals = [(m.name, metric, random_twin(m.name)) for m in MODELS if m.trained and m.name in models for metric in metrics]

@@ -18,7 +18,7 @@ from typing import Literal
 import pandas as pd
 
 from cell_dino.data.errors import DataError
-from cell_dino.data.tables import read_csv_any_newline
+from cell_dino.data.tables import csv_header, read_csv_any_newline
 from cell_dino.evaluation.nsc import BATCH
 from cell_dino.evaluation.scorecard import METRICS, ScoringSpec, finite_or_none, score
 from cell_dino.profiling.finite import finite_profiles
@@ -43,6 +43,16 @@ class TableColumns:
     control: str | None = None  # COLUMN=VALUE; None: a boolean Metadata_Control column if present
 
 
+def written_names(path: Path) -> list[str]:
+    """The column names as the file writes them, repeats included (a CSV reader renames a repeat
+    to ``name.1``; Arrow refuses to read a parquet file with repeated names)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_schema(path).names
+    return csv_header(path)
+
+
 def read_profile_table(path: str | Path, feature_prefixes: tuple[str, ...] | None = None) -> pd.DataFrame:
     """A ``.csv`` (plain or gzipped) or ``.parquet`` profile table with its features declared
     (:func:`cell_dino.profiling.table.declared_features`: ``feature_prefixes``, else CellProfiler's
@@ -50,10 +60,11 @@ def read_profile_table(path: str | Path, feature_prefixes: tuple[str, ...] | Non
     never); raises naming the file when it has no ``Metadata_*`` or no numeric feature columns, or
     repeated column names."""
     path = Path(path)
+    names = written_names(path)
     table = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv_any_newline(path)
     if not metadata_columns(table):
         raise ValueError(f"{path}: no Metadata_* columns: a profile table has metadata (Metadata_*) and feature columns")
-    table = declared_features(table, feature_prefixes, str(path))
+    table = declared_features(table, feature_prefixes, str(path), names)
     try:
         feature_columns(table)
     except ValueError as exc:

@@ -177,10 +177,24 @@ def run_extractor(
 ) -> nn.Module:
     """The extractor of a run's checkpoint(s): one N-channel teacher, or per-channel teachers
     (each fed its own channel of the data, by name), concatenated and L2-normalised."""
-    named = {"data_channels": data_channels, "channel_map": channel_map}
     if len(states) == 1:
-        return teacher_extractor(states[0], config, random_init=random_init, seed=seed, **named)
-    return ConcatenatedExtractors([teacher_extractor(s, config, random_init=random_init, seed=seed + i, **named) for i, s in enumerate(states)])
+        return teacher_extractor(states[0], config, random_init=random_init, seed=seed, data_channels=data_channels, channel_map=channel_map)
+    # one model per channel: the map is checked against every model's channel, and each model gets its own entry
+    models = [CheckpointMeta.from_dict(s["meta"]).channels.names[0] for s in states]
+    unknown = sorted(set(channel_map or {}) - set(models))
+    if unknown:
+        raise ValueError(f"channel_map names {unknown}, which no model of the run takes: its channels are {models}")
+    mapped = {name: channel_map[name] for name in models if channel_map and name in channel_map}
+    targets = [mapped.get(name, name) for name in models]
+    if len(set(targets)) < len(targets):
+        raise ValueError(f"channel_map gives one data channel to two of the run's models: {dict(zip(models, targets, strict=True))}")
+    return ConcatenatedExtractors(
+        [
+            teacher_extractor(s, config, random_init=random_init, seed=seed + i, data_channels=data_channels,
+                              channel_map={name: mapped[name]} if name in mapped else None)
+            for i, (s, name) in enumerate(zip(states, models, strict=True))
+        ]
+    )
 
 
 def greyscale_rgb_extractor(

@@ -60,6 +60,10 @@ def _per_group(profiles: pd.DataFrame, by: str | None, fit_apply, reference: Ref
             raise Undefined(f"{name}: {why}") from why
         if out is None:
             out = np.empty((len(x), values.shape[1]))
+        require(
+            values.shape[1] == out.shape[1],
+            f"{name} keeps {values.shape[1]} component(s), another group {out.shape[1]}: groups must give the same features",
+        )
         out[rows] = values
     return with_features(profiles, out, prefix)
 

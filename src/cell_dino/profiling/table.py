@@ -40,37 +40,40 @@ __all__ = [
 
 # never features: pandas' written index, CellProfiler's object and table numbers and bare object locations
 # (a compartment's Location measurements, e.g. Cells_Location_Center_X, are CellProfiler features as pycytominer reads them)
-NOT_FEATURES = re.compile(r"^(Unnamed: \d+|index|level_\d+|ImageNumber|ObjectNumber|TableNumber)$|^Location_")
-# CellProfiler's measurement compartments (pycytominer's infer_cp_features)
-CELLPROFILER_COMPARTMENTS = ("Cells_", "Cytoplasm_", "Nuclei_", "Image_")
+NOT_FEATURES = re.compile(r"^(Unnamed: \d+(\.\d+)?|index|level_\d+|ImageNumber|ObjectNumber|TableNumber)$|^Location_")
+# CellProfiler's object relations and numbering: not features of a CellProfiler table (pycytominer's blocklist drops them)
+CELLPROFILER_NOT_FEATURES = re.compile(r"_Parent_|_Number_Object_Number$")
+# CellProfiler's object compartments: pycytominer's infer_cp_features defaults (Image_ measurements are not profiles)
+CELLPROFILER_COMPARTMENTS = ("Cells_", "Cytoplasm_", "Nuclei_")
 
 
-def declared_features(table: pd.DataFrame, prefixes: tuple[str, ...] | None = None, source: str = "profile table") -> pd.DataFrame:
+def declared_features(
+    table: pd.DataFrame, prefixes: tuple[str, ...] | None = None, source: str = "profile table", names: list[str] | None = None
+) -> pd.DataFrame:
     """``table`` with its feature columns declared, not guessed: with ``prefixes``, the columns that
-    start with one of them; else for a CellProfiler table (any compartment-prefixed column:
-    ``Cells_``, ``Cytoplasm_``, ``Nuclei_``, ``Image_``, as pycytominer's ``infer_cp_features``) only
-    those; else every column that is not ``Metadata_*``. Columns that are never features
-    (:data:`NOT_FEATURES`: ``Unnamed: 0``, ``ImageNumber``, ``ObjectNumber``, ``TableNumber``,
-    ``Location_*``) and the undeclared ones are dropped, named in a log line. Raises ValueError
-    naming ``source`` and the columns when names repeat (pandas renames a repeat in a CSV to
-    ``name.1``) or when no feature is left."""
-    names = pd.Index(table.columns)
-    repeated = sorted(set(names[names.duplicated()]) | {c for c in names if re.fullmatch(r".+\.\d+", c) and c.rsplit(".", 1)[0] in names})
+    start with one of them; else for a CellProfiler table (any column of an object compartment:
+    ``Cells_``, ``Cytoplasm_``, ``Nuclei_``, pycytominer's ``infer_cp_features`` defaults) only those;
+    else every column that is not ``Metadata_*``. Columns that are never features (:data:`NOT_FEATURES`:
+    ``Unnamed: 0``, ``ImageNumber``, ``ObjectNumber``, ``TableNumber``, ``Location_*``; in a
+    CellProfiler table also ``*_Parent_*`` and ``*_Number_Object_Number``) and the undeclared ones are
+    dropped, named in a log line. ``names``: the column names as the file writes them (a CSV reader renames a
+    repeat to ``name.1``); raises ValueError naming ``source`` and the columns when a feature's name
+    repeats, or when no feature is left."""
+    written = pd.Index(table.columns if names is None else names)
+    repeated = sorted(set(written[written.duplicated()]) - {c for c in written if NOT_FEATURES.search(str(c))})
     if repeated:
-        raise ValueError(f"{source}: column names repeat (a CSV reader renames a repeat to name.1): {repeated[:5]}")
-    candidates = [c for c in names if not c.startswith(METADATA_PREFIX)]
+        raise ValueError(f"{source}: column names repeat: {repeated[:5]}")
+    candidates = [c for c in table.columns if not c.startswith(METADATA_PREFIX)]
     if prefixes:
         declared = [c for c in candidates if c.startswith(tuple(prefixes))]
     elif any(c.startswith(CELLPROFILER_COMPARTMENTS) for c in candidates):
-        declared = [
-            c for c in candidates if c.startswith(CELLPROFILER_COMPARTMENTS) and "_Metadata_" not in c
-        ]  # Image_Metadata_Well: metadata
+        declared = [c for c in candidates if c.startswith(CELLPROFILER_COMPARTMENTS) and not CELLPROFILER_NOT_FEATURES.search(c)]
     else:
         declared = candidates
     declared = [c for c in declared if not NOT_FEATURES.search(c)]
     dropped = [c for c in candidates if c not in declared]
     if not declared:
-        raise ValueError(f"{source}: no feature columns{f' start with {list(prefixes)}' if prefixes else ''} (columns: {list(names)[:10]})")
+        raise ValueError(f"{source}: no feature columns{f' start with {list(prefixes)}' if prefixes else ''} (columns: {list(table.columns)[:10]})")
     if dropped:
         log.info("%s: %d column(s) that are not features left out: %s", source, len(dropped), dropped[:SHOWN])
     return table.drop(columns=dropped)

@@ -43,10 +43,13 @@ class HealthConfig:
 def effective_rank(features: torch.Tensor) -> float:
     """RankMe (Garrido et al. 2023) of ``N x D`` features: ``exp`` of the entropy of the singular
     values normalised to sum 1 (epsilon 1e-7, the paper's), between 1 (one direction) and
-    ``min(N, D)``. The features are not centred, as in the paper. NaN for fewer than 2 items."""
-    if features.shape[0] < 2 or features.shape[1] == 0:
+    ``min(N, D)``. The features are not centred, as in the paper. NaN for fewer than 2 items, non-finite
+    or all-zero features."""
+    if features.shape[0] < 2 or features.shape[1] == 0 or not torch.isfinite(features).all():
         return float("nan")
     singular = torch.linalg.svdvals(features.double())
+    if singular.sum() == 0:  # every feature 0: no direction at all
+        return float("nan")
     p = singular / singular.sum() + 1e-7
     return float(torch.exp(-(p * p.log()).sum()))
 
@@ -55,24 +58,28 @@ def feature_spread(features: torch.Tensor) -> float:
     """The per-dimension standard deviation of L2-normalised ``N x D`` features, averaged over
     dimensions and scaled by ``sqrt(D)`` (Chen and He 2021, SimSiam): about 1 when the features
     spread over the sphere, 0 when every item has the same direction."""
-    if features.shape[0] < 2 or features.shape[1] == 0:
+    if features.shape[0] < 2 or features.shape[1] == 0 or not torch.isfinite(features).all():
         return float("nan")
     unit = F.normalize(features.double(), dim=1)
     return float(unit.std(dim=0).mean() * math.sqrt(features.shape[1]))
 
 
-def collapse(teacher_entropy: float, out_dim: int, rank: float, config: HealthConfig) -> str | None:
+def collapse(teacher_entropy: float, out_dim: int, rank: float, config: HealthConfig, spread: float = float("nan"), n_probe: int = 0) -> str | None:
     """Why an epoch counts as collapsed, or None when it does not: teacher entropy (nats, the
-    epoch's mean) near ``log(out_dim)``; near 0 with an effective rank under ``min_rank``; or an
-    effective rank under ``min_rank`` alone. A NaN rank (too few probe items) judges entropy only."""
-    ceiling = math.log(out_dim)
+    epoch's mean) near ``log(out_dim)``; the probe's features all in one direction (``spread`` 0);
+    an effective rank under ``min_rank`` (near 0 entropy too: to one dimension). The rank is judged
+    only on a probe of at least ``4 * min_rank`` items (``n_probe``; 0: any): fewer cannot show a
+    higher rank. A NaN rank or spread (non-finite features, too few items) is not judged."""
+    ceiling = math.log(out_dim) if out_dim > 1 else float("nan")
     share = teacher_entropy / ceiling
     if share >= config.uniform_share:
         return (
             f"collapse to the uniform distribution: teacher entropy {teacher_entropy:.2f} is {share:.0%} of "
             f"log(out_dim) {ceiling:.2f} (threshold {config.uniform_share:.0%})"
         )
-    if rank < config.min_rank:
+    if spread < 1e-6:
+        return f"collapse to one point: the probe's features all have the same direction (spread {spread:.2g})"
+    if rank < config.min_rank and (n_probe == 0 or n_probe >= 4 * config.min_rank):
         kind = "collapse to one dimension" if share <= config.sharp_share else "dimensional collapse"
         return f"{kind}: effective rank {rank:.1f} of the teacher's features is under {config.min_rank:g} (teacher entropy {teacher_entropy:.2f})"
     return None
@@ -83,20 +90,23 @@ def probe_rows(n_items: int, probe_items: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_items - 1, min(n_items, probe_items)).round().astype(int))
 
 
-def prepare_probe(images: torch.Tensor, size: int, normalise: str, stats: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
-    """``B x C x H x W`` raw items as the global crops saw them: normalised as in training, then a
-    field at least twice the crop size cut to its centre ``size x size`` (WS-DINO's native test
-    crop), anything else resized to ``size``."""
+def prepare_probe(
+    images: torch.Tensor, size: int, normalise: str, stats: tuple[torch.Tensor, torch.Tensor] | None
+) -> torch.Tensor:
+    """``B x C x H x W`` raw items as embed prepares them for a network trained on ``size`` crops: a
+    field at least twice the crop size is cut to its centre ``size x size`` (WS-DINO's native test
+    crop) and then normalised as in training; anything else is normalised, then resized to ``size``."""
     x = torch.nan_to_num(images.float())
+    h, w = x.shape[-2:]
+    crop = h >= 2 * size and w >= 2 * size
+    if crop:
+        top, left = (h - size) // 2, (w - size) // 2
+        x = x[..., top : top + size, left : left + size]
     if normalise == "self":
         x = self_normalise(x)
     elif normalise == "dataset" and stats is not None:
         x = (x - stats[0].view(1, -1, 1, 1).to(x.device)) / stats[1].view(1, -1, 1, 1).to(x.device)
-    h, w = x.shape[-2:]
-    if h >= 2 * size and w >= 2 * size:
-        top, left = (h - size) // 2, (w - size) // 2
-        return x[..., top : top + size, left : left + size]
-    if (h, w) != (size, size):
+    if not crop and (h, w) != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     return x
 
@@ -116,12 +126,12 @@ def epoch_health(teacher_entropy: float, out_dim: int, features: torch.Tensor, c
     """An epoch's health figures for the run's history: ``log_out_dim`` (the uniform
     distribution's entropy), ``effective_rank``, ``feature_spread`` and ``collapse`` (the reason,
     or None)."""
-    rank = effective_rank(features)
+    rank, spread = effective_rank(features), feature_spread(features)
     return {
         "log_out_dim": math.log(out_dim),
         "effective_rank": rank,
-        "feature_spread": feature_spread(features),
-        "collapse": collapse(teacher_entropy, out_dim, rank, config),
+        "feature_spread": spread,
+        "collapse": collapse(teacher_entropy, out_dim, rank, config, spread, features.shape[0]),
     }
 
 
@@ -148,8 +158,7 @@ def health_summary(history: list[dict]) -> dict:
 def probe_batch(
     images, n_items: int, config: HealthConfig, size: int, normalise: str, stats: tuple[torch.Tensor, torch.Tensor] | None
 ) -> torch.Tensor:
-    """The prepared probe (:func:`prepare_probe`) of the items at :func:`probe_rows` of ``images``
-    (indexable ``C x H x W`` items, e.g. a zarr array)."""
-    rows = probe_rows(n_items, config.probe_items)
-    raw = torch.from_numpy(np.stack([np.asarray(images[int(i)], dtype=np.float32) for i in rows]))
-    return prepare_probe(raw, size, normalise, stats)
+    """The prepared probe (:func:`prepare_probe`, item by item: memory of one raw item) of the items
+    at :func:`probe_rows` of ``images`` (indexable ``C x H x W`` items, e.g. a zarr array)."""
+    rows = probe_rows(n_items, config.probe_items)  # one item at a time: a probe of whole fields never sits in memory at full size
+    return torch.cat([prepare_probe(torch.from_numpy(np.asarray(images[int(i)], dtype=np.float32)[None]), size, normalise, stats) for i in rows])

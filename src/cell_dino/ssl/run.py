@@ -94,10 +94,16 @@ def history_table(series: CheckpointSeries) -> pd.DataFrame:
 
 def run_summary(series: CheckpointSeries) -> dict:
     """A run's size, speed, memory, last epoch and health (``08_reporting/train_*.json``; ``health``:
-    :func:`cell_dino.ssl.health.health_summary`, per channel model for a per-channel run)."""
+    :func:`cell_dino.ssl.health.health_summary`, ``{channel: summary}`` for a per-channel run;
+    ``collapsed`` None for a run trained before the monitors)."""
     state = series.latest()
     history, meta = state["history"], CheckpointMeta.from_dict(state["meta"])
-    health = [health_summary(s["history"]) for s in series.states(-1)] if series.per_channel else [health_summary(history)]
+    health = (
+        {s["meta"]["channels"][0]: health_summary(s["history"]) for s in series.states(-1)}
+        if series.per_channel
+        else {"": health_summary(history)}
+    )
+    judged = [h["collapsed"] for h in health.values() if h["collapsed"] is not None]
     weak = (
         {}
         if meta.weak_label is None
@@ -118,7 +124,7 @@ def run_summary(series: CheckpointSeries) -> dict:
         patch_size=meta.patch_size,
         mode="per_channel" if series.per_channel else "multichannel",
         n_models=max(1, len(series.channels)),
-        health=health if series.per_channel else health[0],
-        collapsed=any(h["collapsed"] for h in health),
+        health=health if series.per_channel else health[""],
+        collapsed=any(judged) if judged else None,  # None: trained before the health monitors
         **weak,
     )

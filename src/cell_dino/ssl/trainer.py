@@ -80,13 +80,14 @@ def train(data: TrainingData, config: TrainConfig, run_dir: Path, on_step: Hook 
     # ============ data: a reproducible order per epoch, split across processes ============
     dataset, sampler, loader = epoch_loader(data, config.optim.batch_size, rt.seed, rt.num_workers, context, device, rt.in_memory_mb)
     schedules = Schedules.of(config.optim, config.loss, len(loader), config.optim.batch_size * context.world_size)
-    probe = probe_batch(dataset.images, data.n_items, config.health, config.augment.global_crops.size, config.augment.normalise, stats)
 
     # ============ resume, then train epoch by epoch ============
     start_epoch, history = resume(run_dir, state, data, config)
     state.forward = DistributedDataParallel(student) if context.enabled else student
     state.forward = torch.compile(state.forward) if rt.compile else state.forward
     meta = CheckpointMeta.of(config, data, context.world_size)
+    if start_epoch < config.optim.epochs:  # the health monitors' fixed probe (not made for a finished run)
+        probe = probe_batch(dataset.images, data.n_items, config.health, config.augment.global_crops.size, config.augment.normalise, stats)
     for epoch in range(start_epoch, config.optim.epochs):
         sampler.set_epoch(epoch)
         dataset.set_epoch(epoch)

@@ -14,6 +14,7 @@ and the DMSO wells, the set DINO4Cells trains on.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,8 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.loaddata import read_loaddata
 from cell_dino.data.errors import ManifestError
 from cell_dino.data.tables import read_csv_any_newline, require_columns
+
+log = logging.getLogger(__name__)
 
 CONTROL_COMPOUND = "DMSO"
 STANDARD_DOSES = (0.04, 0.12, 0.37, 1.11, 3.33, 10.0, 20.0)  # uM, recoded 1-7 (DMSO: 0)
@@ -110,5 +113,8 @@ def read_lincs(
     )
     if top_dose_only:  # per broad_sample: a compound's control salt at 20 uM must not hide its library sample's 10 uM
         top = manifest.groupby(BROAD_SAMPLE)[mf.CONCENTRATION].transform("max")
-        manifest = manifest.loc[manifest[mf.CONTROL] | np.isclose(manifest[mf.CONCENTRATION], top)].reset_index(drop=True)
+        unknown = manifest[mf.CONCENTRATION].isna()
+        if unknown.any():  # a dose the platemap leaves empty cannot be ranked: kept, and said
+            log.warning("top_dose_only: %d well(s) without a dose kept (%s)", int(unknown.sum()), sorted(set(manifest.loc[unknown, mf.WELL]))[:5])
+        manifest = manifest.loc[manifest[mf.CONTROL] | unknown | np.isclose(manifest[mf.CONCENTRATION], top)].reset_index(drop=True)
     return manifest
