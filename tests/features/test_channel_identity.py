@@ -86,9 +86,9 @@ def test_a_per_channel_run_takes_its_channels_by_name_and_the_map_per_model(tmp_
     torch.testing.assert_close(extractor_for(series, FeatureConfig(), False, 0, [names[i] for i in ORDER])(images[:, ORDER]), right)
     renamed = [n if n != "Tubulin" else "Microtubules" for n in names]
     torch.testing.assert_close(extractor_for(series, FeatureConfig(), False, 0, renamed, {"Tubulin": "Microtubules"})(images), right)
-    with pytest.raises(ValueError, match=r"channel_map names \['Golgi'\], which no model of the run takes"):
+    with pytest.raises(ValueError, match=r"channel_map names \['Golgi'\], which the run \(one model per channel\) does not take"):
         extractor_for(series, FeatureConfig(), False, 0, names, {"Golgi": "DNA"})
-    with pytest.raises(ValueError, match="gives one data channel to two"):
+    with pytest.raises(ValueError, match=r"gives data channel\(s\) \['DNA'\] to more than one of the run \(one model per channel\)"):
         extractor_for(series, FeatureConfig(), False, 0, names, {"Tubulin": "DNA"})
     with pytest.raises(ValueError, match=r"more than one of"):
         channel_order(["A", "B"], ["A", "B"], {"A": "B"})

@@ -179,19 +179,17 @@ def run_extractor(
     (each fed its own channel of the data, by name), concatenated and L2-normalised."""
     if len(states) == 1:
         return teacher_extractor(states[0], config, random_init=random_init, seed=seed, data_channels=data_channels, channel_map=channel_map)
-    # one model per channel: the map is checked against every model's channel, and each model gets its own entry
+    # one model per channel: names and map checked once for the whole run, then each model gets its own entry
     models = [CheckpointMeta.from_dict(s["meta"]).channels.names[0] for s in states]
-    unknown = sorted(set(channel_map or {}) - set(models))
-    if unknown:
-        raise ValueError(f"channel_map names {unknown}, which no model of the run takes: its channels are {models}")
-    mapped = {name: channel_map[name] for name in models if channel_map and name in channel_map}
-    targets = [mapped.get(name, name) for name in models]
-    if len(set(targets)) < len(targets):
-        raise ValueError(f"channel_map gives one data channel to two of the run's models: {dict(zip(models, targets, strict=True))}")
+    if data_channels is not None:
+        channel_order(models, data_channels, channel_map, "the run (one model per channel)")
+    own = dict(channel_map or {})
     return ConcatenatedExtractors(
         [
-            teacher_extractor(s, config, random_init=random_init, seed=seed + i, data_channels=data_channels,
-                              channel_map={name: mapped[name]} if name in mapped else None)
+            teacher_extractor(
+                s, config, random_init=random_init, seed=seed + i, data_channels=data_channels,
+                channel_map={name: own[name]} if name in own else None,
+            )
             for i, (s, name) in enumerate(zip(states, models, strict=True))
         ]
     )
