@@ -14,6 +14,10 @@ With ``--epochs 2 8 32`` each budget is a training length in epochs for every le
 (``optim.epochs``, its warm-up capped at it): the compute curve. The record is also written to
 ``<stores>/08_reporting/ladder_curve.json``, where the explorer draws it.
 
+Each finished (budget, seed) ladder is kept in ``<workdir>/ladders/`` as it ends: rerun with the
+same ``--workdir`` and the finished ones are read back, not trained again (a 3-seed curve at demo
+size is hours on 2 cores).
+
     python benchmarks/ladder.py --stores data [--env local] [--seeds 0 1 2] [--epochs 2 8 32] [--workdir DIR]
 """
 
@@ -93,13 +97,26 @@ def run_seed(root: Path, data: Path, seed: int, env: str, epochs: int | None) ->
     return model_ladder(json.loads((reports / "evaluate.json").read_text()), json.loads((reports / "profile.json").read_text()))
 
 
+def finished_ladder(workdir: Path, seed: int, env: str, epochs: int | None, stores: Path) -> pd.DataFrame:
+    """The ladder of one seed at one budget: read back from ``workdir/ladders`` when a run with the
+    same settings finished there, else run (and kept there as soon as it ends)."""
+    kept = workdir / "ladders" / f"{env}_epochs{epochs or 'configured'}_seed{seed}.json"
+    if kept.is_file():
+        return pd.read_json(kept, orient="split").rename_axis("model")
+    ladder = run_seed(*seed_project(workdir, seed, stores, env), seed, env, epochs)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    ladder.to_json(kept.with_suffix(".part"), orient="split")
+    kept.with_suffix(".part").replace(kept)
+    return ladder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=Path, required=True, help="a data root where ingest and segment have run")
     parser.add_argument("--env", default="local", help="the Kedro environment whose parameters each seed runs with")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds, each run once")
     parser.add_argument("--epochs", type=int, nargs="+", default=None, help="training budgets in epochs (default: as configured)")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep each seed's project here (default: a temporary folder)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep each seed's project and finished ladders here, and resume from them (default: a temporary folder)")
     args = parser.parse_args()
     if len(set(args.seeds)) < len(args.seeds):
         raise SystemExit(f"--seeds {args.seeds}: a seed given twice")
@@ -114,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):  # Kedro's log lines: stdout keeps the record alone
         workdir = args.workdir or Path(tmp)
         for epochs in budgets:
-            ladders = {seed: run_seed(*seed_project(workdir, seed, args.stores, args.env), seed, args.env, epochs) for seed in args.seeds}
+            ladders = {seed: finished_ladder(workdir, seed, args.env, epochs, args.stores) for seed in args.seeds}
             curve[str(epochs or "configured")] = over_seeds(ladders)
     models = curve[str(budgets[-1] or "configured")]
     record = {

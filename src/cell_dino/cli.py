@@ -1,7 +1,10 @@
-"""The ``cell-dino`` command (also ``kedro phantom`` inside the project): tools outside the pipelines."""
+"""The ``cell-dino`` command (also ``kedro phantom``, ``kedro score`` inside the project): tools outside
+the pipelines. Inside the project, ``kedro run`` is Kedro's own with expected errors (bad data, a
+refused parameter, a run in progress) shown in a line or two (:mod:`cell_dino.expected`)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -11,17 +14,18 @@ import click
 import yaml
 
 from cell_dino.data.phantom import PRESETS, generate_phantom
+from cell_dino.expected import ReadableGroup, readable
 from cell_dino.profiling.normalise import Method
 from cell_dino.registry import TRAINING_PIPELINES
 
 
-@click.group(name="cell-dino")
-def cli() -> None:
+@click.group(name="cell-dino", cls=ReadableGroup)
+def main() -> None:
     """cell-dino: unbiased morphology profiles with DINO and WS-DINO."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
 
-@cli.command()
+@main.command()
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--preset", type=click.Choice(sorted(PRESETS)), default="test", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -46,7 +50,7 @@ def parse_params(text: str) -> dict[str, Any]:
     return params
 
 
-@cli.command()
+@main.command()
 @click.option("--pipeline", "pipeline_name", type=click.Choice(TRAINING_PIPELINES), default="train_dino", show_default=True)
 @click.option("--env", "-e", default=None, help="Kedro configuration environment (e.g. test, bbbc021)")
 @click.option("--params", default="", help="runtime parameters, as kedro run --params (a.b=1,c=x)")
@@ -62,7 +66,7 @@ def train(pipeline_name: str, env: str | None, params: str, namespaces: str) -> 
     run_training(pipeline_name, env, parse_params(params), Path.cwd(), chosen)
 
 
-@cli.command(name="score")
+@main.command(name="score")
 @click.argument("profiles", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--level", type=click.Choice(["well", "treatment"]), default="well", show_default=True, help="what one row is")
 @click.option("--label", default="Metadata_MoA", show_default=True, help="the MoA column ('|' separates several)")
@@ -120,7 +124,22 @@ def score_command(
     click.echo(table.to_string(index=False))
 
 
-main = cli
+@functools.cache
+def kedro_commands() -> click.Group:
+    """What Kedro adds to its own commands inside the project: ``cell-dino``'s, and ``run`` with
+    readable expected errors (replacing Kedro's)."""
+    from kedro.framework.cli.project import run
+
+    return ReadableGroup(name="cell-dino", commands={**main.commands, "run": readable(run)}, help=main.help)
+
+
+def __getattr__(name: str) -> Any:
+    """``cli``, the group Kedro reads from a project's ``cli`` module, made on first use: importing
+    Kedro's commands configures its logging, which would print into ``cell-dino score``'s record."""
+    if name == "cli":
+        return kedro_commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if __name__ == "__main__":
-    cli()
+    main()

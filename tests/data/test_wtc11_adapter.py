@@ -89,7 +89,7 @@ def test_provided_masks_refuse_fields_ingest_resized_or_downscaled() -> None:
 
     table = pd.DataFrame({"Metadata_FOV": ["1"], "Metadata_NucleusMask": ["m.tif#0"], "Metadata_CellMask": ["m.tif#1"]})
     for preprocess, refused in (({"resize_to": None, "downscale": 2}, True), ({"resize_to": [32, 32], "downscale": 1}, True), ({"resize_to": None, "downscale": 1}, False)):
-        store = SimpleNamespace(channels=None, keys=["1"], attrs={"preprocess": preprocess})
+        store = SimpleNamespace(channels=None, keys=["1"], attrs={"preprocess": preprocess}, images=None)
         if refused:
             with pytest.raises(ValueError, match="backend: provided reads the masks at the images' own scale"):
                 SegmentationJob(store, table, SegmentConfig(backend="provided"))

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from cell_dino.data.errors import ChannelError
+
 log = logging.getLogger(__name__)
 
 
@@ -19,13 +21,13 @@ class ChannelSpec:
 
     def __post_init__(self) -> None:
         if not self.names:
-            raise ValueError("a channel spec needs at least one channel")
+            raise ChannelError("a channel spec needs at least one channel")
         duplicated = sorted({n for n in self.names if self.names.count(n) > 1})
         if duplicated:
-            raise ValueError(f"channel names must be unique, repeated: {duplicated}")
+            raise ChannelError(f"channel names must be unique, repeated: {duplicated}")
         bad = [n for n in self.names if not n.isidentifier()]
         if bad:
-            raise ValueError(f"channel names must be identifiers (letters, digits, _): {bad}")
+            raise ChannelError(f"channel names must be identifiers (letters, digits, _): {bad}")
 
     @classmethod
     def of(cls, names: Iterable[str]) -> ChannelSpec:
@@ -41,7 +43,7 @@ class ChannelSpec:
         """Raise if ``other`` lists other channels or another order; names both lists."""
         other_names = tuple(other.names if isinstance(other, ChannelSpec) else other)
         if other_names != self.names:
-            raise ValueError(
+            raise ChannelError(
                 f"channel mismatch in {context}: expected {list(self.names)}, got {list(other_names)}"
             )
 
@@ -79,19 +81,19 @@ def channel_order(model: Sequence[str], data: Sequence[str], channel_map: Mappin
     channels, matched by name, never by position: the indices that select and reorder the data for
     the network. ``channel_map`` (``{model channel: data channel}``) names a stain that another
     source calls otherwise (``{Tubulin: Microtubules}``). Another order is reordered (logged); data
-    channels the network does not take are left out (logged). Raises ValueError naming both lists
+    channels the network does not take are left out (logged). Raises ChannelError (a ValueError) naming both lists
     when a model channel is not in the data, or a ``channel_map`` key is not a model channel."""
     mapping = dict(channel_map or {})
     unknown = sorted(set(mapping) - set(model))
     if unknown:
-        raise ValueError(f"channel_map names {unknown}, which {what} does not take: its channels are {list(model)}")
+        raise ChannelError(f"channel_map names {unknown}, which {what} does not take: its channels are {list(model)}")
     wanted = [mapping.get(name, name) for name in model]
     twice = sorted({w for w in wanted if wanted.count(w) > 1})
     if twice:
-        raise ValueError(f"channel_map gives data channel(s) {twice} to more than one of {what}'s channels {list(model)}")
+        raise ChannelError(f"channel_map gives data channel(s) {twice} to more than one of {what}'s channels {list(model)}")
     missing = [f"{m}" + (f" (mapped to {w})" if w != m else "") for m, w in zip(model, wanted) if w not in data]
     if missing:
-        raise ValueError(
+        raise ChannelError(
             f"{what} takes channels {list(model)}, the data has {list(data)}: {', '.join(missing)} not in the data "
             "(name it with embed.channel_map: {model channel: data channel})"
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from cell_dino.data.channels import ChannelSpec
+from cell_dino.data.held import open_held
 from cell_dino.data.locations import join
 from cell_dino.data.remote import exists, open_group, read_parquet, store_location
 
@@ -27,8 +28,8 @@ class CropStore:
         if not exists(join(self.path, TABLE)):
             raise FileNotFoundError(f"{self.path}: no crop store here (run the segment pipeline)")
         self.group = open_group(self.path)
-        self.crops = self.group["crops"]
-        self.masks = self.group["masks"]
+        self.crops = open_held(self.group, self.path, "crops", "Run the segment pipeline again")
+        self.masks = open_held(self.group, self.path, "masks", "Run the segment pipeline again")
         self.attrs = dict(self.group.attrs)
         self.channels = ChannelSpec.of(self.attrs["channels"])
 

@@ -11,3 +11,7 @@ class ManifestError(DataError):
 
 class ImageReadError(DataError):
     """An image file is missing, unreadable, truncated or of an unexpected kind."""
+
+
+class ChannelError(DataError):
+    """Channels that do not match: names, order, a map, or a model's channels against the data's."""

@@ -20,6 +20,7 @@ from cell_dino import __version__
 from cell_dino.atomic import atomic_path
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
+from cell_dino.data.held import EVERY_CHUNK, HELD, HeldArray, held_record, open_held
 from cell_dino.data.remote import exists, open_group, store_location
 from cell_dino.generation import new_generation
 
@@ -47,7 +48,9 @@ def _write_items(group: zarr.Group, stream: FovStream) -> list[str]:
     for key, image in stream:
         if images is None:
             dtype = np.dtype(stream.storage_dtype)
-            images = group.create_array("images", shape=(stream.capacity, *image.shape), chunks=(1, 1, *image.shape[1:]), dtype=dtype)
+            images = group.create_array(
+                "images", shape=(stream.capacity, *image.shape), chunks=(1, 1, *image.shape[1:]), dtype=dtype, config=EVERY_CHUNK
+            )
         stored = image.astype(dtype, copy=False)
         if dtype != np.float32 and not np.array_equal(stored, image):
             raise DataError(f"{key}: values that {dtype} cannot hold exactly (the stream promised whole {dtype} values)")
@@ -71,7 +74,10 @@ def write_fov_store(path: str | Path, stream: FovStream) -> Path:
         plates = sorted(stream.illumination_functions)
         if plates:
             group.create_array("illumination", data=np.stack([stream.illumination_functions[p] for p in plates]))
-        group.attrs.update({**summary, "fov_keys": keys, "illumination_plates": plates, "version": __version__, "generation": new_generation()})
+        group.attrs.update(
+            {**summary, "fov_keys": keys, "illumination_plates": plates, "version": __version__, HELD: held_record(group, ("images",)),
+             "generation": new_generation()}
+        )
     return path
 
 
@@ -79,7 +85,7 @@ class Float32Fields:
     """A stored ``N x C x H x W`` array read as float32 whatever its storage type (uint16 fields
     come back as float32 of the same values); indexable like the array, picklable for workers."""
 
-    def __init__(self, array: zarr.Array) -> None:
+    def __init__(self, array: HeldArray) -> None:
         self.array = array
         self.shape = array.shape
         self.dtype = np.dtype(np.float32)
@@ -100,7 +106,7 @@ class FovStore:
         if not exists(self.path):
             raise FileNotFoundError(f"{self.path}: no FOV store here (run the ingest pipeline)")
         self.group = open_group(self.path)
-        self.images = Float32Fields(self.group["images"])
+        self.images = Float32Fields(open_held(self.group, self.path, "images", "Run the ingest pipeline again"))
         self.attrs = dict(self.group.attrs)
         self.channels = ChannelSpec.of(self.attrs["channels"])
         self.keys: list[str] = list(self.attrs["fov_keys"])

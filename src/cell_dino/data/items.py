@@ -4,24 +4,29 @@ statistics and the identity of the store they come from."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from cell_dino.data.channels import ChannelSpec, ChannelStats
+from cell_dino.data.held import HeldSubset, MissingItemsError, held_array
 
 log = logging.getLogger(__name__)
 Unit = Literal["cell", "fov"]
 UNITS = ("cell", "fov")
+OnError = Literal["raise", "skip"]  # items a store lacks the files of (data.held): refuse naming them, or leave them out
 
 
 @dataclass
 class Items:
     """``images``: ``N x C x H x W`` (read lazily, zarr); ``table``: one row per item (all
     ``Metadata_*``); ``generation``: the store's identity (see :mod:`cell_dino.generation`);
-    ``crop_store``: where segmentation masks are, when segment has run (None otherwise)."""
+    ``crop_store``: where segmentation masks are, when segment has run (None otherwise);
+    ``skipped``: items of the store left out because their files are missing (``on_error: skip``)."""
 
     unit: Unit
     images: Any
@@ -30,18 +35,36 @@ class Items:
     stats: ChannelStats
     generation: str
     crop_store: Any = None
+    skipped: int = 0
 
     @classmethod
-    def of(cls, unit: Unit, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame) -> Items:
+    def of(cls, unit: Unit, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, on_error: OnError) -> Items:
         """``cell`` -> the crops of the crop store; ``fov`` -> the fields of the FOV store (the crop
-        store, for masks, only if segment has run)."""
+        store, for masks, only if segment has run). Items whose chunk or shard file is missing
+        raise :class:`MissingItemsError` naming them (``on_error: raise``) or are left out, logged
+        and counted in ``skipped`` (``skip``)."""
         if unit == "cell":
-            return cls("cell", crop_store.crops, crop_store.table(), crop_store.channels, ChannelStats.from_dict(crop_store.stats),
-                       crop_store.generation, crop_store)
-        if unit == "fov":
-            return cls("fov", fov_store.images, fov_table, fov_store.channels, ChannelStats.from_dict(fov_store.stats), fov_store.generation,
-                       _optional(crop_store))
-        raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+            items = cls("cell", crop_store.crops, crop_store.table(), crop_store.channels, ChannelStats.from_dict(crop_store.stats),
+                        crop_store.generation, crop_store)
+        elif unit == "fov":
+            items = cls("fov", fov_store.images, fov_table, fov_store.channels, ChannelStats.from_dict(fov_store.stats), fov_store.generation,
+                        _optional(crop_store))
+        else:
+            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+        return items.held(on_error)
+
+    def held(self, on_error: OnError) -> Items:
+        """These items, less those whose files the store lacks (see :meth:`of`)."""
+        held = held_array(self.images)
+        if held is None or not held.n_missing:
+            return self
+        if on_error == "raise":
+            raise MissingItemsError(held.missing_message())
+        keep = np.flatnonzero(held.held)
+        log.warning("on_error: skip: %d of %d items left out. %s", held.n_missing, len(self), held.missing_message())
+        return dataclasses.replace(
+            self, images=HeldSubset(self.images, keep), table=self.table.iloc[keep].reset_index(drop=True), skipped=held.n_missing
+        )
 
     def __len__(self) -> int:
         return int(self.images.shape[0])

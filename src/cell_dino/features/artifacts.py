@@ -9,12 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from cell_dino.atomic import atomic_path
+from cell_dino.data.held import MissingItemsError
 
 REPORT = "_embedding.json"  # pyarrow skips names starting with "_" when reading the folder
 ARRAYS, ITEMS = "arrays.npz", "items.parquet"
 FEATURE_PREFIX = "f_"
+PARTS = "parts"  # in the report: [[file, rows], ...] in item order; a folder read misses a deleted part silently
 
 
 def feature_names(n: int) -> list[str]:
@@ -22,13 +25,28 @@ def feature_names(n: int) -> list[str]:
     return [f"{FEATURE_PREFIX}{j:04d}" for j in range(n)]
 
 
+def parts_record(folder: Path) -> list[list]:
+    """``[[file, rows], ...]`` of the parquet parts in ``folder``, in item order (for :data:`PARTS`)."""
+    return [[p.name, pq.ParquetFile(p).metadata.num_rows] for p in sorted(folder.glob("part-*.parquet"))]
+
+
 def read_embeddings(path: str | Path) -> pd.DataFrame:
-    """An embedding folder as one table; its run record in ``attrs["embedding"]``."""
+    """An embedding folder as one table; its run record in ``attrs["embedding"]``. Raises
+    FileNotFoundError when there is no finished embedding, :class:`MissingItemsError` naming the
+    part files (and their items) the record lists and the folder lacks."""
     path = Path(path)
     if not (path / REPORT).is_file():
         raise FileNotFoundError(f"{path}: no finished embedding here (run the embed pipeline)")
+    report = json.loads((path / REPORT).read_text())
+    first, missing = 0, []
+    for name, rows in report.get(PARTS, []):
+        if not (path / name).is_file():
+            missing.append(f"{name} (items {first}-{first + rows - 1})")
+        first += rows
+    if missing:
+        raise MissingItemsError(f"{path}: part(s) {', '.join(missing[:3])} missing; run embed again to write the folder whole")
     table = pd.read_parquet(path)
-    table.attrs["embedding"] = json.loads((path / REPORT).read_text())
+    table.attrs["embedding"] = report
     return table
 
 

@@ -26,8 +26,9 @@ from pycytominer import feature_select
 from tqdm import tqdm
 
 from cell_dino.data.errors import DataError
+from cell_dino.data.held import require_held
 from cell_dino.executor import ExecutorConfig, ordered_map, shard_executor
-from cell_dino.features.artifacts import REPORT
+from cell_dino.features.artifacts import PARTS, REPORT, parts_record
 from cell_dino.features.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, NonFiniteField, measure_stored_field
 from cell_dino.features.job import item_metadata
 from cell_dino.generation import fingerprint
@@ -56,6 +57,7 @@ class CellProfilerJob:
     meta: pd.DataFrame = field(init=False, repr=False)  # every cell's Metadata_* and Metadata_Index, made once
 
     def __post_init__(self) -> None:
+        require_held(self.images, self.masks)
         if self.images.shape[0] != self.masks.shape[0]:
             raise ValueError(f"CellProfiler features: {self.images.shape[0]} fields but masks of {self.masks.shape[0]}")
         outside = self.cells.index[~self.cells["fov_index"].between(0, self.images.shape[0] - 1)]
@@ -139,7 +141,7 @@ class CellProfilerJob:
                 if not table.num_rows:  # a shard of fields without cells
                     continue
                 pq.write_table(table.select([c for c in table.column_names if c.startswith(METADATA_PREFIX) or c in kept]), tmp / part.name)
-            (tmp / REPORT).write_text(json.dumps(self.report, default=str))
+            (tmp / REPORT).write_text(json.dumps({**self.report, PARTS: parts_record(tmp)}, default=str))
 
         parts.publish(assemble)
         log.info("CellProfiler features of %d cells: %d of %d kept (%s)", len(self.cells), len(kept), len(measured), path)

@@ -70,7 +70,9 @@ def embedding_job(
         "precision": resolved_precision(precision, resolved),
     }
     job = EmbeddingJob(extractor, items.images, items.table, signature, batch_size, shard_size, device, precision)
-    job.report.update({"unit": items.unit, "epoch": index_epoch(series, -1), "random_init": random_init, "models": len(series.files())})
+    job.report.update(
+        {"unit": items.unit, "epoch": index_epoch(series, -1), "random_init": random_init, "models": len(series.files()), "n_items_skipped": items.skipped}
+    )
     return job
 
 

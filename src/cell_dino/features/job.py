@@ -31,7 +31,7 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from cell_dino.executor import ExecutorConfig, SerialExecutor, ordered_map, shard_executor
-from cell_dino.features.artifacts import REPORT, feature_names
+from cell_dino.features.artifacts import PARTS, REPORT, feature_names, parts_record
 from cell_dino.generation import fingerprint
 from cell_dino.jobs import ResumableParts
 from cell_dino.reporting import peak_rss_mb
@@ -120,7 +120,7 @@ class EmbeddingJob:
             tmp.mkdir()
             for part in sorted(parts.folder.glob("part-*.parquet")):
                 shutil.move(part, tmp / part.name)
-            (tmp / REPORT).write_text(json.dumps(self.report, default=str))
+            (tmp / REPORT).write_text(json.dumps({**self.report, PARTS: parts_record(tmp)}, default=str))
 
         parts.publish(assemble)
         log.info("embedded %d items into %s (%.1f items/s)", n, path, self.report["items_per_second"])

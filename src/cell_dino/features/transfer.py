@@ -78,5 +78,5 @@ def transfer_job(
         "precision": resolved_precision(precision, resolved),
     }
     job = EmbeddingJob(extractor, items.images, items.table, signature, batch_size, shard_size, device, precision)
-    job.report.update({"unit": items.unit, "weights": config.weights, "channels": list(items.channels.names)})
+    job.report.update({"unit": items.unit, "weights": config.weights, "channels": list(items.channels.names), "n_items_skipped": items.skipped})
     return job

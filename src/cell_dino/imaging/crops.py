@@ -63,7 +63,8 @@ def item_masks(items: Items, indices: np.ndarray) -> np.ndarray:
     if items.unit == "fov":
         if items.crop_store is None:
             return np.zeros((len(indices), 2, *items.images.shape[-2:]), dtype=bool)
-        return np.stack([np.asarray(items.crop_store.masks[int(i)]) for i in indices]) > 0
+        stored = items.table["store_index"].to_numpy() if "store_index" in items.table else np.arange(len(items))  # items may be a subset
+        return np.stack([np.asarray(items.crop_store.masks[int(stored[i])]) for i in indices]) > 0
     masks, size = items.crop_store.masks, items.images.shape[-1]
     out = np.zeros((len(indices), 2, size, size), dtype=bool)
     for row, index in enumerate(indices):

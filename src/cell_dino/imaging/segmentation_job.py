@@ -24,6 +24,7 @@ from tqdm import tqdm
 from cell_dino import __version__
 from cell_dino.data.crop_store import CROP_CHUNK, TABLE
 from cell_dino.data.fov_store import FovStore
+from cell_dino.data.held import EVERY_CHUNK, HELD, held_record, require_held
 from cell_dino.executor import ExecutorConfig, ordered_map, shard_executor
 from cell_dino.generation import fingerprint, new_generation
 from cell_dino.imaging.segment_fovs import FovSegmentation, SegmentConfig, mask_sources, process_fov
@@ -45,6 +46,7 @@ class SegmentationJob:
 
     def __post_init__(self) -> None:
         self.config.check(self.fov_store.channels)
+        require_held(self.fov_store.images)
         if list(self.fov_table["Metadata_FOV"]) != self.fov_store.keys:
             raise ValueError("segment: the FOV table does not list the FOV store's fields in store order")
         self.masks = mask_sources(self.fov_table) if self.config.backend == "provided" else [None] * len(self.fov_table)
@@ -160,8 +162,9 @@ def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
         chunks=(1, n_channels, size, size),
         shards=(CROP_CHUNK, n_channels, size, size),
         dtype="float32",
+        config=EVERY_CHUNK,
     )
-    masks = group.create_array("masks", shape=(len(store), 2, *field_shape), chunks=(1, 2, *field_shape), dtype="uint16")
+    masks = group.create_array("masks", shape=(len(store), 2, *field_shape), chunks=(1, 2, *field_shape), dtype="uint16", config=EVERY_CHUNK)
     metadata = job.fov_table.drop(columns=["store_index", "height", "width"], errors="ignore")
     writer: pq.ParquetWriter | None = None
     status, counts = [], []
@@ -198,6 +201,7 @@ def _consolidate(tmp: Path, parts: Path, job: SegmentationJob) -> dict:
         "fov_status": status,
         "cells_per_fov": counts,
         "version": __version__,
+        HELD: held_record(group, ("crops", "masks")),
         "generation": new_generation(),
     }
     group.attrs.update(attrs)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from cell_dino.data.items import Items
 from cell_dino.executor import ExecutorConfig
-from cell_dino.features.artifacts import AttentionSample
+from cell_dino.features.artifacts import PARTS, AttentionSample
 from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_job
 from cell_dino.features.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
 from cell_dino.features.job import EmbeddingJob
@@ -22,9 +22,10 @@ from cell_dino.profiling.table import METADATA_PREFIX, seeded_rows
 from cell_dino.ssl.run import CheckpointSeries
 
 
-def select_items(checkpoints: CheckpointSeries, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame) -> Items:
-    """The items the run was trained on (cells or fields), decided once for the model's namespace."""
-    return Items.of(checkpoints.meta().unit, crop_store, fov_store, fov_table)
+def select_items(checkpoints: CheckpointSeries, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> Items:
+    """The items the run was trained on (cells or fields), decided once for the model's namespace
+    (items whose store file is missing: as ``embed.on_error`` says)."""
+    return Items.of(checkpoints.meta().unit, crop_store, fov_store, fov_table, params.on_error)
 
 
 def plan_embedding(
@@ -48,7 +49,7 @@ def plan_cellprofiler(crop_store: Any, fov_store: Any, params: EmbedParams, runt
 def plan_transfer(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> EmbeddingJob:
     """A job embedding every item of ``embed.imagenet.unit`` with ImageNet DINO per channel (no
     items, logged, without ``embed.imagenet.weights``); the ``imagenet.embeddings`` dataset runs it."""
-    p, items = params, Items.of(params.imagenet.unit, crop_store, fov_store, fov_table)
+    p, items = params, Items.of(params.imagenet.unit, crop_store, fov_store, fov_table, params.on_error)
     features = effective_features(items.unit, p.features, p.test_time_crops_for_fields)
     return transfer_job(items, p.imagenet, features, p.batch_size, p.shard_size, p.device, p.precision)
 
@@ -75,7 +76,7 @@ def profile_epochs(checkpoints: CheckpointSeries, items: Items, params: EmbedPar
 def report_embedding(embeddings: pd.DataFrame, attention: AttentionSample | None) -> dict:
     """``08_reporting/embed_<model>.json``: size, speed and memory of the embedding run (no
     attention sample for the baselines; ``skipped``: why a baseline made no items)."""
-    run = embeddings.attrs.get("embedding", {})  # the job's own record: its time, speed and memory
+    run = {k: v for k, v in embeddings.attrs.get("embedding", {}).items() if k != PARTS}  # the job's own record: time, speed, memory
     n_features = sum(not c.startswith(METADATA_PREFIX) for c in embeddings.columns)
     return {
         **run,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from cell_dino.config import Count, Device, NonNegativeInt
+from cell_dino.data.items import OnError
 from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.model import FeatureConfig
 from cell_dino.features.transfer import TransferConfig
@@ -24,6 +25,7 @@ class EmbedParams(Params):
     seed: NonNegativeInt
     cellprofiler: CellProfilerConfig  # the CellProfiler-features model: groups measured, feature selection
     imagenet: TransferConfig  # ImageNet DINO per channel (the WS-DINO paper's transfer baseline): weights file, unit
+    on_error: OnError  # items whose store file is missing: raise (naming them) | skip (left out, counted in the report)
     channel_map: dict[str, str]  # {model channel: data channel} for stains named otherwise; channels always match by name
 
     @model_validator(mode="after")

@@ -43,7 +43,7 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
     if not model.learned:
         return cellprofiler_pipeline(model)
     nodes = [
-        Node(select_items, ["checkpoints", "crop_store", "fov_store", "fov_table"], "items", name="select_items"),
+        Node(select_items, ["checkpoints", "crop_store", "fov_store", "fov_table", "params:embed"], "items", name="select_items"),
         Node(bound(plan_embedding, random_init=model.random_init), [*RUN, "params:runtime"], "embeddings", name="plan_embedding"),
         Node(bound(sample_attention, random_init=model.random_init), RUN, "attention", name="sample_attention"),
         Node(report_embedding, ["embeddings", "attention"], "embed_report", name="report_embedding"),

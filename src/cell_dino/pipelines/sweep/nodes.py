@@ -30,7 +30,7 @@ def run_sweep(
     """Add ``n_trials`` trials to the study in ``rdb``; returns the study and its record (name,
     storage with the password hidden)."""
     check_space(train.train, params.space)
-    items = Items.of(train.unit, crop_store, fov_store, fov_table)
+    items = Items.of(train.unit, crop_store, fov_store, fov_table, train.on_error)
     v, p = params.validation, params
     study = open_study(
         p.study_name, rdb, p.direction, p.sampler.seed, p.sampler.n_startup_trials, p.pruner.n_startup_trials, p.pruner.n_warmup_steps

@@ -15,7 +15,7 @@ from cell_dino.ssl.training_data import training_data
 def plan_training(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: TrainingParams) -> TrainingRun:
     """A DINO run (no weak labels) or a WS-DINO run on cells or fields; the ``<run>_checkpoints``
     dataset runs it (resuming from the checkpoints it holds)."""
-    items = Items.of(params.unit, crop_store, fov_store, fov_table)
+    items = Items.of(params.unit, crop_store, fov_store, fov_table, params.on_error)
     weak = params.weak_labels
     data = (
         training_data(items)

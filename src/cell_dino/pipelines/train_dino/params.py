@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cell_dino.data.items import Unit
+from cell_dino.data.items import OnError, Unit
 from cell_dino.pipelines.params import Params
 from cell_dino.ssl.config import TrainConfig
 from cell_dino.ssl.run import Mode
@@ -19,6 +19,7 @@ class WeakLabelParams(Params):
 
 class TrainingParams(Params):
     unit: Unit  # cell: the crop store | fov: whole fields from the FOV store
+    on_error: OnError  # items whose store file is missing: raise (naming them) | skip (left out, logged)
     mode: Mode  # multichannel (DINO4Cells) | per_channel: one single-channel model per channel (WS-DINO)
     weak_labels: WeakLabelParams | None  # None: DINO
     train: TrainConfig
