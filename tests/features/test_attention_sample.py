@@ -9,7 +9,8 @@ import torch
 
 from cell_dino.data.channels import ChannelSpec, ChannelStats
 from cell_dino.data.items import Items
-from cell_dino.features.model import ConcatenatedExtractors, FeatureConfig, FeatureExtractor, Preprocessing
+from cell_dino.encoders.preprocessing import Preprocessing
+from cell_dino.features.model import ConcatenatedExtractors, FeatureConfig, FeatureExtractor
 from cell_dino.features.sample import attention_sample
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 

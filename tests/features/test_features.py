@@ -12,6 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cell_dino.encoders.preprocessing import Preprocessing
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.attention import cls_attention_and_tokens
 from cell_dino.features.job import EmbeddingJob
@@ -19,7 +20,6 @@ from cell_dino.features.model import (
     ConcatenatedExtractors,
     FeatureConfig,
     FeatureExtractor,
-    Preprocessing,
     centre_crops,
     greyscale_rgb_extractor,
     pooled,

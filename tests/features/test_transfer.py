@@ -14,8 +14,9 @@ import torch
 
 from cell_dino.data.channels import ChannelSpec, ChannelStats
 from cell_dino.data.items import Items
+from cell_dino.encoders.preprocessing import Preprocessing
 from cell_dino.features.artifacts import feature_names, read_embeddings
-from cell_dino.features.model import FeatureConfig, Preprocessing
+from cell_dino.features.model import FeatureConfig
 from cell_dino.features.transfer import TransferConfig, transfer_job
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 

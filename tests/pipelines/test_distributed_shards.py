@@ -17,12 +17,13 @@ from cell_dino.data.errors import DataError
 from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.data.readers import read_fov
 from cell_dino.datasets.job_output import JobOutputDataset
+from cell_dino.encoders.preprocessing import Preprocessing
 from cell_dino.executor import ExecutorConfig, SerialExecutor, ordered_map, shard_executor
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.cellprofiler_job import CellProfilerJob
 from cell_dino.features.job import EmbeddingJob
-from cell_dino.features.model import FeatureConfig, FeatureExtractor, Preprocessing
+from cell_dino.features.model import FeatureConfig, FeatureExtractor
 from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
 from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store

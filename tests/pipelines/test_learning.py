@@ -17,7 +17,7 @@ import torch
 from cell_dino.data.channels import ChannelStats
 from cell_dino.data.crop_store import CropStore
 from cell_dino.evaluation.knn import knn_accuracy
-from cell_dino.features.model import FeatureConfig, teacher_extractor
+from cell_dino.features.model import FeatureConfig, checkpoint_extractor
 from cell_dino.models.backbone import BackboneConfig
 from cell_dino.models.head import HeadConfig
 from cell_dino.ssl.augment import AugmentConfig, CropSpec
@@ -52,7 +52,7 @@ def test_short_dino_training_beats_random_init_on_moa_knn(project: Path, tmp_pat
     labels, compounds = table["Metadata_MoA"].to_numpy()[treated], table["Metadata_Compound"].to_numpy()[treated]
 
     def accuracy(random_init: bool) -> np.ndarray:
-        features = teacher_extractor(state, FeatureConfig(), random_init=random_init)(images).numpy()
+        features = checkpoint_extractor(state, FeatureConfig(), random_init=random_init)(images).numpy()
         return np.array([knn_accuracy(features, labels, compounds, k) for k in K])
 
     trained, random = accuracy(False), accuracy(True)

@@ -100,7 +100,7 @@ def test_same_seed_same_crops_any_channel_count() -> None:
 
 def test_dataset_normalisation_refuses_a_channel_without_spread() -> None:
     """A failed stain gave std 0: ``normalise: dataset`` divided by it and the loss became NaN."""
-    from cell_dino.ssl.augment import dataset_statistics
+    from cell_dino.encoders.preprocessing import dataset_statistics
 
     mean, std = dataset_statistics({"channels": ["DNA", "Actin"], "mean": [10.0, 5.0], "std": [2.0, 1.0]})
     assert std.tolist() == [2.0, 1.0] and mean.dtype == torch.float32

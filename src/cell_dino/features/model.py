@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -22,8 +21,9 @@ import torch.nn.functional as F
 
 from cell_dino.config import Count, settings
 from cell_dino.data.channels import channel_order
-from cell_dino.models.backbone import BackboneConfig, create_backbone
-from cell_dino.ssl.augment import dataset_statistics, self_normalise
+from cell_dino.encoders.encoder import KINDS, Encoder, EncoderMeta, load_encoder
+from cell_dino.encoders.preprocessing import Preprocessing
+from cell_dino.models.backbone import BackboneConfig
 from cell_dino.ssl.checkpoint import CheckpointMeta
 
 Pooling = Literal["cls", "patch_mean", "cls_last_k"]
@@ -48,41 +48,11 @@ def centre_crops(x: torch.Tensor, size: int, side: Literal["native", "half"] = "
     return torch.stack([x[..., i : i + h, j : j + w] for i, j in corners])
 
 
-@dataclass
-class Preprocessing:
-    """How training saw its images: normalisation mode and statistics, and the crop size."""
-
-    normalise: str
-    mean: torch.Tensor | None
-    std: torch.Tensor | None
-    size: int
-
-    @classmethod
-    def of(cls, meta: CheckpointMeta) -> Preprocessing:
-        """As the checkpoint's training prepared its global crops."""
-        if meta.normalise != "dataset":
-            return cls(meta.normalise, None, None, meta.crop_sizes[0])
-        mean, std = dataset_statistics(meta.stats.as_dict())
-        return cls("dataset", mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1), meta.crop_sizes[0])
-
-    def normalise_only(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalised as in training, at the input's own size."""
-        x = torch.nan_to_num(x)
-        if self.normalise == "self":
-            return self_normalise(x)
-        if self.normalise == "dataset":
-            return (x - self.mean.to(x.device)) / self.std.to(x.device)
-        return x
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.normalise_only(x)
-        if x.shape[-2:] != (self.size, self.size):
-            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
-        return x
-
-
 def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig) -> torch.Tensor:
-    """Image features of a timm ViT after its final norm."""
+    """Image features of a timm ViT after its final norm, pooled as ``config`` says; a network of
+    another kind (no ``forward_features``) returns its features itself."""
+    if not hasattr(backbone, "forward_features"):
+        return backbone(x)
     if config.pooling == "cls_last_k":
         blocks = backbone.forward_intermediates(
             x, indices=config.last_k, norm=True, return_prefix_tokens=True, output_fmt="NLC", intermediates_only=True
@@ -140,30 +110,25 @@ class ConcatenatedExtractors(nn.Module):
         return F.normalize(torch.cat([e(x) for e in self.extractors], dim=1), dim=1)
 
 
-def teacher_extractor(
+def checkpoint_extractor(
     state: dict,
     config: FeatureConfig,
-    which: str = "teacher",
     random_init: bool = False,
     seed: int = 0,
     data_channels: Sequence[str] | None = None,
     channel_map: Mapping[str, str] | None = None,
 ) -> FeatureExtractor:
-    """The (teacher) backbone of a checkpoint, or the same architecture at random init, fed the
-    channels it was trained on picked by name from ``data_channels`` (the images' channels, in
-    their order; None: the checkpoint's own, in its order), with ``channel_map`` for stains named
-    otherwise (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is
-    missing)."""
+    """The encoder of a checkpoint (:mod:`cell_dino.encoders.encoder`: the teacher's backbone for
+    DINO), or the same architecture at random init, fed the channels it was trained on picked by
+    name from ``data_channels`` (the images' channels, in their order; None: the checkpoint's own,
+    in its order), with ``channel_map`` for stains named otherwise
+    (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is missing)."""
+    encoder = load_encoder(state, random_init, seed)
     meta = CheckpointMeta.from_dict(state["meta"])
-    torch.manual_seed(seed)
-    backbone = create_backbone(dataclasses.replace(meta.backbone, drop_path_rate=0.0), len(meta.channels))
-    if not random_init:
-        prefix = "backbone."
-        backbone.load_state_dict({k.removeprefix(prefix): v for k, v in state[which].items() if k.startswith(prefix)})
-    extractor = FeatureExtractor(backbone, Preprocessing.of(meta), config)
+    extractor = FeatureExtractor(encoder.network, encoder.preprocessing, config)
     data = meta.source_channels or meta.channels.names if data_channels is None else tuple(data_channels)
     what = f"the checkpoint's network ({meta.architecture})"
-    extractor.channels = channel_order(meta.channels.names, data, channel_map, what)  # a per-channel run's model: its one channel
+    extractor.channels = channel_order(encoder.meta.channels, data, channel_map, what)  # a per-channel run's model: its one channel
     return extractor
 
 
@@ -178,7 +143,7 @@ def run_extractor(
     """The extractor of a run's checkpoint(s): one N-channel teacher, or per-channel teachers
     (each fed its own channel of the data, by name), concatenated and L2-normalised."""
     if len(states) == 1:
-        return teacher_extractor(states[0], config, random_init=random_init, seed=seed, data_channels=data_channels, channel_map=channel_map)
+        return checkpoint_extractor(states[0], config, random_init=random_init, seed=seed, data_channels=data_channels, channel_map=channel_map)
     # one model per channel: names and map checked once for the whole run, then each model gets its own entry
     models = [CheckpointMeta.from_dict(s["meta"]).channels.names[0] for s in states]
     if data_channels is not None:
@@ -186,7 +151,7 @@ def run_extractor(
     own = dict(channel_map or {})
     return ConcatenatedExtractors(
         [
-            teacher_extractor(
+            checkpoint_extractor(
                 s, config, random_init=random_init, seed=seed + i, data_channels=data_channels,
                 channel_map={name: own[name]} if name in own else None,
             )
@@ -200,9 +165,12 @@ def greyscale_rgb_extractor(
 ) -> FeatureExtractor:
     """The papers' ImageNet baseline: each channel, self-normalised, repeated to RGB through a
     3-channel ViT with RGB DINO ``weights`` (a local file, or ``timm:<name>``; errors name ``parameter``);
-    features concatenated."""
+    features concatenated. The network is an :class:`~cell_dino.encoders.encoder.Encoder` taking
+    ``red, green, blue`` that every channel is fed to in turn."""
     from cell_dino.models.pretrained import load_rgb_weights
 
-    rgb = create_backbone(dataclasses.replace(backbone, drop_path_rate=0.0), 3)
-    load_rgb_weights(rgb, weights, parameter)
-    return FeatureExtractor(rgb, Preprocessing("self", None, None, size), config, greyscale_rgb=True)
+    network = dataclasses.asdict(backbone)
+    meta = EncoderMeta("vit", network, ("red", "green", "blue"), size, "self", origin={"method": "imagenet", "weights": weights})
+    encoder = Encoder(meta, KINDS["vit"].build(network, 3))
+    load_rgb_weights(encoder.network, weights, parameter)
+    return FeatureExtractor(encoder.network, encoder.preprocessing, config, greyscale_rgb=True)

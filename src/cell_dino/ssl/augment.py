@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from cell_dino.config import Count, Fraction, NonNegative, NonNegativeInt, Positive, Probability, ordered_pair, settings
+from cell_dino.encoders.preprocessing import self_normalise
 
 
 @settings
@@ -63,19 +64,6 @@ class AugmentConfig:
                 "augment: at least 1 global crop and 2 crops in all are needed for the DINO loss, got "
                 f"{self.global_crops.number} global and {self.local_crops.number} local"
             )
-
-
-def dataset_statistics(stats: dict, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """The data set's per-channel mean and standard deviation (ingest's statistics), for
-    ``normalise: dataset``; raises ValueError naming a channel without spread (it would be a
-    division by zero)."""
-    flat = [name for name, std in zip(stats.get("channels", range(len(stats["std"]))), stats["std"]) if not std > 0]
-    if flat:
-        raise ValueError(
-            f"channel(s) {flat} have no spread (std 0) in the data-set statistics: normalise: dataset would divide by "
-            "zero; use normalise: self or leave the channel out"
-        )
-    return (torch.tensor(stats["mean"], dtype=torch.float32, device=device), torch.tensor(stats["std"], dtype=torch.float32, device=device))
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator, device) -> torch.Tensor:
@@ -169,11 +157,6 @@ def augment_intensity(
     if stats is None:
         raise ValueError("augment.normalise is 'dataset' but no channel statistics were given")
     return (x - stats[0].view(1, c, 1, 1)) / stats[1].view(1, c, 1, 1)
-
-
-def self_normalise(x: torch.Tensor) -> torch.Tensor:
-    """Each image and channel to mean 0, standard deviation 1 (training and embedding alike)."""
-    return (x - x.mean(dim=(2, 3), keepdim=True)) / (x.std(dim=(2, 3), keepdim=True) + 1e-6)
 
 
 def multicrop(

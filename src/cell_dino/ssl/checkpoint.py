@@ -13,6 +13,7 @@ import torch
 from cell_dino import __version__
 from cell_dino.atomic import atomic_path
 from cell_dino.data.channels import ChannelSpec, ChannelStats
+from cell_dino.encoders.encoder import ENTRY, EncoderMeta
 from cell_dino.models.backbone import BackboneConfig
 from cell_dino.models.head import HeadConfig
 
@@ -98,6 +99,16 @@ class CheckpointMeta:
             }
         )
 
+    def encoder_entry(self) -> dict[str, Any]:
+        """The method-neutral :data:`~cell_dino.encoders.encoder.ENTRY` of a checkpoint: the
+        teacher's backbone (its ``backbone.`` weights in the ``teacher`` entry), the channels it
+        takes, its input side and normalisation; what made it in ``origin``."""
+        origin = {"method": "wsdino" if self.weak_label else "dino", "unit": self.unit, "architecture": self.architecture,
+                  "source_channels": None if self.source_channels is None else list(self.source_channels), "version": self.version}
+        meta = EncoderMeta("vit", dict(self.config["backbone"]), self.channels.names, self.crop_sizes[0], self.normalise,
+                           self.stats.as_dict(), origin)
+        return plain({"meta": meta.to_dict(), "weights": "teacher", "prefix": "backbone."})
+
     @property
     def backbone(self) -> BackboneConfig:
         return BackboneConfig(**self.config["backbone"])
@@ -167,9 +178,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Read a checkpoint (``weights_only``); an unreadable file (truncated, not a checkpoint) raises
     :class:`CheckpointError` naming it."""
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - truncated zip, pickle garbage, foreign objects: all mean "unreadable"
         raise CheckpointError(f"{path}: unreadable checkpoint, truncated or not a checkpoint ({type(exc).__name__}: {exc})") from exc
+    if ENTRY not in state and "meta" in state:  # written before checkpoints described their encoder
+        state[ENTRY] = CheckpointMeta.from_dict(state["meta"]).encoder_entry()
+    return state
 
 
 def last_checkpoint(directory: Path) -> Path:

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from pydantic import Field
 
 from cell_dino.config import Count, Positive, settings
-from cell_dino.ssl.augment import self_normalise
+from cell_dino.encoders.preprocessing import self_normalise
 
 Share = Annotated[float, Field(gt=0, lt=1)]
 

@@ -21,10 +21,12 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from cell_dino.encoders.encoder import ENTRY
+from cell_dino.encoders.preprocessing import dataset_statistics
 from cell_dino.models.multicrop import student_and_teacher
 from cell_dino.reporting import peak_rss_mb
 from cell_dino.runtime import attention_kernels, autocast, peak_gpu_mb, pick_device
-from cell_dino.ssl.augment import dataset_statistics, multicrop
+from cell_dino.ssl.augment import multicrop
 from cell_dino.ssl.checkpoint import CheckpointMeta, clear_checkpoints, last_checkpoint, latest_loadable, plain, same_data, save_checkpoint
 from cell_dino.ssl.config import TrainConfig
 from cell_dino.ssl.data import epoch_loader
@@ -56,7 +58,10 @@ class Training:
 
     def checkpoint(self, epoch: int, step: int, history: list[dict], meta: CheckpointMeta) -> dict:
         models = {"student": self.student.state_dict(), "teacher": self.teacher.state_dict(), "optimizer": self.optimizer.state_dict()}
-        return {**models, "center": self.loss.center, "epoch": epoch, "step": step, "history": history, "meta": meta.to_dict()}
+        return {
+            **models, "center": self.loss.center, "epoch": epoch, "step": step, "history": history, "meta": meta.to_dict(),
+            ENTRY: meta.encoder_entry(),  # what embed reads, whatever the method: the teacher's backbone
+        }
 
 
 def train(data: TrainingData, config: TrainConfig, run_dir: Path, on_step: Hook | None = None, on_epoch: Hook | None = None) -> Path:
