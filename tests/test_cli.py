@@ -78,10 +78,21 @@ def test_an_unexpected_error_keeps_its_traceback() -> None:
     result = CliRunner().invoke(failing_group(), ["fault"])
     assert isinstance(result.exception, KeyError) and result.exit_code == 1 and "Error:" not in result.output
     assert expected_cause(RuntimeError("x")) is None
+    try:
+        try:
+            raise FileNotFoundError("a file the code handles")
+        except FileNotFoundError:
+            raise KeyError("a fault while handling it")  # noqa: B904 - the point: no explicit cause
+    except KeyError as fault:
+        assert fault.__context__ is not None and expected_cause(fault) is None  # handled, not its cause: the fault keeps its traceback
 
 
-def test_kedro_run_inside_the_project_is_kedros_own_with_readable_errors() -> None:
+def test_kedro_run_inside_the_project_is_kedros_own_with_readable_errors_and_checked_names() -> None:
     from kedro.framework.cli.project import run
 
     assert set(main.commands) < set(cli.commands) and cli.commands["run"].params == run.params
     assert isinstance(cli, ReadableGroup) and cli.commands["run"].callback is run.callback
+    pipeline = CliRunner().invoke(cli, ["run", "--pipelines", "embedd"])
+    assert pipeline.exit_code == 2 and "no pipeline ['embedd']; the pipelines are ['ingest'" in pipeline.output
+    namespace = CliRunner().invoke(cli, ["run", "--pipelines", "embed", "--namespaces", "dinoo"])
+    assert namespace.exit_code == 2 and "no namespace ['dinoo']; the namespaces are ['cellprofiler', 'dino'" in namespace.output

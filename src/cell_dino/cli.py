@@ -14,9 +14,9 @@ import click
 import yaml
 
 from cell_dino.data.phantom import PRESETS, generate_phantom
-from cell_dino.expected import ReadableGroup, readable
+from cell_dino.expected import ReadableErrors, ReadableGroup, readable
 from cell_dino.profiling.normalise import Method
-from cell_dino.registry import TRAINING_PIPELINES
+from cell_dino.registry import MODEL_NAMES, PIPELINES, TRAINING_PIPELINES, TRAINING_RUNS
 
 
 @click.group(name="cell-dino", cls=ReadableGroup)
@@ -124,13 +124,29 @@ def score_command(
     click.echo(table.to_string(index=False))
 
 
+class CheckedRun(ReadableErrors):
+    """Kedro's ``run`` with its pipeline and namespace names checked against the registry first
+    (Kedro reports an unknown one as an import error deep in a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        asked = [ctx.params.get("pipeline"), *(ctx.params.get("pipelines") or [])]
+        unknown = [name for name in asked if name and name not in (*PIPELINES, "__default__")]
+        if unknown:
+            raise click.BadParameter(f"no pipeline {unknown}; the pipelines are {list(PIPELINES)}", param_hint="--pipelines")
+        namespaces = {*MODEL_NAMES, *(run.name for run in TRAINING_RUNS)}
+        unknown = [name for name in ctx.params.get("namespaces") or [] if name.split(".")[0] not in namespaces]
+        if unknown:
+            raise click.BadParameter(f"no namespace {unknown}; the namespaces are {sorted(namespaces)}", param_hint="--namespaces")
+        return super().invoke(ctx)
+
+
 @functools.cache
 def kedro_commands() -> click.Group:
     """What Kedro adds to its own commands inside the project: ``cell-dino``'s, and ``run`` with
-    readable expected errors (replacing Kedro's)."""
+    its names checked and readable expected errors (replacing Kedro's)."""
     from kedro.framework.cli.project import run
 
-    return ReadableGroup(name="cell-dino", commands={**main.commands, "run": readable(run)}, help=main.help)
+    return ReadableGroup(name="cell-dino", commands={**main.commands, "run": readable(run, CheckedRun)}, help=main.help)
 
 
 def __getattr__(name: str) -> Any:

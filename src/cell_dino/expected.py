@@ -25,14 +25,16 @@ NOISE = ("For further information visit", "https://errors.pydantic.dev")
 
 
 def expected_cause(error: BaseException) -> BaseException | None:
-    """The first expected error in ``error``'s chain of causes (itself first), or None."""
+    """The first expected error in ``error``'s chain of explicit causes (``raise ... from``: itself
+    first, then what Kedro's dataset errors wrap), or None. An error raised while another was being
+    handled is not caused by it: a fault then keeps its traceback."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         if isinstance(current, EXPECTED) or type(current).__name__ in EXPECTED_NAMES:
             return current
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return None
 
 
@@ -63,9 +65,9 @@ class ReadableGroup(click.Group):
     command_class = ReadableErrors
 
 
-def readable(command: click.Command) -> ReadableErrors:
-    """A copy of ``command`` (Kedro's ``run``) that shows expected errors in a line or two."""
-    return ReadableErrors(
+def readable(command: click.Command, cls: type[ReadableErrors] = ReadableErrors) -> ReadableErrors:
+    """A copy of ``command`` (Kedro's ``run``) as ``cls``: expected errors in a line or two."""
+    return cls(
         name=command.name,
         params=command.params,
         callback=command.callback,

@@ -20,12 +20,14 @@ import zarr
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
-from cell_dino.data.held import HELD, HeldSubset, MissingItemsError
+from cell_dino.data.held import HELD, DamagedItemsError, MissingItemsError
+from cell_dino.data.views import SubsetImages
 from cell_dino.data.items import Items
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.imaging.crops import item_masks
 from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.cellprofiler_job import cellprofiler_job
+from cell_dino.features.job import item_metadata
 from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob
 from cell_dino.pipelines.params import load_parameters
@@ -74,6 +76,8 @@ def test_items_of_a_store_with_a_missing_shard_raise_or_are_left_out(stores: Pat
     items = Items.of("cell", crop_store, fov_store, fov_table, "skip")
     assert items.skipped == 256 and len(items) == len(items.table) == len(whole) - 256
     assert items.table["crop_index"].iloc[255] == 255 and items.table["crop_index"].iloc[256] == 512
+    assert item_metadata(items.table)["Metadata_Index"].iloc[256] == 512  # the row in the store, as the explorer reads it
+    assert items.generation != whole.generation  # a run or embedding of the whole store is not resumed from this one
     np.testing.assert_array_equal(items.images[256], whole.images[512])
     np.testing.assert_array_equal(items.images[250:260], np.concatenate([whole.images[250:256], whole.images[512:516]]))
 
@@ -96,6 +100,40 @@ def test_a_deleted_field_chunk_and_mask_chunk_are_refused_and_fields_keep_their_
         CropStore(stores / "crop_store.zarr").masks[5]
 
 
+def test_a_missing_mask_leaves_out_its_fields_cells_and_a_store_with_nothing_left_is_refused(stores: Path) -> None:
+    fov_table = pd.read_parquet(stores / "fov_table.parquet")
+    fov_store = FovStore(stores / "fov_store.zarr")
+    cells = CropStore(stores / "crop_store.zarr").table()
+    (stores / "crop_store.zarr" / "masks/c/5/0/0/0").unlink()
+    crop_store = CropStore(stores / "crop_store.zarr")
+    with pytest.raises(MissingItemsError, match="masks 5 are missing"):
+        Items.of("cell", crop_store, fov_store, fov_table, "raise")
+    items = Items.of("cell", crop_store, fov_store, fov_table, "skip")
+    assert items.skipped == (cells["fov_index"] == 5).sum() > 0 and not (items.table["fov_index"] == 5).any()
+    fields = Items.of("fov", crop_store, fov_store, fov_table, "skip")
+    assert fields.skipped == 1 and 5 not in fields.table["store_index"].to_numpy()
+    for shard in (stores / "crop_store.zarr" / "crops/c").iterdir():
+        shutil.rmtree(shard)
+    with pytest.raises(MissingItemsError, match="on_error: skip left no item: every one is missing"):
+        Items.of("cell", CropStore(stores / "crop_store.zarr"), fov_store, fov_table, "skip")
+
+
+def test_damaged_stray_and_absent_files_are_named(stores: Path) -> None:
+    crops = stores / "crop_store.zarr"
+    (crops / "crops/c/.DS_Store").write_text("")  # a stray file is no chunk
+    assert CropStore(crops).crops.n_missing == 0
+    shard = crops / SHARD_1
+    shard.write_bytes(shard.read_bytes()[:1000])  # truncated
+    with pytest.raises(DamagedItemsError, match=r"crop_store.zarr: crops 300 cannot be read .*truncated or damaged. Run the segment"):
+        CropStore(crops)[300]
+    shutil.rmtree(crops / "masks")
+    with pytest.raises(MissingItemsError, match=r"crop_store.zarr: no array 'masks' \(its folder or zarr.json is gone\)"):
+        CropStore(crops)
+    (crops / "cells.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match=r"an incomplete crop store, its cells.parquet is missing \(run the segment pipeline again\)"):
+        CropStore(crops)
+
+
 def test_segment_cellprofiler_and_training_refuse_stores_with_missing_files_before_they_start(stores: Path) -> None:
     fov_table = pd.read_parquet(stores / "fov_table.parquet")
     (stores / "crop_store.zarr" / "masks/c/5/0/0/0").unlink()
@@ -109,7 +147,9 @@ def test_segment_cellprofiler_and_training_refuse_stores_with_missing_files_befo
     skipping = plan_training(
         CropStore(stores / "crop_store.zarr"), FovStore(stores / "fov_store.zarr"), fov_table, params.model_copy(update={"on_error": "skip"})
     )
-    assert skipping.data.n_items == len(crop_store) - 256
+    cells = crop_store.table()
+    lost = int((cells["crop_index"].between(256, 511) | (cells["fov_index"] == 5)).sum())  # the shard's crops, and field 5's (its masks)
+    assert skipping.data.n_skipped == lost and skipping.data.n_items == len(crop_store) - lost
     (stores / "fov_store.zarr" / "images/c/7/0/0/0").unlink()
     with pytest.raises(MissingItemsError, match="images 7 are missing"):
         SegmentationJob(FovStore(stores / "fov_store.zarr"), fov_table, SegmentConfig(crop_size=32))
@@ -145,12 +185,13 @@ def test_a_store_written_before_the_record_is_read_unchecked_with_a_warning(stor
     assert store.crops.n_missing == 0 and not store[300].any()
 
 
-def test_held_subset_reads_positions_among_the_held_items() -> None:
+def test_a_subset_reads_positions_among_its_items_in_their_order() -> None:
     images = np.arange(10)[:, None] * np.ones((1, 2))
-    subset = HeldSubset(images, np.array([0, 1, 2, 6, 7, 9]))
+    subset = SubsetImages(images, np.array([0, 1, 2, 6, 7, 9]))
     assert subset.shape == (6, 2) and subset[3][0] == 6
     np.testing.assert_array_equal(subset[1:5][:, 0], [1, 2, 6, 7])
     assert subset[4:4].shape == (0, 2)
+    np.testing.assert_array_equal(SubsetImages(images, np.array([5, 1, 2]))[0:3][:, 0], [5, 1, 2])
 
 
 def test_a_deleted_embedding_part_is_refused_naming_it_and_its_items(finished_project: Path, tmp_path: Path) -> None:
@@ -159,6 +200,8 @@ def test_a_deleted_embedding_part_is_refused_naming_it_and_its_items(finished_pr
     whole = read_embeddings(folder)
     parts = whole.attrs["embedding"]["parts"]
     assert sum(rows for _, rows in parts) == len(whole)
+    shutil.copy(folder / parts[0][0], folder / "part-00000 copy.parquet")  # a copy beside the parts is not read
+    assert len(read_embeddings(folder)) == len(whole)
     (folder / parts[0][0]).unlink()
     with pytest.raises(MissingItemsError, match=rf"{parts[0][0]} \(items 0-{parts[0][1] - 1}\) missing"):
         read_embeddings(folder)

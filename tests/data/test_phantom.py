@@ -129,6 +129,6 @@ def test_a_phantom_of_older_preset_settings_is_not_reused(tmp_path: Path) -> Non
     root = generate_phantom(tmp_path / "screen", "test", seed=0)
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(PRESETS, "test", dataclasses.replace(PRESETS["test"], moa_strength=2.0))
-        with pytest.raises(FileExistsError, match=r"made with other settings \(\['moa_strength'\]\); pass overwrite"):
+        with pytest.raises(FileExistsError, match=r"made with other settings \(\['moa_strength'\]\); pass --overwrite"):
             generate_phantom(root, "test", seed=0)
         assert json.loads((generate_phantom(root, "test", seed=0, overwrite=True) / "phantom.json").read_text())["config"]["moa_strength"] == 2.0

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 import zarr
 
-from cell_dino.ssl.data import SubsetImages, in_memory
+from cell_dino.data.views import SubsetImages
+from cell_dino.ssl.data import in_memory
 from cell_dino.ssl.trainer import train
 from tests.ssl.tiny_training import CONFIG, DATA, IMAGES
 

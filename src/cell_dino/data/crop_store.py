@@ -10,44 +10,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.held import open_held
 from cell_dino.data.locations import join
-from cell_dino.data.remote import exists, open_group, read_parquet, store_location
+from cell_dino.data.remote import read_parquet
+from cell_dino.data.store import Store
 
 CROP_CHUNK = 256
 TABLE = "cells.parquet"
 
 
-class CropStore:
+class CropStore(Store):
     """Read access to a store at a local path or a URL (``s3://``): crops by index or batch, masks
     by field, the cell table."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = store_location(path)
-        if not exists(join(self.path, TABLE)):
-            raise FileNotFoundError(f"{self.path}: no crop store here (run the segment pipeline)")
-        self.group = open_group(self.path)
-        self.crops = open_held(self.group, self.path, "crops", "Run the segment pipeline again")
+        super().__init__(path, TABLE, "crop store", "segment")
+        self.crops = self.items = open_held(self.group, self.path, "crops", "Run the segment pipeline again")
         self.masks = open_held(self.group, self.path, "masks", "Run the segment pipeline again")
-        self.attrs = dict(self.group.attrs)
-        self.channels = ChannelSpec.of(self.attrs["channels"])
-
-    def __len__(self) -> int:
-        return self.crops.shape[0]
-
-    def __getitem__(self, index: int) -> np.ndarray:
-        return self.crops[index]
-
-    @property
-    def stats(self) -> dict:
-        """Per-channel statistics of the fields the crops were cut from."""
-        return self.attrs["stats"]
-
-    @property
-    def generation(self) -> str:
-        """The identity of this store's contents: new each time segment writes it."""
-        return self.attrs.get("generation", "")
 
     def table(self) -> pd.DataFrame:
         return read_parquet(join(self.path, TABLE))

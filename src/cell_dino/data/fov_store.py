@@ -21,7 +21,7 @@ from cell_dino.atomic import atomic_path
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
 from cell_dino.data.held import EVERY_CHUNK, HELD, HeldArray, held_record, open_held
-from cell_dino.data.remote import exists, open_group, store_location
+from cell_dino.data.store import Store
 from cell_dino.generation import new_generation
 
 
@@ -98,33 +98,13 @@ class Float32Fields:
         return np.asarray(self.array[index], dtype=np.float32)
 
 
-class FovStore:
+class FovStore(Store):
     """Read access to a store at a local path or a URL (``s3://``); items load one at a time."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = store_location(path)
-        if not exists(self.path):
-            raise FileNotFoundError(f"{self.path}: no FOV store here (run the ingest pipeline)")
-        self.group = open_group(self.path)
-        self.images = Float32Fields(open_held(self.group, self.path, "images", "Run the ingest pipeline again"))
-        self.attrs = dict(self.group.attrs)
-        self.channels = ChannelSpec.of(self.attrs["channels"])
+        super().__init__(path, None, "FOV store", "ingest")
+        self.images = self.items = Float32Fields(open_held(self.group, self.path, "images", "Run the ingest pipeline again"))
         self.keys: list[str] = list(self.attrs["fov_keys"])
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-    def __getitem__(self, index: int) -> np.ndarray:
-        return self.images[index]
-
-    @property
-    def stats(self) -> dict:
-        return self.attrs["stats"]
-
-    @property
-    def generation(self) -> str:
-        """The identity of this store's contents: new each time ingest writes it."""
-        return self.attrs.get("generation", "")
 
     def illumination(self) -> dict[str, np.ndarray]:
         """Each plate's illumination function (subsampled), by plate."""

@@ -5,7 +5,7 @@ store reads as 256 blank crops, and a model embeds them without a word. So every
 writes is created with every chunk written, blank ones too (:data:`EVERY_CHUNK`), and its group
 records, with the generation stamp and so last, how many items and files each array holds
 (:func:`held_record`, attribute :data:`HELD`). :class:`HeldArray` reads through such an array and
-refuses an item whose file is missing, naming the store, the items and the file; :func:`held_subset`
+refuses an item whose file is missing, naming the store, the items and the file; :meth:`cell_dino.data.items.Items.held`
 leaves such items out instead (``on_error: skip``).
 
 A store written before this record existed is read unchecked, with one warning: its blank chunks
@@ -37,6 +37,10 @@ class MissingItemsError(DataError):
     """Items of a store whose chunk or shard file is missing."""
 
 
+class DamagedItemsError(DataError):
+    """Items of a store whose chunk or shard file cannot be decoded (truncated, corrupt)."""
+
+
 def _file_shape(array: zarr.Array) -> tuple[int, ...]:
     return tuple(array.shards or array.chunks)
 
@@ -60,7 +64,8 @@ def _present_files(location: Location, name: str) -> list[tuple[int, ...]]:
     fs, root = fsspec.url_to_fs(join(join(location, name), "c"))
     if not fs.exists(root):
         return []
-    return [tuple(int(p) for p in path[len(root) :].strip("/").split("/")) for path in fs.find(root)]
+    keys = (path[len(root) :].strip("/").split("/") for path in fs.find(root))
+    return [tuple(map(int, key)) for key in keys if all(part.isdigit() for part in key)]  # not .DS_Store, rsync's temporaries
 
 
 def _ranges(indices: np.ndarray) -> str:
@@ -105,50 +110,39 @@ class HeldArray:
     def n_missing(self) -> int:
         return int((~self.held).sum())
 
-    def missing_message(self, indices: np.ndarray | None = None) -> str:
-        """Which items (of ``indices``, default all) are missing, where, and what to do."""
+    def missing_message(self, indices: np.ndarray | None = None, skippable: bool = True) -> str:
+        """Which items (of ``indices``, default all) are missing, where, and what to do (``skippable``:
+        the reader can leave them out with ``on_error: skip``)."""
         bad = np.flatnonzero(~self.held) if indices is None else np.unique(indices[~self.held[indices]])
+        skip = ", or set the reading pipeline's on_error: skip (embed, train_dino, train_wsdino) to leave them out" if skippable else ""
         return (
             f"{self.location}: {self.name} {_ranges(bad)} are missing (file(s) {', '.join(self.absent[:3])} absent from the store;"
-            f" zarr would read them as blank). {self.rewrite}, or set the reading pipeline's on_error: skip (embed, train_dino,"
-            " train_wsdino) to leave them out"
+            f" zarr would read them as blank). {self.rewrite}{skip}"
         )
 
     def __getitem__(self, index: Any) -> np.ndarray:
         first = index[0] if isinstance(index, tuple) else index
         if self.absent and not np.all(self.held[first]):  # the mask indexed as the items are: no copy for a slice
             raise MissingItemsError(self.missing_message(np.atleast_1d(np.arange(self.shape[0])[first])))
-        return self.array[index]
+        try:
+            return self.array[index]
+        except (ValueError, RuntimeError, OSError) as error:  # a codec's checksum or decompression failure: a damaged file
+            items = _ranges(np.atleast_1d(np.arange(self.shape[0])[first]))
+            raise DamagedItemsError(
+                f"{self.location}: {self.name} {items} cannot be read ({type(error).__name__}: {error}): a chunk or shard file"
+                f" under {self.name}/c/ is truncated or damaged. {self.rewrite}"
+            ) from error
 
 
 def open_held(group: zarr.Group, location: Location, name: str, rewrite: str) -> HeldArray:
     """Array ``name`` of a store's ``group`` as a :class:`HeldArray` (one warning per store written
     before stores recorded what they hold)."""
+    if name not in group:
+        raise MissingItemsError(f"{location}: no array {name!r} (its folder or zarr.json is gone). {rewrite}")
     record = group.attrs.get(HELD)
     if record is None:
         log.warning("%s: written before stores recorded what they hold; missing files are not detected (%s)", location, rewrite)
     return HeldArray(group[name], location, name, None if record is None else record.get(name), rewrite)
-
-
-class HeldSubset:
-    """The held items of an ``N x ...`` array (``indices``, sorted) as an array of their own:
-    ``[i]`` and ``[a:b]`` address positions among them. Contiguous runs are read as slices."""
-
-    def __init__(self, images: Any, indices: np.ndarray) -> None:
-        self.images, self.indices = images, np.asarray(indices, dtype=np.int64)
-        self.shape, self.dtype = (len(self.indices), *images.shape[1:]), images.dtype
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, index: Any) -> np.ndarray:
-        if isinstance(index, (int, np.integer)):
-            return self.images[int(self.indices[index])]
-        chosen = self.indices[index]
-        if len(chosen) == 0:
-            return np.asarray(self.images[0:0])
-        breaks = np.flatnonzero(np.diff(chosen) != 1) + 1
-        return np.concatenate([np.asarray(self.images[int(run[0]) : int(run[-1]) + 1]) for run in np.split(chosen, breaks)])
 
 
 def require_held(*arrays: Any) -> None:
@@ -157,7 +151,7 @@ def require_held(*arrays: Any) -> None:
     for array in arrays:
         held = held_array(array)
         if held is not None and held.n_missing:
-            raise MissingItemsError(held.missing_message())
+            raise MissingItemsError(held.missing_message(skippable=False))
 
 
 def held_array(images: Any) -> HeldArray | None:

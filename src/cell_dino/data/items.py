@@ -5,6 +5,7 @@ statistics and the identity of the store they come from."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from cell_dino.data.channels import ChannelSpec, ChannelStats
-from cell_dino.data.held import HeldSubset, MissingItemsError, held_array
+from cell_dino.data.held import MissingItemsError, held_array
+from cell_dino.data.views import SubsetImages
 
 log = logging.getLogger(__name__)
 Unit = Literal["cell", "fov"]
@@ -54,16 +56,35 @@ class Items:
         return items.held(on_error)
 
     def held(self, on_error: OnError) -> Items:
-        """These items, less those whose files the store lacks (see :meth:`of`)."""
-        held = held_array(self.images)
-        if held is None or not held.n_missing:
+        """These items, less those whose image files, or whose field's mask files, the stores lack
+        (see :meth:`of`). Items left out change ``generation``: a run or embedding made without
+        them is not resumed as if it were made from the whole store."""
+        held, problems = np.ones(len(self), dtype=bool), []
+        images = held_array(self.images)
+        if images is not None and images.n_missing:
+            held &= images.held
+            problems.append(images)
+        masks = None if self.crop_store is None else held_array(self.crop_store.masks)
+        if masks is not None and masks.n_missing:
+            fields = self.table["fov_index" if self.unit == "cell" else "store_index"].to_numpy()
+            held &= masks.held[fields]
+            problems.append(masks)
+        if held.all():
             return self
         if on_error == "raise":
-            raise MissingItemsError(held.missing_message())
-        keep = np.flatnonzero(held.held)
-        log.warning("on_error: skip: %d of %d items left out. %s", held.n_missing, len(self), held.missing_message())
+            raise MissingItemsError(" ".join(p.missing_message() for p in problems))
+        found = " ".join(p.missing_message(skippable=False) for p in problems)
+        if not held.any():
+            raise MissingItemsError(f"on_error: skip left no item: every one is missing. {found}")
+        keep, skipped = np.flatnonzero(held), int((~held).sum())
+        log.warning("on_error: skip: %d of %d items left out. %s", skipped, len(self), found)
+        digest = hashlib.sha1(np.flatnonzero(~held).tobytes()).hexdigest()[:12]
         return dataclasses.replace(
-            self, images=HeldSubset(self.images, keep), table=self.table.iloc[keep].reset_index(drop=True), skipped=held.n_missing
+            self,
+            images=SubsetImages(self.images, keep),
+            table=self.table.iloc[keep].reset_index(drop=True),
+            generation=f"{self.generation} (on_error: skip, {skipped} items left out: {digest})",
+            skipped=skipped,
         )
 
     def __len__(self) -> int:

@@ -4,6 +4,7 @@ table folder and the attention sample."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from cell_dino.data.held import MissingItemsError
 
 REPORT = "_embedding.json"  # pyarrow skips names starting with "_" when reading the folder
 ARRAYS, ITEMS = "arrays.npz", "items.parquet"
+log = logging.getLogger(__name__)
 FEATURE_PREFIX = "f_"
 PARTS = "parts"  # in the report: [[file, rows], ...] in item order; a folder read misses a deleted part silently
 
@@ -33,7 +35,8 @@ def parts_record(folder: Path) -> list[list]:
 def read_embeddings(path: str | Path) -> pd.DataFrame:
     """An embedding folder as one table; its run record in ``attrs["embedding"]``. Raises
     FileNotFoundError when there is no finished embedding, :class:`MissingItemsError` naming the
-    part files (and their items) the record lists and the folder lacks."""
+    part files (and their items) the record lists and the folder lacks. Only the listed parts are
+    read (a copied or stray parquet file in the folder is named in a warning and left out)."""
     path = Path(path)
     if not (path / REPORT).is_file():
         raise FileNotFoundError(f"{path}: no finished embedding here (run the embed pipeline)")
@@ -45,7 +48,14 @@ def read_embeddings(path: str | Path) -> pd.DataFrame:
         first += rows
     if missing:
         raise MissingItemsError(f"{path}: part(s) {', '.join(missing[:3])} missing; run embed again to write the folder whole")
-    table = pd.read_parquet(path)
+    if PARTS not in report:  # written before the record listed its parts
+        table = pd.read_parquet(path)
+    else:
+        listed = {name for name, _ in report[PARTS]}
+        stray = sorted(p.name for p in path.glob("*.parquet") if p.name not in listed)
+        if stray:
+            log.warning("%s: %s not written by embed, left out", path, stray[:5])
+        table = pq.ParquetDataset([str(path / name) for name, _ in report[PARTS]]).read().to_pandas() if listed else pd.read_parquet(path)
     table.attrs["embedding"] = report
     return table
 

@@ -41,10 +41,16 @@ log = logging.getLogger(__name__)
 INDEX = "Metadata_Index"
 
 
+STORE_ROWS = ("crop_index", "store_index")  # an item's row in its store: the crop store's, the FOV store's
+
+
 def item_metadata(table: pd.DataFrame) -> pd.DataFrame:
-    """The ``Metadata_*`` columns of an item table plus ``Metadata_Index`` (row in the store)."""
+    """The ``Metadata_*`` columns of an item table plus ``Metadata_Index``, the item's row in its
+    store (``crop_index`` or ``store_index`` where the table has it: items left out with
+    ``on_error: skip`` leave gaps; else the table's row)."""
     meta = table[[c for c in table.columns if c.startswith("Metadata_")]].reset_index(drop=True)
-    return meta.assign(**{INDEX: np.arange(len(meta))})
+    rows = next((table[c].to_numpy() for c in STORE_ROWS if c in table), np.arange(len(meta)))
+    return meta.assign(**{INDEX: rows})
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Protocol
 
 import pandas as pd
 
@@ -18,30 +19,36 @@ from cell_dino.undefined import attempt, require
 log = logging.getLogger(__name__)
 
 
-def integrate(
-    items: pd.DataFrame,
-    methods: list[Method],
-    settings: NormalisationSettings,
-    statistics: tuple[Statistic, Statistic, Statistic],
-    nonfinite: NonFinitePolicy,
-    seed: int = 0,
-    level: NormalisationLevel = "well",
-    levels: Levels = SCREEN,
-) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Profiles keyed ``fov``, ``<method>/well`` and ``<method>/treatment`` (``statistics``: of
-    items per field, of fields per well, of wells per treatment), and a record: ``n_items``,
-    ``nonfinite`` (what was dropped), ``undefined`` (method -> why it was skipped), ``seconds``.
-    ``level``: each normalisation is fitted on and applied to well profiles (``well``), or to FOV
-    profiles before the well means (``fov``: WS-DINO's TVN on the DMSO images). ``levels``: the
-    grouping keys of the FOV, well and treatment levels."""
-    started = time.perf_counter()
-    finite, dropped = finite_profiles(items, nonfinite, "embeddings")
-    fovs = fov_profiles(finite, statistics[0], levels.fov)
+class IntegrationSettings(Protocol):
+    """How items become profiles (the integrate pipeline's parameters have these fields)."""
+
+    levels: Levels  # the grouping keys of the FOV, well and treatment levels
+    nonfinite: NonFinitePolicy
+    fov_statistic: Statistic  # of items per field
+    well_statistic: Statistic  # of fields per well
+    treatment_statistic: Statistic  # of wells per treatment
+    normalisations: list[Method]
+    normalise_level: NormalisationLevel
+    normalise: NormalisationSettings
+    seed: int
+
+
+def integrate(items: pd.DataFrame, settings: IntegrationSettings) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Profiles keyed ``fov``, ``<method>/well`` and ``<method>/treatment`` for every method of
+    ``settings.normalisations``, and a record: ``n_items``, ``nonfinite`` (what was dropped),
+    ``undefined`` (method -> why it was skipped), ``seconds``. ``settings.normalise_level``: each
+    normalisation is fitted on and applied to well profiles (``well``), or to FOV profiles before
+    the well means (``fov``: WS-DINO's TVN on the DMSO images)."""
+    s, started = settings, time.perf_counter()
+    finite, dropped = finite_profiles(items, s.nonfinite, "embeddings")
+    fovs = fov_profiles(finite, s.fov_statistic, s.levels.fov)
     profiles, undefined = {"fov": fovs}, {}
-    for method in methods:
-        made = attempt(method, lambda m=method: normalised_wells(fovs, m, settings, statistics[1], level, seed, levels.well), undefined)
+    for method in s.normalisations:
+        made = attempt(
+            method, lambda m=method: normalised_wells(fovs, m, s.normalise, s.well_statistic, s.normalise_level, s.seed, s.levels.well), undefined
+        )
         if made is not None:
-            profiles |= {f"{method}/well": made, f"{method}/treatment": treatment_profiles(made, statistics[2], levels.treatment)}
+            profiles |= {f"{method}/well": made, f"{method}/treatment": treatment_profiles(made, s.treatment_statistic, s.levels.treatment)}
     seconds = time.perf_counter() - started
     log.info("integrated %d items -> %d FOVs in %.1f s", len(finite), len(fovs), seconds)
     return profiles, {"n_items": len(items), "nonfinite": dropped, "undefined": undefined, "seconds": seconds}

@@ -51,6 +51,7 @@ class CheckpointMeta:
     config: dict[str, Any]
     world_size: int = 1
     n_items: int = 0
+    n_items_skipped: int = 0  # items of the store left out, their files missing (on_error: skip)
     source_channels: tuple[str, ...] | None = None
     weak_label: str | None = None
     n_weak_labels: int | None = None
@@ -74,6 +75,7 @@ class CheckpointMeta:
             config=plain(asdict(config)),
             world_size=world_size,
             n_items=data.n_items,
+            n_items_skipped=data.n_skipped,
             source_channels=data.source_channels,
             weak_label=data.weak_label,
             n_weak_labels=None if index is None else index.n_labels,

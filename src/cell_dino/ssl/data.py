@@ -19,28 +19,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ChannelImages:
-    """One channel of an ``N x C x H x W`` image array, as ``N x 1 x H x W`` (read lazily)."""
-
-    def __init__(self, images, channel: int) -> None:
-        self.images, self.channel = images, channel
-        self.shape = (images.shape[0], 1, *images.shape[2:])
-
-    def __getitem__(self, index):
-        return np.asarray(self.images[index])[..., self.channel : self.channel + 1, :, :]
-
-
-class SubsetImages:
-    """The items ``indices`` of an ``N x C x H x W`` image array (read lazily)."""
-
-    def __init__(self, images, indices: np.ndarray) -> None:
-        self.images, self.indices = images, np.asarray(indices)
-        self.shape = (len(self.indices), *images.shape[1:])
-
-    def __getitem__(self, index: int):
-        return self.images[int(self.indices[index])]
-
-
 class StoreImages(Dataset):
     """``(image, partner)`` float tensors; the partner is the image itself (DINO) or another image
     with the same weak label (WS-DINO), drawn reproducibly from (seed, epoch, index)."""

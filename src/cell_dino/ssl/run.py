@@ -114,6 +114,7 @@ def run_summary(series: CheckpointSeries) -> dict:
         len(series.paths),
         sum(h["seconds"] for h in history),
         unit=meta.unit,
+        n_items_skipped=meta.n_items_skipped,
         epochs=len(history),
         images_per_second=history[-1]["images_per_second"],
         peak_rss_mb=max(h["peak_rss_mb"] for h in history),

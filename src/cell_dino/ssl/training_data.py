@@ -10,7 +10,7 @@ import numpy as np
 
 from cell_dino.data.channels import ChannelSpec, ChannelStats
 from cell_dino.data.items import Items, Unit
-from cell_dino.ssl.data import ChannelImages, SubsetImages
+from cell_dino.data.views import ChannelImages, SubsetImages
 from cell_dino.ssl.weak_labels import WeakLabelIndex, check_label_leak
 
 
@@ -28,6 +28,7 @@ class TrainingData:
     balanced: bool = False
     source_channels: tuple[str, ...] | None = None
     generation: str = ""  # the identity of the items (store, and WS-DINO's weak label): a run resumes only on the same
+    n_skipped: int = 0  # items of the store left out, their files missing (on_error: skip)
 
     @property
     def n_items(self) -> int:
@@ -67,4 +68,6 @@ def training_data(
         index = WeakLabelIndex(items.table[weak_label])
     # the weak label decides every partner: another label (or its sampling) is other training data
     generation = items.generation if weak_label is None else f"{items.generation} (weak label {weak_label}, balanced {balanced})"
-    return TrainingData(items.images, items.channels, items.stats, items.unit, index, weak_label, balanced, generation=generation)
+    return TrainingData(
+        items.images, items.channels, items.stats, items.unit, index, weak_label, balanced, generation=generation, n_skipped=items.skipped
+    )

@@ -121,12 +121,12 @@ def generate_phantom(out: str | Path, preset: str = "test", seed: int = 0, overw
         if existing.get("preset") == preset and existing.get("seed") == seed:
             changed = sorted(k for k, v in json.loads(json.dumps(asdict(PRESETS[preset]))).items() if existing.get("config", {}).get(k) != v)
             if changed:
-                raise FileExistsError(f"{out} holds preset {preset!r} made with other settings ({changed}); pass overwrite to remake it")
+                raise FileExistsError(f"{out} holds preset {preset!r} made with other settings ({changed}); pass --overwrite (overwrite=True) to remake it")
             log.info("phantom %s (preset %s, seed %d) already present", out, preset, seed)
             return out
-        raise FileExistsError(f"{out} holds another phantom ({existing.get('preset')}, seed {existing.get('seed')}); pass overwrite")
+        raise FileExistsError(f"{out} holds another phantom ({existing.get('preset')}, seed {existing.get('seed')}); pass --overwrite (overwrite=True)")
     if out.exists() and not overwrite and not marker.is_file():
-        raise FileExistsError(f"{out} exists and is not a phantom; choose another folder or pass overwrite")
+        raise FileExistsError(f"{out} exists and is not a phantom; choose another folder or pass --overwrite (overwrite=True)")
     with atomic_path(out) as tmp:
         tmp.mkdir(parents=True)
         counts = _write_screen(tmp, PRESETS[preset], seed)

@@ -20,17 +20,7 @@ from cell_dino.reporting import run_report
 def integrate_profiles(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[dict[str, pd.DataFrame], dict]:
     """``fov``, and per normalisation ``<method>/well`` and ``<method>/treatment`` profiles; and a
     record of the non-finite values dropped and the normalisations skipped (with reasons)."""
-    p = params
-    return integrate(
-        embeddings,
-        p.normalisations,
-        p.normalise,
-        (p.fov_statistic, p.well_statistic, p.treatment_statistic),
-        p.nonfinite,
-        p.seed,
-        p.normalise_level,
-        p.levels,
-    )
+    return integrate(embeddings, params)
 
 
 def embed_umap(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[pd.DataFrame, dict]:
