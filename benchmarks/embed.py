@@ -23,7 +23,7 @@ import zarr
 from fresh_process import measure_in_fresh_process
 
 from cell_dino.encoders.preprocessing import Preprocessing
-from cell_dino.features.job import EmbeddingJob
+from cell_dino.features.embedding_job import EmbeddingJob
 from cell_dino.features.model import FeatureConfig, FeatureExtractor
 from cell_dino.models.backbone import BackboneConfig, create_backbone
 from cell_dino.reporting import peak_rss_mb

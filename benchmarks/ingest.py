@@ -23,7 +23,7 @@ from phantoms import phantom_with_plates
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.fov_store import FovStore, write_fov_store
-from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
 from cell_dino.reporting import peak_rss_mb
 
 
@@ -31,7 +31,7 @@ def measure(root: Path, out: Path) -> dict:
     """Run the preprocessing stream into a store; this is what the ingest node does."""
     manifest = read_bbbc021(root)
     start = time.perf_counter()
-    write_fov_store(out, PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig()))
+    write_fov_store(out, PreprocessingJob(manifest, mf.channels_of(manifest), PreprocessConfig()))
     seconds = time.perf_counter() - start
     store = FovStore(out)
     return {

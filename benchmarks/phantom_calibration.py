@@ -35,7 +35,7 @@ from cell_dino.evaluation.nsc import moa_matching, treatment_batches
 from cell_dino.executor import ExecutorConfig
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.cellprofiler_job import CellProfilerJob
-from cell_dino.imaging.preprocess import PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessingJob
 from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
 from cell_dino.pipelines.embed.params import EmbedParams
 from cell_dino.pipelines.ingest.params import IngestParams
@@ -56,7 +56,7 @@ def stores(preset: str, seed: int, workdir: Path, runtime: ExecutorConfig) -> tu
     raw = generate_phantom(workdir / "phantom", preset, seed=seed)
     manifest = read_bbbc021(raw)
     ingest = load_parameters("ingest", IngestParams, REPO)
-    fovs = FovStore(write_fov_store(workdir / "fov_store.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), ingest.preprocess)))
+    fovs = FovStore(write_fov_store(workdir / "fov_store.zarr", PreprocessingJob(manifest, mf.channels_of(manifest), ingest.preprocess)))
     table = manifest.set_index(mf.FOV_KEY).loc[fovs.keys].reset_index()
     segment = load_parameters("segment", SegmentParams, REPO)
     crops = write_crop_store(workdir / "crop_store.zarr", SegmentationJob(fovs, table, segment.config, runtime, segment.shard_size))

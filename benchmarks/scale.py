@@ -65,7 +65,7 @@ def measure(raw: Path, n: int, executor: str) -> dict:
     from cell_dino.data import manifest as mf
     from cell_dino.data.fov_store import FovStore, write_fov_store
     from cell_dino.executor import ExecutorConfig
-    from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
+    from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
     from cell_dino.imaging.segment_fovs import SegmentConfig
     from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
     from cell_dino.reporting import peak_rss_mb
@@ -76,7 +76,7 @@ def measure(raw: Path, n: int, executor: str) -> dict:
         root = Path(workdir)
         start = time.perf_counter()
         fovs = FovStore(
-            write_fov_store(root / "fovs.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig(), runtime))
+            write_fov_store(root / "fovs.zarr", PreprocessingJob(manifest, mf.channels_of(manifest), PreprocessConfig(), runtime))
         )
         ingest, ingest_peak = time.perf_counter() - start, peak_rss_mb()
         table = mf.fov_table(manifest, fovs.keys, fovs.images.shape[2:])

@@ -26,7 +26,7 @@ from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.executor import ExecutorConfig
-from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
 from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
 from cell_dino.reporting import peak_rss_mb
@@ -35,7 +35,7 @@ from cell_dino.reporting import peak_rss_mb
 def fov_store_of(root: Path) -> tuple[FovStore, pd.DataFrame]:
     manifest = read_bbbc021(root)
     store = FovStore(
-        write_fov_store(root.with_suffix(".fovs.zarr"), PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig()))
+        write_fov_store(root.with_suffix(".fovs.zarr"), PreprocessingJob(manifest, mf.channels_of(manifest), PreprocessConfig()))
     )
     return store, manifest.set_index(mf.FOV_KEY).loc[store.keys].reset_index()
 

@@ -6,6 +6,14 @@ A resumable job keeps its finished parts beside the output in ``.<name>.parts/``
 fingerprint of its inputs and settings (:func:`cell_dino.generation.fingerprint`): a re-run of the
 same job skips them, a job with another fingerprint starts afresh, and the output appears only when
 every part is done (assembled in a temporary folder, then renamed).
+
+The jobs, one naming style (``<what>_job.py``, ``<What>Job``):
+
+- :class:`cell_dino.imaging.preprocessing_job.PreprocessingJob`: ingest's preprocessed fields (the FOV store);
+- :class:`cell_dino.imaging.segmentation_job.SegmentationJob`: segment's crop store, by shards of fields;
+- :class:`cell_dino.ssl.training_job.TrainingJob`: a training run's checkpoints (resumed, not replaced);
+- :class:`cell_dino.features.embedding_job.EmbeddingJob`: a model's embeddings, by shards of items;
+- :class:`cell_dino.features.cellprofiler_job.CellProfilerJob`: CellProfiler features, by shards of fields.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from cell_dino.features.artifacts import read_embeddings
 from cell_dino.imaging.crops import item_masks
 from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.cellprofiler_job import cellprofiler_job
-from cell_dino.features.job import item_metadata
+from cell_dino.features.embedding_job import item_metadata
 from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob
 from cell_dino.pipelines.params import load_parameters

@@ -12,7 +12,7 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.hpa import CHANNELS, CLASSES_2018, CLASSES_2021, read_hpa
 from cell_dino.data.errors import ManifestError
 from cell_dino.data.readers import read_fov
-from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
 from tests.projects import SHARED_DATA
 
 REAL = SHARED_DATA / "hpa"
@@ -80,7 +80,7 @@ def test_2021_single_cell_release_names_its_19_classes_and_resizes_to_one_size(t
         "Vesicles and punctate cytosolic patterns",
     ]
     assert len(CLASSES_2021) == 19 and CLASSES_2021[8] == "Intermediate filaments" and CLASSES_2021[18] == "Negative"
-    fields = PreprocessedFovs(manifest, CHANNELS, PreprocessConfig(illumination=False, resize_to=(32, 32)))
+    fields = PreprocessingJob(manifest, CHANNELS, PreprocessConfig(illumination=False, resize_to=(32, 32)))
     assert [image.shape for _, image in fields] == [(4, 32, 32)] * 3
 
 

@@ -16,7 +16,7 @@ from cell_dino.data.adapters.lincs import read_lincs, recode_dose
 from cell_dino.data.adapters.loaddata import read_loaddata
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError, ManifestError
-from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
 from tests.lincs_miniature import PLATE_MAP, REAL, chosen_wells, vignetting, write_metadata, write_miniature
 
 ORIG = ChannelSpec(("OrigDNA", "OrigER", "OrigRNA", "OrigAGP", "OrigMito"))
@@ -68,8 +68,8 @@ def test_loaddata_illumination_functions_are_applied_not_read_as_channels(tmp_pa
     write_miniature(tmp_path)
     manifest = read_lincs(tmp_path, top_dose_only=True)
     assert mf.channels_of(manifest) == ORIG and mf.illumination_column("OrigDNA") in manifest
-    raw = PreprocessedFovs(manifest.head(2), ORIG, PreprocessConfig(illumination=False))
-    corrected = PreprocessedFovs(manifest.head(2), ORIG, PreprocessConfig(illumination_functions="loaddata"))
+    raw = PreprocessingJob(manifest.head(2), ORIG, PreprocessConfig(illumination=False))
+    corrected = PreprocessingJob(manifest.head(2), ORIG, PreprocessConfig(illumination_functions="loaddata"))
     for (_, before), (_, after) in zip(raw, corrected, strict=True):
         np.testing.assert_allclose(after, before / vignetting(0)[None], rtol=1e-6)  # SQ00015054's saved function
     assert corrected.summary()["illumination_range"]["SQ00015054"]["OrigDNA"] == pytest.approx(
@@ -87,11 +87,11 @@ def test_images_and_functions_are_read_from_s3(tmp_path: Path, s3_bucket: tuple[
     local = read_lincs(tmp_path / "local", top_dose_only=True)
     assert remote[mf.path_column("OrigDNA")].iloc[0] == f"{bucket}/lincs/images/SQ00015054"
     config = PreprocessConfig(illumination_functions="loaddata")
-    for (key, a), (_, b) in zip(PreprocessedFovs(remote.head(3), ORIG, config), PreprocessedFovs(local.head(3), ORIG, config), strict=True):
+    for (key, a), (_, b) in zip(PreprocessingJob(remote.head(3), ORIG, config), PreprocessingJob(local.head(3), ORIG, config), strict=True):
         np.testing.assert_array_equal(a, b)
     missing = remote.head(1).assign(**{mf.file_column("OrigER"): "absent.tiff"})
     with pytest.raises(DataError, match=rf"{bucket}/lincs/images/SQ00015054/absent.tiff: image file not found"):
-        list(PreprocessedFovs(missing, ORIG, PreprocessConfig(illumination=False)))
+        list(PreprocessingJob(missing, ORIG, PreprocessConfig(illumination=False)))
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_broken_tables_name_what_is_wrong(tmp_path: Path, change, error: type, m
     change(table).to_csv(tmp_path / "load_data_with_illum.csv", index=False)
     with pytest.raises(error, match=message):
         manifest = read_lincs(tmp_path)
-        PreprocessedFovs(manifest, ORIG, PreprocessConfig(illumination_functions="loaddata"))
+        PreprocessingJob(manifest, ORIG, PreprocessConfig(illumination_functions="loaddata"))
 
 
 def test_relative_and_url_paths_in_plain_loaddata(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from cell_dino.data.channels import channel_order
 from cell_dino.encoders.encoder import ENTRY, KINDS, Encoder, EncoderMeta, Kind, load_encoder, register_kind
-from cell_dino.features.job import EmbeddingJob
+from cell_dino.features.embedding_job import EmbeddingJob
 from cell_dino.features.model import FeatureConfig, FeatureExtractor, checkpoint_extractor
 from cell_dino.ssl.checkpoint import load_checkpoint
 from cell_dino.ssl.optimiser import OptimConfig

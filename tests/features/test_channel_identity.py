@@ -17,7 +17,7 @@ from cell_dino.data.items import Items
 from cell_dino.features.embedding import extractor_for
 from cell_dino.features.model import FeatureConfig
 from cell_dino.features.sample import attention_sample
-from cell_dino.ssl.run import CheckpointSeries, TrainingRun
+from cell_dino.ssl.training_job import CheckpointSeries, TrainingJob
 from tests.ssl.tiny_training import CONFIG, DATA, STATS
 
 ORDER = [0, 2, 1]  # DNA, Actin, Tubulin
@@ -26,7 +26,7 @@ ORDER = [0, 2, 1]  # DNA, Actin, Tubulin
 @pytest.fixture(scope="module")
 def series(tmp_path_factory: pytest.TempPathFactory) -> CheckpointSeries:
     run = tmp_path_factory.mktemp("run")
-    TrainingRun(DATA, dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1))).run(run)
+    TrainingJob(DATA, dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1))).run(run)
     return CheckpointSeries(run)
 
 
@@ -78,7 +78,7 @@ def test_embed_parameters_take_a_channel_map() -> None:
 
 
 def test_a_per_channel_run_takes_its_channels_by_name_and_the_map_per_model(tmp_path: Path) -> None:
-    TrainingRun(DATA, dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1)), "per_channel").run(tmp_path)
+    TrainingJob(DATA, dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1)), "per_channel").run(tmp_path)
     series = CheckpointSeries(tmp_path)
     images = torch.from_numpy(np.asarray(DATA.images[:4], dtype=np.float32))
     names = list(DATA.channels.names)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from cell_dino.encoders.preprocessing import Preprocessing
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.attention import cls_attention_and_tokens
-from cell_dino.features.job import EmbeddingJob
+from cell_dino.features.embedding_job import EmbeddingJob
 from cell_dino.features.model import (
     ConcatenatedExtractors,
     FeatureConfig,
@@ -180,8 +180,8 @@ def test_a_resumed_embedding_never_reuses_shards_of_another_model_or_store(tmp_p
     from cell_dino.executor import ExecutorConfig
     from cell_dino.pipelines.embed.nodes import plan_embedding
     from cell_dino.pipelines.embed.params import EmbedParams
-    from cell_dino.ssl.run import CheckpointSeries
     from cell_dino.ssl.trainer import train
+    from cell_dino.ssl.training_job import CheckpointSeries
     from tests.projects import parameters
     from tests.ssl.tiny_training import CONFIG, DATA, IMAGES, STATS
 

@@ -12,7 +12,7 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.phantom.acquisition import illumination_field
 from cell_dino.imaging.illumination import IlluminationAccumulator, correct_illumination, function_range, illumination_function
-from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
 
 
 def relative_error(estimate: np.ndarray, truth: np.ndarray) -> float:
@@ -48,7 +48,7 @@ def test_stream_flattens_the_phantom_batch_fields(test_phantom: Path) -> None:
     """With only 24 sparse fields per plate the estimate is noisy; it must still remove most of
     each batch's true illumination field (the known-field test above checks exact recovery)."""
     manifest = read_bbbc021(test_phantom)
-    stream = PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig())
+    stream = PreprocessingJob(manifest, mf.channels_of(manifest), PreprocessConfig())
     assert sum(1 for _ in stream) == len(manifest)
     raw_spread, residual_spread = [], []
     for plate, function in stream.illumination_functions.items():

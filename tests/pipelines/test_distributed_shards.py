@@ -22,9 +22,9 @@ from cell_dino.executor import ExecutorConfig, SerialExecutor, ordered_map, shar
 from cell_dino.features.artifacts import read_embeddings
 from cell_dino.features.cellprofiler import CellProfilerConfig
 from cell_dino.features.cellprofiler_job import CellProfilerJob
-from cell_dino.features.job import EmbeddingJob
+from cell_dino.features.embedding_job import EmbeddingJob
 from cell_dino.features.model import FeatureConfig, FeatureExtractor
-from cell_dino.imaging.preprocess import PreprocessConfig, PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
 from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
 from cell_dino.models.backbone import BackboneConfig, create_backbone
@@ -68,7 +68,7 @@ def test_ingest_segment_embed_and_cellprofiler_on_a_dask_local_cluster_equal_the
     for name, runtime in {"local": LOCAL, "dask": DASK}.items():
         fovs[name] = FovStore(
             write_fov_store(
-                tmp_path / f"{name}.fovs.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig(), runtime)
+                tmp_path / f"{name}.fovs.zarr", PreprocessingJob(manifest, mf.channels_of(manifest), PreprocessConfig(), runtime)
             )
         )
     assert fovs["local"].keys == fovs["dask"].keys and len(fovs["local"]) == len(manifest) == 48
@@ -116,9 +116,9 @@ def test_stores_are_written_to_and_read_from_s3_by_the_catalog_and_the_dask_work
     crop_output = JobOutputDataset(crop_url, "cell_dino.data.crop_store.CropStore", "cells.parquet", lazy=False)
     assert not fov_output.exists() and not crop_output.exists()
 
-    fov_output.save(PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig()))
+    fov_output.save(PreprocessingJob(manifest, mf.channels_of(manifest), PreprocessConfig()))
     remote = fov_output.load()
-    local = FovStore(write_fov_store(tmp_path / "fovs.zarr", PreprocessedFovs(manifest, mf.channels_of(manifest), PreprocessConfig())))
+    local = FovStore(write_fov_store(tmp_path / "fovs.zarr", PreprocessingJob(manifest, mf.channels_of(manifest), PreprocessConfig())))
     assert fov_output.exists() and remote.path == fov_url and remote.keys == local.keys
     assert np.array_equal(remote.images[:], local.images[:]) and remote.stats == local.stats
 
@@ -170,9 +170,9 @@ def test_ingest_without_estimated_functions_runs_in_shards_of_fields_with_the_st
     monkeypatch.chdir(ingested)
     manifest = pd.read_parquet(ingested / "data/test/02_intermediate/fov_manifest.parquet")
     channels = mf.channels_of(manifest)
-    whole = PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False, fields_per_shard=100))
+    whole = PreprocessingJob(manifest, channels, PreprocessConfig(illumination=False, fields_per_shard=100))
     assert [len(rows) for _, rows in whole._shards()] == manifest.groupby("Metadata_Plate", sort=False).size().tolist()
-    sharded = PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False, fields_per_shard=5), ExecutorConfig(workers=2))
+    sharded = PreprocessingJob(manifest, channels, PreprocessConfig(illumination=False, fields_per_shard=5), ExecutorConfig(workers=2))
     sizes = [len(rows) for _, rows in sharded._shards()]
     assert max(sizes) == 5 and sum(sizes) == len(manifest) > 5
     one, many = FovStore(write_fov_store(tmp_path / "one.zarr", whole)), FovStore(write_fov_store(tmp_path / "many.zarr", sharded))
@@ -180,7 +180,7 @@ def test_ingest_without_estimated_functions_runs_in_shards_of_fields_with_the_st
     assert np.array_equal(one.images[:], many.images[:])
     np.testing.assert_allclose(one.stats["mean"], many.stats["mean"], rtol=1e-12)
     broken = manifest.assign(FileName_DNA=manifest["FileName_DNA"].where(manifest.index != 7, "gone.tif"))
-    broken_job = PreprocessedFovs(broken, channels, PreprocessConfig(illumination=False, fields_per_shard=5), ExecutorConfig(workers=2))
+    broken_job = PreprocessingJob(broken, channels, PreprocessConfig(illumination=False, fields_per_shard=5), ExecutorConfig(workers=2))
     with pytest.raises(DataError, match=r"manifest row 7 .*gone.tif"):
         broken_job.run(tmp_path / "broken.zarr")  # the job protocol: its scratch beside the output
     assert not (tmp_path / "broken.zarr").exists() and not list(tmp_path.glob(".ingest-shards-*"))
@@ -192,11 +192,11 @@ def test_uncorrected_fields_keep_the_sources_uint16_and_read_back_as_the_same_fl
     monkeypatch.chdir(ingested)
     manifest = pd.read_parquet(ingested / "data/test/02_intermediate/fov_manifest.parquet").head(6)
     channels = mf.channels_of(manifest)
-    raw = FovStore(write_fov_store(tmp_path / "raw.zarr", PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False))))
+    raw = FovStore(write_fov_store(tmp_path / "raw.zarr", PreprocessingJob(manifest, channels, PreprocessConfig(illumination=False))))
     padded = PreprocessConfig(illumination=False, pad_to=(200, 200))
-    pad = FovStore(write_fov_store(tmp_path / "pad.zarr", PreprocessedFovs(manifest, channels, padded)))
+    pad = FovStore(write_fov_store(tmp_path / "pad.zarr", PreprocessingJob(manifest, channels, padded)))
     clipped = FovStore(
-        write_fov_store(tmp_path / "clip.zarr", PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False, clip_max=900.5)))
+        write_fov_store(tmp_path / "clip.zarr", PreprocessingJob(manifest, channels, PreprocessConfig(illumination=False, clip_max=900.5)))
     )
     assert raw.images.storage_dtype == pad.images.storage_dtype == np.uint16 and clipped.images.storage_dtype == np.float32
     source = read_fov(mf.image_paths(manifest.iloc[3], channels))  # the TIFFs' own values
@@ -206,7 +206,7 @@ def test_uncorrected_fields_keep_the_sources_uint16_and_read_back_as_the_same_fl
     assert (
         raw.stats
         == FovStore(
-            write_fov_store(tmp_path / "f.zarr", PreprocessedFovs(manifest, channels, PreprocessConfig(illumination=False, clip_max=1e9)))
+            write_fov_store(tmp_path / "f.zarr", PreprocessingJob(manifest, channels, PreprocessConfig(illumination=False, clip_max=1e9)))
         ).stats
     )
 

@@ -13,8 +13,8 @@ import torch
 
 from cell_dino.ssl.health import HealthConfig, collapse, effective_rank, feature_spread, health_summary, prepare_probe, probe_rows
 from cell_dino.ssl.loss import LossConfig
-from cell_dino.ssl.run import CheckpointSeries, run_summary
 from cell_dino.ssl.trainer import train
+from cell_dino.ssl.training_job import CheckpointSeries, run_summary
 from tests.ssl.tiny_training import CONFIG, DATA
 
 HEALTH = HealthConfig()

@@ -9,13 +9,13 @@ import numpy as np
 import torch
 
 from cell_dino.features.model import ConcatenatedExtractors, FeatureConfig, run_extractor
-from cell_dino.ssl.run import CheckpointSeries, TrainingRun
+from cell_dino.ssl.training_job import CheckpointSeries, TrainingJob
 from tests.ssl.tiny_training import CONFIG, DATA
 
 
 def test_per_channel_run_trains_one_model_per_channel_and_embeds_their_concatenation(tmp_path: Path) -> None:
     config = dataclasses.replace(CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1))
-    TrainingRun(DATA, config, "per_channel").run(tmp_path)
+    TrainingJob(DATA, config, "per_channel").run(tmp_path)
     series = CheckpointSeries(tmp_path)
     assert series.per_channel and [c.directory.name for c in series.channels] == ["channel-Actin", "channel-DNA", "channel-Tubulin"]
     states = series.states(-1)

@@ -12,8 +12,8 @@ import torch
 
 from cell_dino.ssl.checkpoint import CheckpointError, checkpoints_in, load_checkpoint
 from cell_dino.ssl.optimiser import clip_gradients
-from cell_dino.ssl.run import CheckpointSeries, TrainingRun
 from cell_dino.ssl.trainer import train
+from cell_dino.ssl.training_job import CheckpointSeries, TrainingJob
 from tests.ssl.tiny_training import CONFIG, DATA
 
 
@@ -68,11 +68,11 @@ def test_checkpoints_of_other_data_are_retrained_not_resumed(tmp_path: Path, cap
 def test_resume_never_replaces_a_per_channel_run_with_a_multichannel_one(tmp_path: Path) -> None:
     """``resume: never`` cleared only top-level checkpoints: the channel folders stayed and the
     series read the old per-channel models."""
-    TrainingRun(DATA, _config(), "per_channel").run(tmp_path)
+    TrainingJob(DATA, _config(), "per_channel").run(tmp_path)
     assert CheckpointSeries(tmp_path).per_channel
     with pytest.raises(ValueError, match="holds a run of the other mode than mode: multichannel"):
-        TrainingRun(DATA, _config(), "multichannel").run(tmp_path)
-    TrainingRun(DATA, _config(resume="never"), "multichannel").run(tmp_path)
+        TrainingJob(DATA, _config(), "multichannel").run(tmp_path)
+    TrainingJob(DATA, _config(resume="never"), "multichannel").run(tmp_path)
     series = CheckpointSeries(tmp_path)
     assert not series.per_channel and not list(tmp_path.glob("channel-*")) and series.meta().channels.names == tuple(DATA.channels.names)
 

@@ -30,7 +30,7 @@ from cell_dino.data.held import require_held
 from cell_dino.executor import ExecutorConfig, ordered_map, shard_executor
 from cell_dino.features.artifacts import PARTS, REPORT, parts_record
 from cell_dino.features.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, NonFiniteField, measure_stored_field
-from cell_dino.features.job import item_metadata
+from cell_dino.features.embedding_job import item_metadata
 from cell_dino.generation import fingerprint
 from cell_dino.jobs import ResumableParts
 from cell_dino.profiling.table import METADATA_PREFIX

@@ -13,11 +13,11 @@ import torch.nn as nn
 
 from cell_dino.data.items import Items
 from cell_dino.features.artifacts import feature_names
-from cell_dino.features.job import INDEX, EmbeddingJob, item_metadata
+from cell_dino.features.embedding_job import INDEX, EmbeddingJob, item_metadata
 from cell_dino.features.model import FeatureConfig, run_extractor
 from cell_dino.generation import file_identity
 from cell_dino.runtime import Precision, pick_device, resolved_precision
-from cell_dino.ssl.run import CheckpointSeries
+from cell_dino.ssl.training_job import CheckpointSeries
 
 log = logging.getLogger(__name__)
 

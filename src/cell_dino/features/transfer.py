@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from cell_dino.config import Count, settings
 from cell_dino.data.items import Items, Unit
-from cell_dino.features.job import EmbeddingJob
+from cell_dino.features.embedding_job import EmbeddingJob
 from cell_dino.features.model import FeatureConfig, greyscale_rgb_extractor
 from cell_dino.generation import file_identity
 from cell_dino.models.backbone import BackboneConfig, create_backbone

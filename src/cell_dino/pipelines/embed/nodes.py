@@ -14,12 +14,12 @@ from cell_dino.executor import ExecutorConfig
 from cell_dino.features.artifacts import PARTS, AttentionSample
 from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_job
 from cell_dino.features.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
-from cell_dino.features.job import EmbeddingJob
+from cell_dino.features.embedding_job import EmbeddingJob
 from cell_dino.features.sample import attention_sample
 from cell_dino.features.transfer import transfer_job
 from cell_dino.pipelines.embed.params import EmbedParams
 from cell_dino.profiling.table import METADATA_PREFIX, seeded_rows
-from cell_dino.ssl.run import CheckpointSeries
+from cell_dino.ssl.training_job import CheckpointSeries
 
 
 def select_items(checkpoints: CheckpointSeries, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> Items:

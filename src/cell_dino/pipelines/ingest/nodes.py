@@ -8,7 +8,7 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters import read_manifest
 from cell_dino.data.fov_store import FovStore
 from cell_dino.executor import ExecutorConfig
-from cell_dino.imaging.preprocess import PreprocessedFovs
+from cell_dino.imaging.preprocessing_job import PreprocessingJob
 from cell_dino.pipelines.ingest.params import IngestParams
 from cell_dino.reporting import run_report
 
@@ -24,10 +24,10 @@ def build_fov_manifest(params: IngestParams) -> pd.DataFrame:
     return mf.validate_manifest(manifest, mf.channels_of(manifest), source.required_metadata, str(source.root))
 
 
-def plan_preprocessing(manifest: pd.DataFrame, params: IngestParams, runtime: ExecutorConfig) -> PreprocessedFovs:
+def plan_preprocessing(manifest: pd.DataFrame, params: IngestParams, runtime: ExecutorConfig) -> PreprocessingJob:
     """A job streaming corrected fields, plate by plate on the ``runtime`` executor; the
     ``fov_store`` dataset runs it as it writes the store."""
-    return PreprocessedFovs(manifest, mf.channels_of(manifest), params.preprocess, runtime)
+    return PreprocessingJob(manifest, mf.channels_of(manifest), params.preprocess, runtime)
 
 
 def tabulate_fovs(manifest: pd.DataFrame, fov_store: FovStore) -> pd.DataFrame:

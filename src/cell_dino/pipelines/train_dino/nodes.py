@@ -8,11 +8,11 @@ import pandas as pd
 
 from cell_dino.data.items import Items
 from cell_dino.pipelines.train_dino.params import TrainingParams
-from cell_dino.ssl.run import CheckpointSeries, TrainingRun, history_table, run_summary
 from cell_dino.ssl.training_data import training_data
+from cell_dino.ssl.training_job import CheckpointSeries, TrainingJob, history_table, run_summary
 
 
-def plan_training(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: TrainingParams) -> TrainingRun:
+def plan_training(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: TrainingParams) -> TrainingJob:
     """A DINO run (no weak labels) or a WS-DINO run on cells or fields; the ``<run>_checkpoints``
     dataset runs it (resuming from the checkpoints it holds)."""
     items = Items.of(params.unit, crop_store, fov_store, fov_table, params.on_error)
@@ -23,7 +23,7 @@ def plan_training(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, para
         else training_data(items, weak.label, weak.evaluation_label, weak.allow_label_leak, weak.balanced)
     )
     params.train.check(data.channels)
-    return TrainingRun(data, params.train, params.mode)
+    return TrainingJob(data, params.train, params.mode)
 
 
 def with_weak_labels(training: TrainingParams, weak: TrainingParams) -> TrainingParams:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cell_dino.data.items import OnError, Unit
 from cell_dino.pipelines.params import Params
 from cell_dino.ssl.config import TrainConfig
-from cell_dino.ssl.run import Mode
+from cell_dino.ssl.training_job import Mode
 
 
 class WeakLabelParams(Params):

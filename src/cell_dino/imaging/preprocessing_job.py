@@ -231,7 +231,7 @@ def preprocess_shard(work: ShardPreprocessing, plate: str, rows: pd.DataFrame, l
 
 
 @dataclass
-class PreprocessedFovs:
+class PreprocessingJob:
     """A lazy, single-use stream of ``(fov_key, C x H x W float32)`` over a validated manifest,
     plate by plate, each plate preprocessed on the ``runtime`` executor.
 

@@ -27,7 +27,7 @@ CHANNEL_FOLDER = "channel-{name}"
 
 
 @dataclass
-class TrainingRun:
+class TrainingJob:
     data: TrainingData
     config: TrainConfig
     mode: Mode = "multichannel"
