@@ -1,7 +1,7 @@
 """cell-dino result explorer: ``streamlit run app/main.py`` (or ``make app``)."""
 
 import streamlit as st
-from explorer.data import MODELS, environments, unknown_environment
+from explorer.catalog import MODELS, environments, unknown_environment
 
 st.set_page_config(page_title="cell-dino explorer", layout="wide")
 if (warning := unknown_environment()) is not None:

@@ -4,8 +4,8 @@ matrix, and the discriminative patch tokens."""
 import numpy as np
 import plotly.express as px
 import streamlit as st
-from explorer.data import show
-from explorer.figures import heads_figure
+from explorer.catalog import show
+from explorer.charts import heads_figure
 from explorer.images import composite
 
 from cell_dino.analysis.attention_overlap import upsampled

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
-from explorer.data import MODELS, Missing, load
-from explorer.tables import table
+from explorer.catalog import MODELS, Missing, load
+from explorer.table_downloads import table
 
 from cell_dino.analysis.mantel import MantelResult, mantel
 

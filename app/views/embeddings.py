@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
-from explorer.data import Missing, load, show
-from explorer.figures import heads_figure
+from explorer.catalog import Missing, load, show
+from explorer.charts import heads_figure
 from explorer.images import composite, thumbnail
-from explorer.tables import table
+from explorer.table_downloads import table
 
 from cell_dino.analysis.attention_overlap import upsampled
-from cell_dino.evaluation.similarity import unit_rows
+from cell_dino.evaluation.neighbours import unit_rows
 from cell_dino.profiling.table import feature_columns
 from cell_dino.registry import model as model_spec
 

@@ -4,9 +4,9 @@ every model and normalisation side by side."""
 import pandas as pd
 import plotly.express as px
 import streamlit as st
-from explorer.data import show
-from explorer.ladder import show_ladder
-from explorer.tables import table
+from explorer.catalog import show
+from explorer.ladder_view import show_ladder
+from explorer.table_downloads import table
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Evaluation: {model}")

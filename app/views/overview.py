@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pandas as pd
 import streamlit as st
-from explorer.data import MODELS, PIPELINES, Missing, NeedsRuntimeParameters, load, modified, output_path, parameters, show
-from explorer.ladder import show_ladder
-from explorer.tables import table
+from explorer.catalog import MODELS, PIPELINES, Missing, NeedsRuntimeParameters, load, modified, output_path, parameters, show
+from explorer.ladder_view import show_ladder
+from explorer.table_downloads import table
 
 from cell_dino.registry import TRAINING_RUNS, parameter_blocks
 from cell_dino.secrets import redact

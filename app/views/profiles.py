@@ -3,8 +3,8 @@ another modality; pseudotime and heterogeneity."""
 
 import plotly.express as px
 import streamlit as st
-from explorer.data import Missing, load, show
-from explorer.tables import table as show_table
+from explorer.catalog import Missing, load, show
+from explorer.table_downloads import table as show_table
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title(f"Profiles: {model}")

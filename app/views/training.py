@@ -3,9 +3,9 @@ effective rank and spread of a probe batch's features) with collapsed epochs fla
 rate and throughput; the Optuna sweep's history and parameter importances."""
 
 import streamlit as st
-from explorer.data import show
-from explorer.figures import training_curve
-from explorer.tables import table
+from explorer.catalog import show
+from explorer.charts import training_curve
+from explorer.table_downloads import table
 
 from cell_dino.registry import TRAINING_RUNS
 

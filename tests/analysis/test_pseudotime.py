@@ -52,7 +52,7 @@ def test_identical_items_have_no_pseudotime() -> None:
 def test_sixteen_fields_give_one_diffusion_component_and_a_figure_of_it_against_pseudotime() -> None:
     """16 whole fields (the test run's WS-DINO profiles) left scanpy's diffusion map one component
     with a positive eigenvalue; the figure asked for a second and the profile pipeline failed."""
-    from cell_dino.analysis.figures import pseudotime_figure
+    from cell_dino.analysis.profile_figures import pseudotime_figure
 
     rng = np.random.default_rng(0)
     items = pd.DataFrame(rng.normal(size=(16, 15)), columns=[f"f{i}" for i in range(15)]).assign(Metadata_MoA=["DMSO"] * 8 + ["A"] * 8)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cell_dino.analysis.similarity import cosine_similarity, group_profiles, keep_top_share, ordered
+from cell_dino.analysis.profile_similarity import cosine_similarity, group_profiles, keep_top_share, ordered
 
 
 def profiles() -> pd.DataFrame:
@@ -35,7 +35,7 @@ def test_annotation_order_and_top_share() -> None:
 
 
 def test_fewer_than_two_groups_are_undefined() -> None:
-    from cell_dino.analysis.similarity import similarity_table
+    from cell_dino.analysis.profile_similarity import similarity_table
     from cell_dino.undefined import Undefined
 
     profiles = pd.DataFrame({"Metadata_Antibody": [None, None, "a"], "f0": [1.0, 2.0, 3.0]})

@@ -11,7 +11,7 @@ import pytest
 from tests.projects import REPO
 
 sys.path.insert(0, str(REPO / "app"))
-from explorer.data import Missing, environments, load, produced_by  # noqa: E402
+from explorer.catalog import Missing, environments, load, produced_by  # noqa: E402
 
 
 def test_every_output_has_its_own_catalog_entry_naming_the_pipeline_that_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 from tests.projects import REPO
 
 sys.path.insert(0, str(REPO / "app"))
-from explorer.tables import csv_bytes, parquet_bytes  # noqa: E402
+from explorer.table_downloads import csv_bytes, parquet_bytes  # noqa: E402
 
 
 def test_csv_and_parquet_downloads_read_back_as_the_table() -> None:

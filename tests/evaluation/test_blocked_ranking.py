@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cell_dino.evaluation.average_precision import expected_average_precision
-from cell_dino.evaluation.similarity import nearest, tie_key, unit_rows
+from cell_dino.evaluation.neighbours import nearest, tie_key, unit_rows
 
 
 def _tied_profiles(rng: np.random.Generator, n: int) -> np.ndarray:

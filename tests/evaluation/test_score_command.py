@@ -138,7 +138,7 @@ def test_a_table_too_small_to_score_gives_every_metric_undefined_with_its_reason
 def test_nearest_over_no_profiles_finds_none() -> None:
     import numpy as np
 
-    from cell_dino.evaluation.similarity import nearest
+    from cell_dino.evaluation.neighbours import nearest
 
     found = nearest(np.zeros((0, 5), dtype=np.float32), {"any": lambda rows, columns: rows != columns}, np.array([], dtype=str))
     assert found["any"].index.shape == (0,)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from cell_dino.encoders.preprocessing import Preprocessing
 from cell_dino.features.artifacts import read_embeddings
-from cell_dino.features.attention import cls_attention_and_tokens
+from cell_dino.features.attention_maps import cls_attention_and_tokens
 from cell_dino.features.embedding_job import EmbeddingJob
 from cell_dino.features.model import (
     ConcatenatedExtractors,

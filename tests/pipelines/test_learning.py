@@ -21,9 +21,9 @@ from cell_dino.features.model import FeatureConfig, checkpoint_extractor
 from cell_dino.models.backbone import BackboneConfig
 from cell_dino.models.head import HeadConfig
 from cell_dino.ssl.augment import AugmentConfig, CropSpec
-from cell_dino.ssl.config import RuntimeConfig, TrainConfig
 from cell_dino.ssl.loss import LossConfig
 from cell_dino.ssl.optimiser import OptimConfig
+from cell_dino.ssl.train_config import RuntimeConfig, TrainConfig
 from cell_dino.ssl.trainer import train
 from cell_dino.ssl.training_data import TrainingData
 from tests.pipelines.conftest import run_pipeline

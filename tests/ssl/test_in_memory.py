@@ -10,7 +10,7 @@ import torch
 import zarr
 
 from cell_dino.data.views import SubsetImages
-from cell_dino.ssl.data import in_memory
+from cell_dino.ssl.loader import in_memory
 from cell_dino.ssl.trainer import train
 from tests.ssl.tiny_training import CONFIG, DATA, IMAGES
 

@@ -17,8 +17,8 @@ from cell_dino.data.channels import ChannelSpec, ChannelStats
 from cell_dino.models.backbone import BackboneConfig
 from cell_dino.models.head import HeadConfig
 from cell_dino.ssl.augment import AugmentConfig, CropSpec
-from cell_dino.ssl.config import RuntimeConfig, TrainConfig
 from cell_dino.ssl.optimiser import OptimConfig
+from cell_dino.ssl.train_config import RuntimeConfig, TrainConfig
 from cell_dino.ssl.trainer import train
 from cell_dino.ssl.training_data import TrainingData
 

@@ -7,7 +7,7 @@ import torch
 
 import cell_dino.sweep.objective as objective
 from cell_dino.data.channels import ChannelSpec, ChannelStats
-from cell_dino.ssl.config import TrainConfig
+from cell_dino.ssl.train_config import TrainConfig
 from cell_dino.ssl.training_data import TrainingData
 from cell_dino.sweep.objective import Objective, TrialBudget, Validation
 from cell_dino.sweep.space import Dimension

@@ -2,7 +2,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from cell_dino.ssl.config import TrainConfig
+from cell_dino.ssl.train_config import TrainConfig
 from cell_dino.sweep.space import Dimension, apply, check_space, overrides, suggest
 from cell_dino.sweep.split import validation_split
 

@@ -12,7 +12,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from cell_dino.evaluation.similarity import unit_rows
+from cell_dino.evaluation.neighbours import unit_rows
 from cell_dino.undefined import require
 
 

@@ -11,7 +11,7 @@ from scipy.spatial.distance import pdist, squareform
 
 from cell_dino.analysis.cca import cca_matching
 from cell_dino.analysis.mantel import mantel
-from cell_dino.analysis.similarity import group_profiles
+from cell_dino.analysis.profile_similarity import group_profiles
 from cell_dino.profiling.aggregate import aggregate
 from cell_dino.profiling.table import feature_matrix
 from cell_dino.undefined import attempt, require

@@ -11,7 +11,7 @@ import torch
 from scipy import sparse
 from sklearn.decomposition import PCA
 
-from cell_dino.evaluation.similarity import row_top_k
+from cell_dino.evaluation.neighbours import row_top_k
 from cell_dino.profiling.table import require_columns, unit_rows
 from cell_dino.undefined import require
 
@@ -67,7 +67,7 @@ def other_item_neighbours(unit: torch.Tensor, per_item: int, k: int) -> np.ndarr
     rows; item ``i`` owns rows ``i * per_item`` to ``(i + 1) * per_item - 1``) among the rows of
     *other* items. Exact, in blocks of rows against all: the own item's columns are set to -inf,
     and the top ``k`` are taken through the maxima of each item's columns
-    (:func:`~cell_dino.evaluation.similarity.row_top_k`)."""
+    (:func:`~cell_dino.evaluation.neighbours.row_top_k`)."""
     rows = max(1, BLOCK_ELEMENTS // len(unit))
     found = []
     for start in range(0, len(unit), rows):

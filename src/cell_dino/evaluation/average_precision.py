@@ -21,7 +21,7 @@ import pandas as pd
 from copairs.map.normalization import expected_ap
 from scipy.special import digamma
 
-from cell_dino.evaluation.similarity import TIE_DECIMALS, tie_key, unit_rows
+from cell_dino.evaluation.neighbours import TIE_DECIMALS, tie_key, unit_rows
 
 if TYPE_CHECKING:
     import torch

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 
-from cell_dino.evaluation.similarity import tie_key, unit_rows, zero_norm
+from cell_dino.evaluation.neighbours import tie_key, unit_rows, zero_norm
 from cell_dino.undefined import require
 
 log = logging.getLogger(__name__)

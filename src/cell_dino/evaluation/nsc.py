@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cell_dino.evaluation.similarity import nearest, unit_rows, zero_norm
+from cell_dino.evaluation.neighbours import nearest, unit_rows, zero_norm
 from cell_dino.profiling.table import controls, feature_matrix, group_values, require_columns
 from cell_dino.undefined import needs
 

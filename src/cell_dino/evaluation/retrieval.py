@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cell_dino.evaluation.average_precision import blocked_average_precision
-from cell_dino.evaluation.similarity import zero_norm
+from cell_dino.evaluation.neighbours import zero_norm
 from cell_dino.profiling.table import CONTROL, controls, feature_matrix, metadata_columns, treated
 from cell_dino.undefined import needs, require
 

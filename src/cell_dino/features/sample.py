@@ -14,7 +14,7 @@ import torch
 
 from cell_dino.data.items import Items
 from cell_dino.features.artifacts import AttentionSample
-from cell_dino.features.attention import cls_attention_and_tokens
+from cell_dino.features.attention_maps import cls_attention_and_tokens
 from cell_dino.features.embedding_job import item_metadata
 from cell_dino.features.model import ConcatenatedExtractors, FeatureExtractor
 from cell_dino.imaging.crops import item_masks

@@ -18,7 +18,7 @@ from cell_dino.models.backbone import BackboneConfig
 from cell_dino.models.head import HeadConfig
 
 if TYPE_CHECKING:
-    from cell_dino.ssl.config import TrainConfig
+    from cell_dino.ssl.train_config import TrainConfig
     from cell_dino.ssl.training_data import TrainingData
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class CheckpointMeta:
 
     def changes(self, config: dict[str, Any]) -> list[str]:
         """The training settings (``loss``, ``optim``, ``augment``, ``init``) that differ in
-        ``config`` (a plain :class:`~cell_dino.ssl.config.TrainConfig`) from this run's."""
+        ``config`` (a plain :class:`~cell_dino.ssl.train_config.TrainConfig`) from this run's."""
         out = []
         for part in ("loss", "optim", "augment", "init"):
             saved, now = self.config.get(part), config.get(part)

@@ -28,14 +28,14 @@ from cell_dino.reporting import peak_rss_mb
 from cell_dino.runtime import attention_kernels, autocast, peak_gpu_mb, pick_device
 from cell_dino.ssl.augment import multicrop
 from cell_dino.ssl.checkpoint import CheckpointMeta, clear_checkpoints, last_checkpoint, latest_loadable, plain, same_data, save_checkpoint
-from cell_dino.ssl.config import TrainConfig
-from cell_dino.ssl.data import epoch_loader
 from cell_dino.ssl.distributed import DistributedContext, barrier, init_distributed
 from cell_dino.ssl.ema import update_teacher
 from cell_dino.ssl.health import epoch_health, probe_batch, probe_features
+from cell_dino.ssl.loader import epoch_loader
 from cell_dino.ssl.loss import DINOLoss
 from cell_dino.ssl.optimiser import adamw, cancel_last_layer_gradients, clip_gradients, set_step_values
 from cell_dino.ssl.schedules import Schedules
+from cell_dino.ssl.train_config import TrainConfig
 from cell_dino.ssl.training_data import TrainingData
 
 log = logging.getLogger(__name__)

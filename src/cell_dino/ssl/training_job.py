@@ -17,8 +17,8 @@ import pandas as pd
 
 from cell_dino.reporting import run_report
 from cell_dino.ssl.checkpoint import CheckpointMeta, checkpoints_in, clear_checkpoints, load_checkpoint
-from cell_dino.ssl.config import TrainConfig
 from cell_dino.ssl.health import health_summary
+from cell_dino.ssl.train_config import TrainConfig
 from cell_dino.ssl.trainer import train
 from cell_dino.ssl.training_data import TrainingData
 

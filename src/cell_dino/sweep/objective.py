@@ -22,7 +22,7 @@ from cell_dino.encoders.preprocessing import Preprocessing, dataset_statistics
 from cell_dino.evaluation.knn import knn_accuracy
 from cell_dino.features.model import FeatureConfig, FeatureExtractor
 from cell_dino.profiling.table import group_values, seeded_rows
-from cell_dino.ssl.config import TrainConfig
+from cell_dino.ssl.train_config import TrainConfig
 from cell_dino.ssl.trainer import train
 from cell_dino.ssl.training_data import TrainingData
 from cell_dino.sweep.space import Dimension, apply, suggest

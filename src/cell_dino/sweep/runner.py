@@ -10,7 +10,7 @@ from pathlib import Path
 import optuna
 
 from cell_dino.data.items import Items
-from cell_dino.ssl.config import TrainConfig
+from cell_dino.ssl.train_config import TrainConfig
 from cell_dino.ssl.training_data import training_data
 from cell_dino.sweep.objective import Objective, TrialBudget, Validation
 from cell_dino.sweep.space import Dimension

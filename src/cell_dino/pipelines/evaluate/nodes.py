@@ -13,10 +13,10 @@ import plotly.graph_objects as go
 
 from cell_dino.evaluation import epoch_selection
 from cell_dino.evaluation.classifier import classify, label_accuracy, treated_sample
+from cell_dino.evaluation.evaluation_figures import confusion_figure, factor_figure, umap_figure
 from cell_dino.evaluation.factors import factor_shares, mutual_information
-from cell_dino.evaluation.figures import confusion_figure, factor_figure, umap_figure
+from cell_dino.evaluation.headline import model_summary, models_report
 from cell_dino.evaluation.scorecard import score_normalisations
-from cell_dino.evaluation.summary import model_summary, models_report
 from cell_dino.pipelines.evaluate.params import EvaluateParams
 from cell_dino.pipelines.integrate.params import IntegrateParams
 from cell_dino.profiling.integration import normalised_wells

@@ -8,14 +8,14 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from cell_dino.analysis import figures
+from cell_dino.analysis import profile_figures
 from cell_dino.analysis.attention_overlap import attention_channel_iou
 from cell_dino.analysis.heterogeneity import annotated_variable, ranked_groups
 from cell_dino.analysis.modality import compare_modalities, modality_groups, shared_groups
 from cell_dino.analysis.patch_tokens import reference_vs_rest
+from cell_dino.analysis.profile_similarity import similarity_table
+from cell_dino.analysis.profile_summary import profile_summary
 from cell_dino.analysis.pseudotime import pseudotime_table
-from cell_dino.analysis.similarity import similarity_table
-from cell_dino.analysis.summary import profile_summary
 from cell_dino.features.artifacts import AttentionSample
 from cell_dino.pipelines.profile.params import ProfileParams
 from cell_dino.profiling.finite import finite_profiles
@@ -42,7 +42,7 @@ def similarity_matrices(profiles: Partitions, params: ProfileParams) -> tuple[di
             undefined,
         )
         title = f"{s.name}: cosine similarity of {s.level} profiles ({params.normalisation}, {s.order} order)"
-        plots[s.name] = figures.skipped(undefined[f"similarity {s.name}"]) if made is None else figures.similarity_heatmap(made[1], title)
+        plots[s.name] = profile_figures.skipped(undefined[f"similarity {s.name}"]) if made is None else profile_figures.similarity_heatmap(made[1], title)
         if made is not None:
             tables[s.name] = made[0]
     return tables, plots, undefined
@@ -78,18 +78,18 @@ def order_pseudotime(items: pd.DataFrame, params: ProfileParams) -> tuple[pd.Dat
     p, undefined = params.pseudotime, {}
     if p is None:
         undefined["pseudotime"] = "no trajectory configured (profile.pseudotime is null)"
-        return pd.DataFrame(), figures.skipped(undefined["pseudotime"]), undefined
+        return pd.DataFrame(), profile_figures.skipped(undefined["pseudotime"]), undefined
     cells = attempt(
         "pseudotime",
         lambda: pseudotime_table(items, p.column, p.root, p.trajectory, p.n_pcs, p.n_neighbors, p.n_components, p.max_cells, params.seed),
         undefined,
     )
     if cells is None:
-        return pd.DataFrame(), figures.skipped(undefined["pseudotime"]), undefined
+        return pd.DataFrame(), profile_figures.skipped(undefined["pseudotime"]), undefined
     reached = cells[cells["pseudotime"].notna()]
     return (
         cells,
-        figures.pseudotime_figure(
+        profile_figures.pseudotime_figure(
             reached, p.column, f"Diffusion pseudotime from {p.root} ({len(reached)} of {len(cells)} items reachable)"
         ),
         undefined,
@@ -104,15 +104,15 @@ def rank_heterogeneity(items: pd.DataFrame, params: ProfileParams) -> tuple[pd.D
     variable = h.variable + ([] if a is None else annotated_variable(a.table, a.key, a.columns))
     made = attempt("heterogeneity", lambda: ranked_groups(items, h.by, h.n_components, h.min_items, variable, params.seed), undefined)
     if made is None:
-        return pd.DataFrame(), pd.DataFrame(), figures.skipped(undefined["heterogeneity"]), undefined
+        return pd.DataFrame(), pd.DataFrame(), profile_figures.skipped(undefined["heterogeneity"]), undefined
     title = f"Heterogeneity: spread of single-item features per {' / '.join(b.removeprefix('Metadata_') for b in h.by)}"
-    return made[0], made[1], figures.heterogeneity_figure(made[0].assign(group=label_of(made[0], h.by)), "group", title), undefined
+    return made[0], made[1], profile_figures.heterogeneity_figure(made[0].assign(group=label_of(made[0], h.by)), "group", title), undefined
 
 
 def overlap_attention(attention: AttentionSample) -> tuple[pd.DataFrame, go.Figure]:
     """Heads x channels mean IoU of Otsu-binarised attention and input channels."""
     matrix = attention_channel_iou(attention.attention, attention.images, attention.channels, attention.heads)
-    return matrix.reset_index(), figures.attention_overlap_figure(matrix, f"Attention-channel overlap (IoU, {len(attention.images)} items)")
+    return matrix.reset_index(), profile_figures.attention_overlap_figure(matrix, f"Attention-channel overlap (IoU, {len(attention.images)} items)")
 
 
 def find_discriminative_tokens(attention: AttentionSample, params: ProfileParams) -> tuple[pd.DataFrame, pd.DataFrame, go.Figure, dict]:
@@ -135,9 +135,9 @@ def find_discriminative_tokens(attention: AttentionSample, params: ProfileParams
         undefined,
     )
     if made is None:
-        return pd.DataFrame(), pd.DataFrame(), figures.skipped(undefined["discriminative_tokens"]), undefined
+        return pd.DataFrame(), pd.DataFrame(), profile_figures.skipped(undefined["discriminative_tokens"]), undefined
     title = f"Discriminative patch tokens, {t.reference} vs {t.other or 'not ' + t.reference} ({made[2]} items each)"
-    return made[0], made[1], figures.token_region_figure(made[1], title), undefined
+    return made[0], made[1], profile_figures.token_region_figure(made[1], title), undefined
 
 
 def gather_notes(nonfinite: dict, *undefined: dict) -> dict:
@@ -154,7 +154,7 @@ def summarise_profile(
     params: ProfileParams,
     notes: dict,
 ) -> dict:
-    """One model's profiling figures (see :func:`cell_dino.analysis.summary.profile_summary`) and the notes."""
+    """One model's profiling figures (see :func:`cell_dino.analysis.profile_summary.profile_summary`) and the notes."""
     p, h = params.pseudotime, params.heterogeneity
     column, order = (None, None) if p is None else (p.column, p.order_column)
     return profile_summary(modality, cells, ranking, overlap, shares, column, order, h.by) | notes

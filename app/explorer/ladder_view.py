@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cell_dino.evaluation.ladder import curve_points, ladder_points, model_ladder
-from explorer.data import Missing, load
-from explorer.figures import compute_curve_figure, ladder_figure
-from explorer.tables import table
+from explorer.catalog import Missing, load
+from explorer.charts import compute_curve_figure, ladder_figure
+from explorer.table_downloads import table
 
 CURVE_COMMAND = "python benchmarks/ladder.py --stores data --epochs 2 8 32 --seeds 0 1 2"
 

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
 from scipy.spatial.distance import squareform
 
-from cell_dino.evaluation.similarity import unit_rows
+from cell_dino.evaluation.neighbours import unit_rows
 from cell_dino.profiling.aggregate import Statistic, aggregate
 from cell_dino.profiling.table import feature_matrix, label_of, require_columns
 from cell_dino.undefined import needs, require
