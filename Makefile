@@ -22,7 +22,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # remade (--overwrite) when the presets change, e.g. a new calibration
-$(PHANTOM)/phantom.json: src/cell_dino/data/phantom/presets.py | $(INSTALLED)
+$(PHANTOM)/phantom.json: src/cell_dino/phantom/presets.py | $(INSTALLED)
 	$(BIN)/cell-dino phantom $(PHANTOM) --preset demo --seed 0 --overwrite
 
 demo: $(INSTALLED) $(PHANTOM)/phantom.json

@@ -18,8 +18,8 @@ from unittest import mock
 import numpy as np
 import torch
 
-from cell_dino.evaluation import classifier
-from cell_dino.evaluation.classifier import ClassifierConfig, fit_mlp
+from cell_dino.evaluate import classifier
+from cell_dino.evaluate.classifier import ClassifierConfig, fit_mlp
 
 
 def seconds(x: np.ndarray, y: np.ndarray, config: ClassifierConfig) -> float:

@@ -52,7 +52,7 @@ def measure(env: str, options: dict) -> dict:
     miniature writers, which live with the tests, are imported in this measuring process only: kedro
     logs to standard output on import)."""
     sys.path.insert(0, str(REPO))
-    from cell_dino.reporting import peak_rss_mb
+    from cell_dino.core.reporting import peak_rss_mb
     from tests.projects import make_project, run_pipeline
 
     with tempfile.TemporaryDirectory() as workdir:

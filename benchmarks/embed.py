@@ -22,11 +22,11 @@ import torch
 import zarr
 from fresh_process import measure_in_fresh_process
 
+from cell_dino.core.reporting import peak_rss_mb
+from cell_dino.embed.embedding_job import EmbeddingJob
+from cell_dino.embed.model import FeatureConfig, FeatureExtractor
+from cell_dino.encoders.backbone import BackboneConfig, create_backbone
 from cell_dino.encoders.preprocessing import Preprocessing
-from cell_dino.features.embedding_job import EmbeddingJob
-from cell_dino.features.model import FeatureConfig, FeatureExtractor
-from cell_dino.models.backbone import BackboneConfig, create_backbone
-from cell_dino.reporting import peak_rss_mb
 
 # ViT-tiny/8 (12 blocks), 48 px crops resized to 32 px, as the demo embeds single cells.
 BACKBONE = BackboneConfig(arch="vit_tiny", patch_size=8, img_size=32, drop_path_rate=0.0)

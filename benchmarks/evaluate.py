@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from fresh_process import measure_in_fresh_process
 
-from cell_dino import runtime
-from cell_dino.evaluation.nsc import moa_matching
-from cell_dino.evaluation.retrieval import phenotypic_activity
-from cell_dino.reporting import peak_rss_mb
+from cell_dino.core import runtime
+from cell_dino.core.reporting import peak_rss_mb
+from cell_dino.evaluate.nsc import moa_matching
+from cell_dino.evaluate.retrieval import phenotypic_activity
 
 N_FEATURES = 384  # ViT-S CLS
 

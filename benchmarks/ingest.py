@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 from phantoms import phantom_with_plates
 
+from cell_dino.core.reporting import peak_rss_mb
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.fov_store import FovStore, write_fov_store
-from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
-from cell_dino.reporting import peak_rss_mb
+from cell_dino.ingest.preprocessing_job import PreprocessConfig, PreprocessingJob
 
 
 def measure(root: Path, out: Path) -> dict:

@@ -7,7 +7,7 @@ the goals checked on the means.
 For each seed, a copy of the project runs the chain from training on (train_dino, train_wsdino,
 embed, integrate, evaluate, profile) on the stores of one finished ingest + segment (``--stores``,
 e.g. the data root ``make demo`` leaves: the phantom is the demo's whatever the seed), seeded as
-:func:`cell_dino.evaluation.ladder.seeded_parameters` says. CellProfiler features do not depend
+:func:`cell_dino.evaluate.ladder.seeded_parameters` says. CellProfiler features do not depend
 on it: when ``--stores`` holds them (04_feature/cellprofiler) they are reused, else measured per seed.
 
 With ``--epochs 2 8 32`` each budget is a training length in epochs for every learned model
@@ -39,7 +39,7 @@ with contextlib.redirect_stdout(sys.stderr):  # Kedro logs as it is imported: st
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
-    from cell_dino.evaluation.ladder import budget_parameters, curve_goals, goals_met, model_ladder, over_seeds, seeded_parameters
+    from cell_dino.evaluate.ladder import budget_parameters, curve_goals, goals_met, model_ladder, over_seeds, seeded_parameters
     from cell_dino.registry import MODELS
     from cell_dino.settings import CONFIG_LOADER_ARGS
 

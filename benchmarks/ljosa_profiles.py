@@ -22,13 +22,13 @@ import pandas as pd
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
-from cell_dino.evaluation.nsc import moa_matching, treatment_batches
-from cell_dino.evaluation.retrieval import phenotypic_consistency
+from cell_dino.evaluate.nsc import moa_matching, treatment_batches
+from cell_dino.evaluate.retrieval import phenotypic_consistency
+from cell_dino.integrate.finite import finite_profiles
+from cell_dino.integrate.levels import TREATMENT_KEYS, treatment_profiles
+from cell_dino.integrate.normalise import normalised
 from cell_dino.pipelines.integrate.params import IntegrateParams
 from cell_dino.pipelines.params import load_parameters
-from cell_dino.profiling.finite import finite_profiles
-from cell_dino.profiling.levels import TREATMENT_KEYS, treatment_profiles
-from cell_dino.profiling.normalise import normalised
 
 PROFILES = "ljosa_jbiomolscreen_2013_per_well_mean.csv.gz"
 METHODS = ("none", "zscore", "zscore_plate_controls", "tvn", "sphering", "harmony")

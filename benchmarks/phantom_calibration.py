@@ -26,24 +26,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from cell_dino.core.executor import ExecutorConfig
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
-from cell_dino.data.phantom import PRESETS, generate_phantom
-from cell_dino.evaluation.nsc import moa_matching, treatment_batches
-from cell_dino.executor import ExecutorConfig
-from cell_dino.features.artifacts import read_embeddings
-from cell_dino.features.cellprofiler_job import CellProfilerJob
-from cell_dino.imaging.preprocessing_job import PreprocessingJob
-from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
+from cell_dino.embed.artifacts import read_embeddings
+from cell_dino.embed.cellprofiler_job import CellProfilerJob
+from cell_dino.evaluate.nsc import moa_matching, treatment_batches
+from cell_dino.ingest.preprocessing_job import PreprocessingJob
+from cell_dino.integrate.levels import TREATMENT_KEYS, fov_profiles, treatment_profiles, well_profiles
+from cell_dino.integrate.normalise import normalised
+from cell_dino.phantom import PRESETS, generate_phantom
 from cell_dino.pipelines.embed.params import EmbedParams
 from cell_dino.pipelines.ingest.params import IngestParams
 from cell_dino.pipelines.integrate.params import IntegrateParams
 from cell_dino.pipelines.params import load_parameters
 from cell_dino.pipelines.segment.params import SegmentParams
-from cell_dino.profiling.levels import TREATMENT_KEYS, fov_profiles, treatment_profiles, well_profiles
-from cell_dino.profiling.normalise import normalised
+from cell_dino.segment.segmentation_job import SegmentationJob, write_crop_store
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = {"nsc": 0.883, "nscb": 0.717}  # benchmarks/ljosa_profiles.py, z-score

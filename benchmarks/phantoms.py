@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from cell_dino.data.phantom import PRESETS, generate_phantom
-from cell_dino.data.phantom import presets as phantom_presets
+from cell_dino.phantom import PRESETS, generate_phantom
+from cell_dino.phantom import presets as phantom_presets
 
 
 def phantom_with_plates(plates: int, workdir: Path) -> Path:

@@ -62,13 +62,13 @@ def write_fields(root: Path, n: int, cells: int) -> pd.DataFrame:
 
 
 def measure(raw: Path, n: int, executor: str) -> dict:
+    from cell_dino.core.executor import ExecutorConfig
+    from cell_dino.core.reporting import peak_rss_mb
     from cell_dino.data import manifest as mf
     from cell_dino.data.fov_store import FovStore, write_fov_store
-    from cell_dino.executor import ExecutorConfig
-    from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
-    from cell_dino.imaging.segment_fovs import SegmentConfig
-    from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
-    from cell_dino.reporting import peak_rss_mb
+    from cell_dino.ingest.preprocessing_job import PreprocessConfig, PreprocessingJob
+    from cell_dino.segment.segment_fovs import SegmentConfig
+    from cell_dino.segment.segmentation_job import SegmentationJob, write_crop_store
 
     runtime = ExecutorConfig(executor=executor, workers=2)
     manifest = pd.read_parquet(raw / "manifest.parquet").head(n)

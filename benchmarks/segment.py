@@ -21,15 +21,15 @@ from pathlib import Path
 import pandas as pd
 from phantoms import phantom_with_plates
 
+from cell_dino.core.executor import ExecutorConfig
+from cell_dino.core.reporting import peak_rss_mb
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore, write_fov_store
-from cell_dino.executor import ExecutorConfig
-from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
-from cell_dino.imaging.segment_fovs import SegmentConfig
-from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
-from cell_dino.reporting import peak_rss_mb
+from cell_dino.ingest.preprocessing_job import PreprocessConfig, PreprocessingJob
+from cell_dino.segment.segment_fovs import SegmentConfig
+from cell_dino.segment.segmentation_job import SegmentationJob, write_crop_store
 
 
 def fov_store_of(root: Path) -> tuple[FovStore, pd.DataFrame]:

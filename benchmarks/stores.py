@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, RandomSampler
 from zarr.codecs import BloscCodec, ZstdCodec
 
 from cell_dino.data.crop_store import CROP_CHUNK
-from cell_dino.ssl.loader import StoreImages
+from cell_dino.train.loader import StoreImages
 
 SHAPES = {"3x64": (3, 64, 64), "4x512": (4, 512, 512)}
 CODECS = {"zstd": [ZstdCodec(level=0)], "blosc-lz4": [BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")], "none": None}

@@ -38,15 +38,15 @@ import timm
 import torch
 import torch.nn as nn
 
-from cell_dino.models.backbone import BackboneConfig, create_backbone
-from cell_dino.models.head import DINOHead
-from cell_dino.models.multicrop import MultiCropWrapper
-from cell_dino.reporting import peak_rss_mb
-from cell_dino.runtime import attention_kernels, autocast, peak_gpu_mb, resolved_precision
-from cell_dino.ssl.augment import AugmentConfig, CropSpec, multicrop
-from cell_dino.ssl.ema import update_teacher
-from cell_dino.ssl.loss import DINOLoss
-from cell_dino.ssl.optimiser import adamw, clip_gradients, parameter_groups
+from cell_dino.core.reporting import peak_rss_mb
+from cell_dino.core.runtime import attention_kernels, autocast, peak_gpu_mb, resolved_precision
+from cell_dino.encoders.backbone import BackboneConfig, create_backbone
+from cell_dino.train.augment import AugmentConfig, CropSpec, multicrop
+from cell_dino.train.ema import update_teacher
+from cell_dino.train.head import DINOHead
+from cell_dino.train.loss import DINOLoss
+from cell_dino.train.multicrop import MultiCropWrapper
+from cell_dino.train.optimiser import adamw, clip_gradients, parameter_groups
 
 CHANNELS = ("DNA", "Tubulin", "Actin")
 BATCH, OUT_DIM = 32, 65536

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import torch
 
-from cell_dino.models.multicrop import student_and_teacher
+from cell_dino.core.reporting import peak_rss_mb
+from cell_dino.core.runtime import attention_kernels, autocast, peak_gpu_mb, pick_device, resolved_precision
 from cell_dino.pipelines.params import load_parameters
 from cell_dino.pipelines.train_dino.params import TrainingParams
-from cell_dino.reporting import peak_rss_mb
-from cell_dino.runtime import attention_kernels, autocast, peak_gpu_mb, pick_device, resolved_precision
-from cell_dino.ssl.augment import multicrop
-from cell_dino.ssl.ema import update_teacher
-from cell_dino.ssl.loss import DINOLoss
-from cell_dino.ssl.optimiser import adamw
+from cell_dino.train.augment import multicrop
+from cell_dino.train.ema import update_teacher
+from cell_dino.train.loss import DINOLoss
+from cell_dino.train.multicrop import student_and_teacher
+from cell_dino.train.optimiser import adamw
 
 PROJECT = Path(__file__).resolve().parents[1]
 FIELD = (512, 640)

@@ -17,8 +17,8 @@ from moto.server import ThreadedMotoServer
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
-from cell_dino.data.phantom import generate_phantom
-from cell_dino.models.backbone import BackboneConfig, create_backbone
+from cell_dino.encoders.backbone import BackboneConfig, create_backbone
+from cell_dino.phantom import generate_phantom
 from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
 
 SHARED_BBBC021 = SHARED_DATA / "bbbc021"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from cell_dino.atomic import atomic_path
+from cell_dino.core.atomic import atomic_path
 
 
 def test_atomic_path_replaces_target_on_success(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from pydantic import BaseModel, PositiveInt
 
 from cell_dino.cli import cli, main
+from cell_dino.core.expected import ReadableGroup, expected_cause
 from cell_dino.data.errors import ManifestError
-from cell_dino.expected import ReadableGroup, expected_cause
 from cell_dino.publication import RunInProgress
 
 

@@ -5,11 +5,11 @@ import sys
 PROBE = """
 import json, subprocess, sys
 import numpy as np
-from cell_dino.reporting import peak_rss_mb
+from cell_dino.core.reporting import peak_rss_mb
 before = peak_rss_mb()
 block = np.ones(300 * 2**20 // 8)  # 300 MiB, touched
 after = peak_rss_mb()
-child = float(subprocess.run([sys.executable, "-c", "from cell_dino.reporting import peak_rss_mb; print(peak_rss_mb())"],
+child = float(subprocess.run([sys.executable, "-c", "from cell_dino.core.reporting import peak_rss_mb; print(peak_rss_mb())"],
                              capture_output=True, text=True, check=True).stdout)
 print(json.dumps({"before": before, "after": after, "child": child}))
 """

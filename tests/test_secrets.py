@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.engine import make_url
 
+from cell_dino.core.secrets import redact, redact_text
 from cell_dino.datasets.optuna_study import OptunaStorageDataset, storage_url
-from cell_dino.secrets import redact, redact_text
 from cell_dino.sweep.study import described
 
 

@@ -16,9 +16,9 @@ from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 from omegaconf.errors import InterpolationResolutionError
 
+from cell_dino.core.secrets import redact
 from cell_dino.registry import MODEL_NAMES as MODELS
 from cell_dino.registry import PIPELINES
-from cell_dino.secrets import redact
 from cell_dino.settings import CONFIG_LOADER_ARGS
 
 __all__ = ["MODELS", "PIPELINES"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cell_dino.evaluation.ladder import curve_points, ladder_points, model_ladder
+from cell_dino.evaluate.ladder import curve_points, ladder_points, model_ladder
 from explorer.catalog import Missing, load
 from explorer.charts import compute_curve_figure, ladder_figure
 from explorer.table_downloads import table

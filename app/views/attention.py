@@ -8,7 +8,7 @@ from explorer.catalog import show
 from explorer.charts import heads_figure
 from explorer.images import composite
 
-from cell_dino.analysis.attention_overlap import upsampled
+from cell_dino.profile.attention_overlap import upsampled
 from cell_dino.registry import model as model_spec
 
 env, model = st.session_state["env"], st.session_state["model"]

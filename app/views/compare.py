@@ -9,7 +9,7 @@ import streamlit as st
 from explorer.catalog import MODELS, Missing, load
 from explorer.table_downloads import table
 
-from cell_dino.analysis.mantel import MantelResult, mantel
+from cell_dino.profile.mantel import MantelResult, mantel
 
 env, model = st.session_state["env"], st.session_state["model"]
 st.title("Compare models")

@@ -11,9 +11,9 @@ from explorer.charts import heads_figure
 from explorer.images import composite, thumbnail
 from explorer.table_downloads import table
 
-from cell_dino.analysis.attention_overlap import upsampled
-from cell_dino.evaluation.neighbours import unit_rows
-from cell_dino.profiling.table import feature_columns
+from cell_dino.evaluate.neighbours import unit_rows
+from cell_dino.integrate.table import feature_columns
+from cell_dino.profile.attention_overlap import upsampled
 from cell_dino.registry import model as model_spec
 
 GALLERY_COLUMNS, GALLERY_MAX = 6, 36  # thumbnails per row; at most this many drawn

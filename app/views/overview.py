@@ -8,8 +8,8 @@ from explorer.catalog import MODELS, PIPELINES, Missing, NeedsRuntimeParameters,
 from explorer.ladder_view import show_ladder
 from explorer.table_downloads import table
 
+from cell_dino.core.secrets import redact
 from cell_dino.registry import TRAINING_RUNS, parameter_blocks
-from cell_dino.secrets import redact
 
 env = st.session_state["env"]
 st.title("Overview")

@@ -1,6 +1,6 @@
 """The ``cell-dino`` command (also ``kedro phantom``, ``kedro score`` inside the project): tools outside
 the pipelines. Inside the project, ``kedro run`` is Kedro's own with expected errors (bad data, a
-refused parameter, a run in progress) shown in a line or two (:mod:`cell_dino.expected`)."""
+refused parameter, a run in progress) shown in a line or two (:mod:`cell_dino.core.expected`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any, get_args
 import click
 import yaml
 
-from cell_dino.data.phantom import PRESETS, generate_phantom
-from cell_dino.expected import ReadableErrors, ReadableGroup, readable
-from cell_dino.profiling.normalise import Method
+from cell_dino.core.expected import ReadableErrors, ReadableGroup, readable
+from cell_dino.integrate.normalise import Method
+from cell_dino.phantom import PRESETS, generate_phantom
 from cell_dino.registry import MODEL_NAMES, PIPELINES, TRAINING_PIPELINES, TRAINING_RUNS
 
 
@@ -105,8 +105,8 @@ def score_command(
 ) -> None:
     """Score a profile table (pycytominer layout: Metadata_* + features): NSC, NSCB, k-NN and mAP.
     Prints one JSON line, then a table."""
-    from cell_dino.evaluation.profile_table_score import TableColumns, read_profile_table, score_table
-    from cell_dino.evaluation.scorecard import ScoringSpec
+    from cell_dino.evaluate.profile_table_score import TableColumns, read_profile_table, score_table
+    from cell_dino.evaluate.scorecard import ScoringSpec
 
     columns = TableColumns(label, compound, dose, treatment, None if batch == "none" else batch, control)
     try:

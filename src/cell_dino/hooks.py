@@ -13,8 +13,8 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.framework.project import pipelines
 
+from cell_dino.core.secrets import redact
 from cell_dino.publication import DataRootLock, Journal, is_main_process
-from cell_dino.secrets import redact
 
 RECORD = "{pipeline}_run"  # catalog pattern: 08_reporting/runs/<pipeline>.json
 DEFAULT_DATA_ROOT = "data"

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from cell_dino.atomic import atomic_path, remove_path
+from cell_dino.core.atomic import atomic_path, remove_path
 
 log = logging.getLogger(__name__)
 LOCK, JOURNAL = ".cell-dino.lock", ".cell-dino-journal.json"

@@ -23,13 +23,13 @@ from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.data.held import HELD, DamagedItemsError, MissingItemsError
 from cell_dino.data.views import SubsetImages
 from cell_dino.data.items import Items
-from cell_dino.features.artifacts import read_embeddings
-from cell_dino.imaging.crops import item_masks
-from cell_dino.features.cellprofiler import CellProfilerConfig
-from cell_dino.features.cellprofiler_job import cellprofiler_job
-from cell_dino.features.embedding_job import item_metadata
-from cell_dino.imaging.segment_fovs import SegmentConfig
-from cell_dino.imaging.segmentation_job import SegmentationJob
+from cell_dino.embed.artifacts import read_embeddings
+from cell_dino.segment.crops import item_masks
+from cell_dino.embed.cellprofiler import CellProfilerConfig
+from cell_dino.embed.cellprofiler_job import cellprofiler_job
+from cell_dino.embed.embedding_job import item_metadata
+from cell_dino.segment.segment_fovs import SegmentConfig
+from cell_dino.segment.segmentation_job import SegmentationJob
 from cell_dino.pipelines.params import load_parameters
 from cell_dino.pipelines.train_dino.nodes import plan_training
 from cell_dino.pipelines.train_dino.params import TrainingParams

@@ -12,7 +12,7 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.hpa import CHANNELS, CLASSES_2018, CLASSES_2021, read_hpa
 from cell_dino.data.errors import ManifestError
 from cell_dino.data.readers import read_fov
-from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
+from cell_dino.ingest.preprocessing_job import PreprocessConfig, PreprocessingJob
 from tests.projects import SHARED_DATA
 
 REAL = SHARED_DATA / "hpa"

@@ -16,7 +16,7 @@ from cell_dino.data.adapters.lincs import read_lincs, recode_dose
 from cell_dino.data.adapters.loaddata import read_loaddata
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError, ManifestError
-from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
+from cell_dino.ingest.preprocessing_job import PreprocessConfig, PreprocessingJob
 from tests.lincs_miniature import PLATE_MAP, REAL, chosen_wells, vignetting, write_metadata, write_miniature
 
 ORIG = ChannelSpec(("OrigDNA", "OrigER", "OrigRNA", "OrigAGP", "OrigMito"))

@@ -14,9 +14,9 @@ import tifffile
 
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
-from cell_dino.data.phantom import PRESETS, generate_phantom
-from cell_dino.data.phantom.design import design_compounds, design_screen
-from cell_dino.data.phantom.phenotypes import PARAMETER_NAMES, Phenotype, moa_shift, treated_phenotype
+from cell_dino.phantom import PRESETS, generate_phantom
+from cell_dino.phantom.design import design_compounds, design_screen
+from cell_dino.phantom.phenotypes import PARAMETER_NAMES, Phenotype, moa_shift, treated_phenotype
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -14,8 +14,8 @@ from cell_dino.data import manifest as mf
 from cell_dino.data.adapters.wtc11 import read_wtc11
 from cell_dino.data.errors import ImageReadError, ManifestError
 from cell_dino.data.readers import image_header, read_fov, read_image
-from cell_dino.imaging.normalisation import centre_pad
-from cell_dino.imaging.segment_fovs import mask_sources, provided_masks
+from cell_dino.ingest.normalisation import centre_pad
+from cell_dino.segment.segment_fovs import mask_sources, provided_masks
 from tests.wtc11_miniature import PER_STAGE, write_miniature
 
 
@@ -84,8 +84,8 @@ def test_provided_masks_refuse_fields_ingest_resized_or_downscaled() -> None:
     register (cell areas up to 878 px in 32 x 32 fields)."""
     from types import SimpleNamespace
 
-    from cell_dino.imaging.segment_fovs import SegmentConfig
-    from cell_dino.imaging.segmentation_job import SegmentationJob
+    from cell_dino.segment.segment_fovs import SegmentConfig
+    from cell_dino.segment.segmentation_job import SegmentationJob
 
     table = pd.DataFrame({"Metadata_FOV": ["1"], "Metadata_NucleusMask": ["m.tif#0"], "Metadata_CellMask": ["m.tif#1"]})
     for preprocess, refused in (({"resize_to": None, "downscale": 2}, True), ({"resize_to": [32, 32], "downscale": 1}, True), ({"resize_to": None, "downscale": 1}, False)):

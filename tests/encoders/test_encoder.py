@@ -14,13 +14,13 @@ import torch
 import torch.nn as nn
 
 from cell_dino.data.channels import channel_order
+from cell_dino.embed.embedding_job import EmbeddingJob
+from cell_dino.embed.model import FeatureConfig, FeatureExtractor, checkpoint_extractor
 from cell_dino.encoders.encoder import ENTRY, KINDS, Encoder, EncoderMeta, Kind, load_encoder, register_kind
-from cell_dino.features.embedding_job import EmbeddingJob
-from cell_dino.features.model import FeatureConfig, FeatureExtractor, checkpoint_extractor
-from cell_dino.ssl.checkpoint import load_checkpoint
-from cell_dino.ssl.optimiser import OptimConfig
-from cell_dino.ssl.trainer import train
-from tests.ssl.tiny_training import CHANNELS, CONFIG, DATA, IMAGES
+from cell_dino.train.checkpoint import load_checkpoint
+from cell_dino.train.optimiser import OptimConfig
+from cell_dino.train.trainer import train
+from tests.train.tiny_training import CHANNELS, CONFIG, DATA, IMAGES
 
 ONE_EPOCH = dataclasses.replace(CONFIG, optim=OptimConfig(epochs=1, batch_size=4, warmup_epochs=0))
 

@@ -10,10 +10,10 @@ import pandas as pd
 import scanpy as sc
 
 from cell_dino.datasets.files import H5adDataset
+from cell_dino.integrate.anndata_export import item_anndata
+from cell_dino.integrate.table import feature_columns
 from cell_dino.pipelines.integrate.nodes import embed_umap, export_anndata
 from cell_dino.pipelines.integrate.params import IntegrateParams
-from cell_dino.profiling.anndata_export import item_anndata
-from cell_dino.profiling.table import feature_columns
 from tests.fixtures import bbbc021_wells, items_of, planted
 from tests.projects import parameters
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cell_dino.data.fov_store import FovStore
-from cell_dino.features.artifacts import AttentionSample
+from cell_dino.embed.artifacts import AttentionSample
 from tests.bbbc021_miniature import write_miniature
 from tests.projects import TINY_TRAIN, make_project, run_pipeline
 

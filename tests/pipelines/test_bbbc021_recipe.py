@@ -13,7 +13,7 @@ from cell_dino.pipelines.ingest.params import IngestParams
 from cell_dino.pipelines.integrate.params import IntegrateParams
 from cell_dino.pipelines.params import load_parameters
 from cell_dino.pipelines.train_dino.params import TrainingParams
-from cell_dino.ssl.schedules import Schedules
+from cell_dino.train.schedules import Schedules
 from tests.projects import REPO
 
 RUNTIME = {"root": "/data/BBBC021"}

@@ -11,23 +11,23 @@ import pandas as pd
 import pytest
 import torch
 
+from cell_dino.core.executor import ExecutorConfig, SerialExecutor, ordered_map, shard_executor
 from cell_dino.data import manifest as mf
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.errors import DataError
 from cell_dino.data.fov_store import FovStore, write_fov_store
 from cell_dino.data.readers import read_fov
 from cell_dino.datasets.job_output import JobOutputDataset
+from cell_dino.embed.artifacts import read_embeddings
+from cell_dino.embed.cellprofiler import CellProfilerConfig
+from cell_dino.embed.cellprofiler_job import CellProfilerJob
+from cell_dino.embed.embedding_job import EmbeddingJob
+from cell_dino.embed.model import FeatureConfig, FeatureExtractor
+from cell_dino.encoders.backbone import BackboneConfig, create_backbone
 from cell_dino.encoders.preprocessing import Preprocessing
-from cell_dino.executor import ExecutorConfig, SerialExecutor, ordered_map, shard_executor
-from cell_dino.features.artifacts import read_embeddings
-from cell_dino.features.cellprofiler import CellProfilerConfig
-from cell_dino.features.cellprofiler_job import CellProfilerJob
-from cell_dino.features.embedding_job import EmbeddingJob
-from cell_dino.features.model import FeatureConfig, FeatureExtractor
-from cell_dino.imaging.preprocessing_job import PreprocessConfig, PreprocessingJob
-from cell_dino.imaging.segment_fovs import SegmentConfig
-from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
-from cell_dino.models.backbone import BackboneConfig, create_backbone
+from cell_dino.ingest.preprocessing_job import PreprocessConfig, PreprocessingJob
+from cell_dino.segment.segment_fovs import SegmentConfig
+from cell_dino.segment.segmentation_job import SegmentationJob, write_crop_store
 from tests.conftest import new_bucket
 from tests.pipelines.conftest import run_pipeline
 
@@ -213,7 +213,7 @@ def test_uncorrected_fields_keep_the_sources_uint16_and_read_back_as_the_same_fl
 
 def test_a_remote_output_exists_where_its_own_marker_is_not_where_its_name_matches_as_a_pattern() -> None:
     fsspec.filesystem("memory").pipe("/bkt/emb/model_1/_embedding.json", b"{}")
-    reader = "cell_dino.features.artifacts.read_embeddings"
+    reader = "cell_dino.embed.artifacts.read_embeddings"
     assert JobOutputDataset("memory://bkt/emb/model_1", reader, "_embedding.json").exists()
     assert not JobOutputDataset("memory://bkt/emb/model_?", reader, "_embedding.json").exists()
     assert not JobOutputDataset("memory://bkt/emb/model_2", reader, "_embedding.json").exists()

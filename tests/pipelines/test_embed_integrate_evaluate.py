@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cell_dino.features.artifacts import AttentionSample, read_embeddings
-from cell_dino.profiling.table import feature_columns
+from cell_dino.embed.artifacts import AttentionSample, read_embeddings
+from cell_dino.integrate.table import feature_columns
 
 MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "cellprofiler", "imagenet")
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cell_dino.cli import cli
-from cell_dino.features.artifacts import AttentionSample, read_embeddings
+from cell_dino.embed.artifacts import AttentionSample, read_embeddings
 from tests.pipelines.conftest import run_pipeline
 
 FIELD_MODELS = ["wsdino", "wsdino_random"]

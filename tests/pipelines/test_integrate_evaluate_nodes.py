@@ -204,7 +204,7 @@ def test_a_model_without_items_is_undefined_with_its_reasons_not_a_crash(small_s
     from kedro.io import DataCatalog, MemoryDataset
     from kedro.runner import SequentialRunner
 
-    from cell_dino.evaluation.headline import HEADLINE
+    from cell_dino.evaluate.headline import HEADLINE
     from cell_dino.pipelines.evaluate.pipeline import model_pipeline as evaluation
     from cell_dino.pipelines.integrate.pipeline import model_pipeline as integration
     from cell_dino.registry import model

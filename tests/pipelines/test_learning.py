@@ -16,16 +16,16 @@ import torch
 
 from cell_dino.data.channels import ChannelStats
 from cell_dino.data.crop_store import CropStore
-from cell_dino.evaluation.knn import knn_accuracy
-from cell_dino.features.model import FeatureConfig, checkpoint_extractor
-from cell_dino.models.backbone import BackboneConfig
-from cell_dino.models.head import HeadConfig
-from cell_dino.ssl.augment import AugmentConfig, CropSpec
-from cell_dino.ssl.loss import LossConfig
-from cell_dino.ssl.optimiser import OptimConfig
-from cell_dino.ssl.train_config import RuntimeConfig, TrainConfig
-from cell_dino.ssl.trainer import train
-from cell_dino.ssl.training_data import TrainingData
+from cell_dino.embed.model import FeatureConfig, checkpoint_extractor
+from cell_dino.encoders.backbone import BackboneConfig
+from cell_dino.evaluate.knn import knn_accuracy
+from cell_dino.train.augment import AugmentConfig, CropSpec
+from cell_dino.train.head import HeadConfig
+from cell_dino.train.loss import LossConfig
+from cell_dino.train.optimiser import OptimConfig
+from cell_dino.train.train_config import RuntimeConfig, TrainConfig
+from cell_dino.train.trainer import train
+from cell_dino.train.training_data import TrainingData
 from tests.pipelines.conftest import run_pipeline
 
 LEARNING = TrainConfig(

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cell_dino.imaging.segmentation_job as segmentation_job
+import cell_dino.segment.segmentation_job as segmentation_job
+from cell_dino.core.executor import ExecutorConfig
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore
-from cell_dino.executor import ExecutorConfig
-from cell_dino.imaging.segment_fovs import SegmentConfig
-from cell_dino.imaging.segmentation_job import SegmentationJob, write_crop_store
+from cell_dino.segment.segment_fovs import SegmentConfig
+from cell_dino.segment.segmentation_job import SegmentationJob, write_crop_store
 from tests.pipelines.conftest import run_pipeline
 
 CROPS = Path("data/test/03_primary/crop_store.zarr")

@@ -12,7 +12,7 @@ import torch
 
 from cell_dino.pipelines.train_dino.nodes import with_weak_labels
 from cell_dino.pipelines.train_dino.params import TrainingParams
-from cell_dino.ssl.checkpoint import checkpoints_in
+from cell_dino.train.checkpoint import checkpoints_in
 from tests.pipelines.conftest import run_pipeline
 from tests.projects import parameters
 
@@ -123,9 +123,9 @@ def test_numeric_parameters_out_of_range_fail_before_any_node_runs(project: Path
 
 
 def test_weight_decay_zero_and_no_clipping_are_valid_settings() -> None:
-    from cell_dino.ssl.loss import LossConfig
-    from cell_dino.ssl.optimiser import OptimConfig
-    from cell_dino.ssl.schedules import Schedules
+    from cell_dino.train.loss import LossConfig
+    from cell_dino.train.optimiser import OptimConfig
+    from cell_dino.train.schedules import Schedules
 
     optim = OptimConfig(epochs=2, warmup_epochs=1, weight_decay=0.0, weight_decay_end=0.0, clip_grad=0)
     schedules = Schedules.of(optim, LossConfig(), iterations_per_epoch=3, total_batch=64)

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cell_dino.core.undefined import Undefined
+from cell_dino.integrate.levels import fov_profiles, well_profiles
+from cell_dino.integrate.normalise import tvn
+from cell_dino.integrate.table import controls, feature_matrix
 from cell_dino.pipelines.evaluate.nodes import select_epoch
 from cell_dino.pipelines.integrate.nodes import integrate_profiles
-from cell_dino.profiling.levels import fov_profiles, well_profiles
-from cell_dino.profiling.normalise import tvn
-from cell_dino.profiling.table import controls, feature_matrix
-from cell_dino.undefined import Undefined
 from tests.fixtures import bbbc021_wells, items_of, planted
 from tests.pipelines.test_integrate_evaluate_nodes import EVALUATE, MOAS, integrate_params
 

@@ -7,10 +7,10 @@ import torch
 
 import cell_dino.sweep.objective as objective
 from cell_dino.data.channels import ChannelSpec, ChannelStats
-from cell_dino.ssl.train_config import TrainConfig
-from cell_dino.ssl.training_data import TrainingData
 from cell_dino.sweep.objective import Objective, TrialBudget, Validation
 from cell_dino.sweep.space import Dimension
+from cell_dino.train.train_config import TrainConfig
+from cell_dino.train.training_data import TrainingData
 
 
 def test_a_trial_below_the_median_is_pruned_and_its_checkpoints_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

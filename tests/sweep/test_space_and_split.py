@@ -2,9 +2,9 @@ import optuna
 import pandas as pd
 import pytest
 
-from cell_dino.ssl.train_config import TrainConfig
 from cell_dino.sweep.space import Dimension, apply, check_space, overrides, suggest
 from cell_dino.sweep.split import validation_split
+from cell_dino.train.train_config import TrainConfig
 
 
 def test_dotted_paths_set_fields_and_tuple_elements() -> None:

@@ -1,7 +1,7 @@
 """The single-cell crop store: ``crops`` (``N x C x S x S``, one crop per zstd chunk inside shards of
 ``CROP_CHUNK`` crops: a random read decompresses one crop, 8 ms at 4 x 512 x 512), the label masks of
 every field (``n_fovs x 2 x H x W``: nuclei, cells) and ``cells.parquet``, one row per crop with all
-``Metadata_*`` of its field and its geometry. Written by :mod:`cell_dino.imaging.crop_store_writer`.
+``Metadata_*`` of its field and its geometry. Written by :mod:`cell_dino.segment.segmentation_job`.
 """
 
 from __future__ import annotations

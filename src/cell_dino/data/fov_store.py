@@ -17,12 +17,12 @@ import numpy as np
 import zarr
 
 from cell_dino import __version__
-from cell_dino.atomic import atomic_path
+from cell_dino.core.atomic import atomic_path
 from cell_dino.data.channels import ChannelSpec
 from cell_dino.data.errors import DataError
 from cell_dino.data.held import EVERY_CHUNK, HELD, HeldArray, held_record, open_held
 from cell_dino.data.store import Store
-from cell_dino.generation import new_generation
+from cell_dino.core.generation import new_generation
 
 
 class FovStream(Protocol):

@@ -26,7 +26,7 @@ OnError = Literal["raise", "skip"]  # items a store lacks the files of (data.hel
 @dataclass
 class Items:
     """``images``: ``N x C x H x W`` (read lazily, zarr); ``table``: one row per item (all
-    ``Metadata_*``); ``generation``: the store's identity (see :mod:`cell_dino.generation`);
+    ``Metadata_*``); ``generation``: the store's identity (see :mod:`cell_dino.core.generation`);
     ``crop_store``: where segmentation masks are, when segment has run (None otherwise);
     ``skipped``: items of the store left out because their files are missing (``on_error: skip``)."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
-from cell_dino.features.artifacts import ITEMS, AttentionSample
+from cell_dino.embed.artifacts import ITEMS, AttentionSample
 
 
 class AttentionSampleDataset(AbstractDataset):

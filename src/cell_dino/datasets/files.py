@@ -24,7 +24,7 @@ import plotly.io
 import yaml
 from kedro.io import AbstractDataset
 
-from cell_dino.atomic import atomic_path
+from cell_dino.core.atomic import atomic_path
 
 
 def plain(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The Kedro dataset of every output a job writes (:mod:`cell_dino.jobs`): FOV and crop stores,
+"""The Kedro dataset of every output a job writes (:mod:`cell_dino.core.jobs`): FOV and crop stores,
 training checkpoints, embeddings; on a local or shared filesystem, or at a URL (``s3://``: built
 in a local staging folder, then uploaded, :mod:`cell_dino.data.remote`)."""
 
@@ -13,9 +13,9 @@ import fsspec
 from kedro.io import AbstractDataset
 from kedro.utils import load_obj
 
+from cell_dino.core.jobs import Job
 from cell_dino.data import remote
 from cell_dino.data.locations import is_url
-from cell_dino.jobs import Job
 
 
 class LazyStore:
@@ -41,7 +41,7 @@ class LazyStore:
 
 
 class JobOutputDataset(AbstractDataset):
-    """Saves by running the :class:`~cell_dino.jobs.Job` a node returns into ``filepath``; loads
+    """Saves by running the :class:`~cell_dino.core.jobs.Job` a node returns into ``filepath``; loads
     with ``reader`` (the dotted path of a class or function taking the path), lazily unless
     ``lazy: false``. The output exists when a path matches the glob ``marker`` under it.
     ``resumable: true`` marks outputs that resume from what they hold (training checkpoints): the

@@ -11,7 +11,7 @@ from kedro.io import AbstractDataset
 from optuna.storages import RDBStorage
 from sqlalchemy.engine import make_url
 
-from cell_dino.secrets import redact_text
+from cell_dino.core.secrets import redact_text
 from cell_dino.sweep.study import storage
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from cell_dino.encoders.backbone import BackboneConfig, create_backbone
 from cell_dino.encoders.preprocessing import Normalise, Preprocessing
-from cell_dino.models.backbone import BackboneConfig, create_backbone
 
 ENTRY = "encoder"  # the entry of a checkpoint or weights file that describes its encoder
 

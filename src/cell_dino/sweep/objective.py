@@ -17,16 +17,16 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from cell_dino.config import Count, NonNegativeInt, settings
+from cell_dino.core.config import Count, NonNegativeInt, settings
+from cell_dino.embed.model import FeatureConfig, FeatureExtractor
 from cell_dino.encoders.preprocessing import Preprocessing, dataset_statistics
-from cell_dino.evaluation.knn import knn_accuracy
-from cell_dino.features.model import FeatureConfig, FeatureExtractor
-from cell_dino.profiling.table import group_values, seeded_rows
-from cell_dino.ssl.train_config import TrainConfig
-from cell_dino.ssl.trainer import train
-from cell_dino.ssl.training_data import TrainingData
+from cell_dino.evaluate.knn import knn_accuracy
+from cell_dino.integrate.table import group_values, seeded_rows
 from cell_dino.sweep.space import Dimension, apply, suggest
 from cell_dino.sweep.split import ValidationSplit
+from cell_dino.train.train_config import TrainConfig
+from cell_dino.train.trainer import train
+from cell_dino.train.training_data import TrainingData
 
 log = logging.getLogger(__name__)
 

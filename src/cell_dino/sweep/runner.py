@@ -10,11 +10,11 @@ from pathlib import Path
 import optuna
 
 from cell_dino.data.items import Items
-from cell_dino.ssl.train_config import TrainConfig
-from cell_dino.ssl.training_data import training_data
 from cell_dino.sweep.objective import Objective, TrialBudget, Validation
 from cell_dino.sweep.space import Dimension
 from cell_dino.sweep.split import ValidationSplit
+from cell_dino.train.train_config import TrainConfig
+from cell_dino.train.training_data import training_data
 
 log = logging.getLogger(__name__)
 

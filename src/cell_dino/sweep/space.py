@@ -1,4 +1,4 @@
-"""A search space over fields of :class:`~cell_dino.ssl.trainer.TrainConfig`, named by dotted
+"""A search space over fields of :class:`~cell_dino.train.trainer.TrainConfig`, named by dotted
 paths (``augment.brightness_p``; a trailing index picks a tuple element: ``augment.local_crops.scale.0``)."""
 
 from __future__ import annotations

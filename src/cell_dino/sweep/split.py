@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cell_dino.profiling.table import group_values, require_columns
+from cell_dino.integrate.table import group_values, require_columns
 
 
 @dataclass(frozen=True)

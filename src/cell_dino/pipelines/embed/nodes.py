@@ -9,17 +9,17 @@ from typing import Any
 
 import pandas as pd
 
+from cell_dino.core.executor import ExecutorConfig
 from cell_dino.data.items import Items
-from cell_dino.executor import ExecutorConfig
-from cell_dino.features.artifacts import PARTS, AttentionSample
-from cell_dino.features.cellprofiler_job import CellProfilerJob, cellprofiler_job
-from cell_dino.features.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
-from cell_dino.features.embedding_job import EmbeddingJob
-from cell_dino.features.sample import attention_sample
-from cell_dino.features.transfer import transfer_job
+from cell_dino.embed.artifacts import PARTS, AttentionSample
+from cell_dino.embed.cellprofiler_job import CellProfilerJob, cellprofiler_job
+from cell_dino.embed.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
+from cell_dino.embed.embedding_job import EmbeddingJob
+from cell_dino.embed.sample import attention_sample
+from cell_dino.embed.transfer import transfer_job
+from cell_dino.integrate.table import METADATA_PREFIX, seeded_rows
 from cell_dino.pipelines.embed.params import EmbedParams
-from cell_dino.profiling.table import METADATA_PREFIX, seeded_rows
-from cell_dino.ssl.training_job import CheckpointSeries
+from cell_dino.train.training_job import CheckpointSeries
 
 
 def select_items(checkpoints: CheckpointSeries, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> Items:

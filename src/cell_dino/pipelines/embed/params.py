@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from cell_dino.config import Count, Device, NonNegativeInt
+from cell_dino.core.config import Count, Device, NonNegativeInt
+from cell_dino.core.runtime import Precision
 from cell_dino.data.items import OnError
-from cell_dino.features.cellprofiler import CellProfilerConfig
-from cell_dino.features.model import FeatureConfig
-from cell_dino.features.transfer import TransferConfig
+from cell_dino.embed.cellprofiler import CellProfilerConfig
+from cell_dino.embed.model import FeatureConfig
+from cell_dino.embed.transfer import TransferConfig
 from cell_dino.pipelines.params import Params
-from cell_dino.runtime import Precision
 
 
 class EmbedParams(Params):

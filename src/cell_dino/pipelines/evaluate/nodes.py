@@ -11,17 +11,17 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from cell_dino.evaluation import epoch_selection
-from cell_dino.evaluation.classifier import classify, label_accuracy, treated_sample
-from cell_dino.evaluation.evaluation_figures import confusion_figure, factor_figure, umap_figure
-from cell_dino.evaluation.factors import factor_shares, mutual_information
-from cell_dino.evaluation.headline import model_summary, models_report
-from cell_dino.evaluation.scorecard import score_normalisations
+from cell_dino.core.undefined import attempt
+from cell_dino.evaluate import epoch_selection
+from cell_dino.evaluate.classifier import classify, label_accuracy, treated_sample
+from cell_dino.evaluate.evaluation_figures import confusion_figure, factor_figure, umap_figure
+from cell_dino.evaluate.factors import factor_shares, mutual_information
+from cell_dino.evaluate.headline import model_summary, models_report
+from cell_dino.evaluate.scorecard import score_normalisations
+from cell_dino.integrate.integration import normalised_wells
+from cell_dino.integrate.levels import treatment_profiles
 from cell_dino.pipelines.evaluate.params import EvaluateParams
 from cell_dino.pipelines.integrate.params import IntegrateParams
-from cell_dino.profiling.integration import normalised_wells
-from cell_dino.profiling.levels import treatment_profiles
-from cell_dino.undefined import attempt
 
 Partitions = dict[str, Callable[[], pd.DataFrame]]
 

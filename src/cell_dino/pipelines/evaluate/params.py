@@ -6,12 +6,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from cell_dino.config import Count, NonNegativeInt
-from cell_dino.evaluation.classifier import ClassifierConfig
-from cell_dino.evaluation.scorecard import ScoringSpec
+from cell_dino.core.config import Count, NonNegativeInt
+from cell_dino.evaluate.classifier import ClassifierConfig
+from cell_dino.evaluate.scorecard import ScoringSpec
+from cell_dino.integrate.finite import NonFinitePolicy
+from cell_dino.integrate.normalise import Method
 from cell_dino.pipelines.params import Params
-from cell_dino.profiling.finite import NonFinitePolicy
-from cell_dino.profiling.normalise import Method
 
 
 class ClassificationTask(Params):

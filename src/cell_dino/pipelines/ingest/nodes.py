@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cell_dino.core.executor import ExecutorConfig
+from cell_dino.core.reporting import run_report
 from cell_dino.data import manifest as mf
 from cell_dino.data.adapters import read_manifest
 from cell_dino.data.fov_store import FovStore
-from cell_dino.executor import ExecutorConfig
-from cell_dino.imaging.preprocessing_job import PreprocessingJob
+from cell_dino.ingest.preprocessing_job import PreprocessingJob
 from cell_dino.pipelines.ingest.params import IngestParams
-from cell_dino.reporting import run_report
 
 
 def build_fov_manifest(params: IngestParams) -> pd.DataFrame:

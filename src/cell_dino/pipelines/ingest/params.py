@@ -7,7 +7,7 @@ from typing import Any
 
 from cell_dino.data.adapters import AdapterName
 from cell_dino.data.manifest import MissingLabelPolicy
-from cell_dino.imaging.preprocessing_job import PreprocessConfig
+from cell_dino.ingest.preprocessing_job import PreprocessConfig
 from cell_dino.pipelines.params import Params
 
 

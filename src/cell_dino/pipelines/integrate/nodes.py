@@ -7,14 +7,14 @@ from typing import Any
 
 import pandas as pd
 
+from cell_dino.core.reporting import run_report
+from cell_dino.integrate.anndata_export import item_anndata
+from cell_dino.integrate.finite import finite_profiles
+from cell_dino.integrate.integration import integrate
+from cell_dino.integrate.levels import fov_profiles, well_profiles
+from cell_dino.integrate.reduce import item_umap
+from cell_dino.integrate.table import partition
 from cell_dino.pipelines.integrate.params import IntegrateParams
-from cell_dino.profiling.anndata_export import item_anndata
-from cell_dino.profiling.finite import finite_profiles
-from cell_dino.profiling.integration import integrate
-from cell_dino.profiling.levels import fov_profiles, well_profiles
-from cell_dino.profiling.reduce import item_umap
-from cell_dino.profiling.table import partition
-from cell_dino.reporting import run_report
 
 
 def integrate_profiles(embeddings: pd.DataFrame, params: IntegrateParams) -> tuple[dict[str, pd.DataFrame], dict]:

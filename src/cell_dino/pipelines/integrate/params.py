@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cell_dino.config import Count, NonNegative, NonNegativeInt
+from cell_dino.core.config import Count, NonNegative, NonNegativeInt
+from cell_dino.integrate.aggregate import Statistic
+from cell_dino.integrate.finite import NonFinitePolicy
+from cell_dino.integrate.levels import Levels
+from cell_dino.integrate.normalise import Method, NormalisationLevel, NormalisationSettings
 from cell_dino.pipelines.params import Params
-from cell_dino.profiling.aggregate import Statistic
-from cell_dino.profiling.finite import NonFinitePolicy
-from cell_dino.profiling.levels import Levels
-from cell_dino.profiling.normalise import Method, NormalisationLevel, NormalisationSettings
 
 
 class UmapParams(Params):

@@ -1,4 +1,4 @@
-"""Nodes of the profile pipeline: glue over :mod:`cell_dino.analysis`. An analysis the data cannot
+"""Nodes of the profile pipeline: glue over :mod:`cell_dino.profile`. An analysis the data cannot
 support gives empty tables, a figure whose title says why, and its reason in the summary."""
 
 from __future__ import annotations
@@ -8,20 +8,20 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from cell_dino.analysis import profile_figures
-from cell_dino.analysis.attention_overlap import attention_channel_iou
-from cell_dino.analysis.heterogeneity import annotated_variable, ranked_groups
-from cell_dino.analysis.modality import compare_modalities, modality_groups, shared_groups
-from cell_dino.analysis.patch_tokens import reference_vs_rest
-from cell_dino.analysis.profile_similarity import similarity_table
-from cell_dino.analysis.profile_summary import profile_summary
-from cell_dino.analysis.pseudotime import pseudotime_table
-from cell_dino.features.artifacts import AttentionSample
+from cell_dino.core.reporting import run_report
+from cell_dino.core.undefined import attempt, require
+from cell_dino.embed.artifacts import AttentionSample
+from cell_dino.integrate.finite import finite_profiles
+from cell_dino.integrate.table import label_of, partition
 from cell_dino.pipelines.profile.params import ProfileParams
-from cell_dino.profiling.finite import finite_profiles
-from cell_dino.profiling.table import label_of, partition
-from cell_dino.reporting import run_report
-from cell_dino.undefined import attempt, require
+from cell_dino.profile import profile_figures
+from cell_dino.profile.attention_overlap import attention_channel_iou
+from cell_dino.profile.heterogeneity import annotated_variable, ranked_groups
+from cell_dino.profile.modality import compare_modalities, modality_groups, shared_groups
+from cell_dino.profile.patch_tokens import reference_vs_rest
+from cell_dino.profile.profile_similarity import similarity_table
+from cell_dino.profile.profile_summary import profile_summary
+from cell_dino.profile.pseudotime import pseudotime_table
 
 Partitions = dict[str, Callable[[], pd.DataFrame]]
 
@@ -69,7 +69,7 @@ def compare_modality(profiles: Partitions, modality: pd.DataFrame, params: Profi
 
 
 def finite_items(embeddings: pd.DataFrame, params: ProfileParams) -> tuple[pd.DataFrame, dict]:
-    """The items with finite features, and what was dropped (see :mod:`cell_dino.profiling.finite`)."""
+    """The items with finite features, and what was dropped (see :mod:`cell_dino.integrate.finite`)."""
     return finite_profiles(embeddings, params.nonfinite, "embeddings")
 
 
@@ -154,7 +154,7 @@ def summarise_profile(
     params: ProfileParams,
     notes: dict,
 ) -> dict:
-    """One model's profiling figures (see :func:`cell_dino.analysis.profile_summary.profile_summary`) and the notes."""
+    """One model's profiling figures (see :func:`cell_dino.profile.profile_summary.profile_summary`) and the notes."""
     p, h = params.pseudotime, params.heterogeneity
     column, order = (None, None) if p is None else (p.column, p.order_column)
     return profile_summary(modality, cells, ranking, overlap, shares, column, order, h.by) | notes

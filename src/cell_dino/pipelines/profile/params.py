@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cell_dino.config import Count, Fraction, NonNegativeInt
+from cell_dino.core.config import Count, Fraction, NonNegativeInt
+from cell_dino.integrate.finite import NonFinitePolicy
 from cell_dino.pipelines.params import Params
-from cell_dino.profiling.finite import NonFinitePolicy
 
 
 class SimilaritySpec(Params):

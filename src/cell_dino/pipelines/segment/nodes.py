@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cell_dino.core.executor import ExecutorConfig
+from cell_dino.core.reporting import run_report
 from cell_dino.data.crop_store import CropStore
 from cell_dino.data.fov_store import FovStore
-from cell_dino.data.phantom.ground_truth import truth_masks
-from cell_dino.evaluation.instance_matching import accuracy
-from cell_dino.executor import ExecutorConfig
-from cell_dino.imaging.segmentation_job import SegmentationJob
+from cell_dino.evaluate.instance_matching import accuracy
+from cell_dino.phantom.ground_truth import truth_masks
 from cell_dino.pipelines.segment.params import SegmentParams
-from cell_dino.reporting import run_report
+from cell_dino.segment.segmentation_job import SegmentationJob
 
 
 def plan_segmentation(fov_store: FovStore, fov_table: pd.DataFrame, params: SegmentParams, runtime: ExecutorConfig) -> SegmentationJob:

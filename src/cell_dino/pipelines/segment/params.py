@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from cell_dino.imaging.segment_fovs import SegmentConfig
 from cell_dino.pipelines.params import Params
+from cell_dino.segment.segment_fovs import SegmentConfig
 
 
 class SegmentParams(Params):

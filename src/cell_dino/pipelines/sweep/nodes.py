@@ -12,10 +12,10 @@ import plotly.graph_objects as go
 from optuna.storages import RDBStorage
 from optuna.visualization import plot_optimization_history, plot_param_importances
 
+from cell_dino.core.reporting import run_report
 from cell_dino.data.items import Items
 from cell_dino.pipelines.sweep.params import SweepParams
 from cell_dino.pipelines.train_dino.params import TrainingParams
-from cell_dino.reporting import run_report
 from cell_dino.sweep.runner import add_trials
 from cell_dino.sweep.space import check_space, overrides
 from cell_dino.sweep.split import validation_split

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from cell_dino.config import Count, Fraction, NonNegativeInt, Positive
+from cell_dino.core.config import Count, Fraction, NonNegativeInt, Positive
 from cell_dino.pipelines.params import Params
 from cell_dino.sweep.objective import TrialBudget
 from cell_dino.sweep.space import Dimension

@@ -8,8 +8,8 @@ import pandas as pd
 
 from cell_dino.data.items import Items
 from cell_dino.pipelines.train_dino.params import TrainingParams
-from cell_dino.ssl.training_data import training_data
-from cell_dino.ssl.training_job import CheckpointSeries, TrainingJob, history_table, run_summary
+from cell_dino.train.training_data import training_data
+from cell_dino.train.training_job import CheckpointSeries, TrainingJob, history_table, run_summary
 
 
 def plan_training(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: TrainingParams) -> TrainingJob:

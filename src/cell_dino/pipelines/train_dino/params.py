@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cell_dino.data.items import OnError, Unit
 from cell_dino.pipelines.params import Params
-from cell_dino.ssl.train_config import TrainConfig
-from cell_dino.ssl.training_job import Mode
+from cell_dino.train.train_config import TrainConfig
+from cell_dino.train.training_job import Mode
 
 
 class WeakLabelParams(Params):

@@ -1,0 +1,176 @@
+"""Feature extractors: the teacher of a checkpoint, a random-init network, the per-channel
+greyscale-to-RGB baseline, and several per-channel models concatenated.
+
+Every extractor takes raw batches (``B x C x H x W``, float) and prepares them as in training:
+normalisation (per image or with the checkpoint's dataset statistics), then resizing to the
+training global-crop size; for whole fields, the WS-DINO test-time crops (the four native crops of
+the training size that tile the field's centre, 4 x 224 x 224 from the centre 448 x 448 of a
+BBBC021 field; or the four quadrants, for fields many times the crop size) with the median of
+their features.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from cell_dino.core.config import Count, settings
+from cell_dino.data.channels import channel_order
+from cell_dino.encoders.backbone import BackboneConfig
+from cell_dino.encoders.encoder import KINDS, Encoder, EncoderMeta, load_encoder
+from cell_dino.encoders.preprocessing import Preprocessing
+from cell_dino.train.checkpoint import CheckpointMeta
+
+Pooling = Literal["cls", "patch_mean", "cls_last_k"]
+
+
+@settings
+class FeatureConfig:
+    pooling: Pooling = "cls"
+    last_k: Count = 4  # blocks whose CLS tokens are concatenated for cls_last_k
+    test_time_crops: bool = False  # WS-DINO: median over the 4 centre crops
+    test_time_crop_side: Literal["native", "half"] = "native"  # native: the training crop size (WS-DINO) | half: half the field's sides
+
+
+def centre_crops(x: torch.Tensor, size: int, side: Literal["native", "half"] = "native") -> torch.Tensor:
+    """The four crops that meet at the centre of ``B x C x H x W`` fields, ``4 x B x C x h x w``:
+    ``native``: squares of ``min(size, H // 2, W // 2)`` (the native ``size`` crops tiling the centre
+    ``2 size x 2 size`` where the field is large enough, else the largest that fit); ``half``: the
+    four quadrants (``H // 2 x W // 2``). Crops of another size than ``size`` are resized later."""
+    h, w = (x.shape[-2] // 2, x.shape[-1] // 2) if side == "half" else (min(size, x.shape[-2] // 2, x.shape[-1] // 2),) * 2
+    top, left = x.shape[-2] // 2 - h, x.shape[-1] // 2 - w
+    corners = [(top, left), (top, left + w), (top + h, left), (top + h, left + w)]
+    return torch.stack([x[..., i : i + h, j : j + w] for i, j in corners])
+
+
+def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig) -> torch.Tensor:
+    """Image features of a timm ViT after its final norm, pooled as ``config`` says; a network of
+    another kind (no ``forward_features``) returns its features itself."""
+    if not hasattr(backbone, "forward_features"):
+        return backbone(x)
+    if config.pooling == "cls_last_k":
+        blocks = backbone.forward_intermediates(
+            x, indices=config.last_k, norm=True, return_prefix_tokens=True, output_fmt="NLC", intermediates_only=True
+        )
+        return torch.cat([prefix[:, 0] for _, prefix in blocks], dim=1)
+    tokens = backbone.forward_features(x)
+    if config.pooling == "patch_mean":
+        return tokens[:, backbone.num_prefix_tokens :].mean(dim=1)
+    if config.pooling == "cls":
+        return tokens[:, 0]
+    raise ValueError(f"pooling must be cls, patch_mean or cls_last_k, got {config.pooling!r}")
+
+
+class FeatureExtractor(nn.Module):
+    """A backbone with its preprocessing; ``channels`` selects input channels (per-channel models),
+    ``greyscale_rgb`` repeats each selected channel to 3 channels for an RGB network."""
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        preprocessing: Preprocessing,
+        config: FeatureConfig,
+        channels: Sequence[int] | None = None,
+        greyscale_rgb: bool = False,
+    ) -> None:
+        super().__init__()
+        self.backbone, self.preprocessing, self.config = backbone.eval(), preprocessing, config
+        self.channels, self.greyscale_rgb = channels, greyscale_rgb
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels is not None:
+            x = x[:, list(self.channels)]
+        x = self.preprocessing(x)
+        if self.greyscale_rgb:
+            return torch.cat([pooled(self.backbone, x[:, c : c + 1].expand(-1, 3, -1, -1), self.config) for c in range(x.shape[1])], dim=1)
+        return pooled(self.backbone, x, self.config)
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.config.test_time_crops:
+            return self._features(x).float()
+        crops = centre_crops(x, self.preprocessing.size, self.config.test_time_crop_side)
+        return torch.stack([self._features(c).float() for c in crops]).median(dim=0).values
+
+
+class ConcatenatedExtractors(nn.Module):
+    """Per-channel models: features of each concatenated, then L2-normalised."""
+
+    def __init__(self, extractors: Sequence[FeatureExtractor]) -> None:
+        super().__init__()
+        self.extractors = nn.ModuleList(extractors)
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(torch.cat([e(x) for e in self.extractors], dim=1), dim=1)
+
+
+def checkpoint_extractor(
+    state: dict,
+    config: FeatureConfig,
+    random_init: bool = False,
+    seed: int = 0,
+    data_channels: Sequence[str] | None = None,
+    channel_map: Mapping[str, str] | None = None,
+) -> FeatureExtractor:
+    """The encoder of a checkpoint (:mod:`cell_dino.encoders.encoder`: the teacher's backbone for
+    DINO), or the same architecture at random init, fed the channels it was trained on picked by
+    name from ``data_channels`` (the images' channels, in their order; None: the checkpoint's own,
+    in its order), with ``channel_map`` for stains named otherwise
+    (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is missing)."""
+    encoder = load_encoder(state, random_init, seed)
+    meta = CheckpointMeta.from_dict(state["meta"])
+    extractor = FeatureExtractor(encoder.network, encoder.preprocessing, config)
+    data = meta.source_channels or meta.channels.names if data_channels is None else tuple(data_channels)
+    what = f"the checkpoint's network ({meta.architecture})"
+    extractor.channels = channel_order(encoder.meta.channels, data, channel_map, what)  # a per-channel run's model: its one channel
+    return extractor
+
+
+def run_extractor(
+    states: list[dict],
+    config: FeatureConfig,
+    random_init: bool = False,
+    seed: int = 0,
+    data_channels: Sequence[str] | None = None,
+    channel_map: Mapping[str, str] | None = None,
+) -> nn.Module:
+    """The extractor of a run's checkpoint(s): one N-channel teacher, or per-channel teachers
+    (each fed its own channel of the data, by name), concatenated and L2-normalised."""
+    if len(states) == 1:
+        return checkpoint_extractor(states[0], config, random_init=random_init, seed=seed, data_channels=data_channels, channel_map=channel_map)
+    # one model per channel: names and map checked once for the whole run, then each model gets its own entry
+    models = [CheckpointMeta.from_dict(s["meta"]).channels.names[0] for s in states]
+    if data_channels is not None:
+        channel_order(models, data_channels, channel_map, "the run (one model per channel)")
+    own = dict(channel_map or {})
+    return ConcatenatedExtractors(
+        [
+            checkpoint_extractor(
+                s, config, random_init=random_init, seed=seed + i, data_channels=data_channels,
+                channel_map={name: own[name]} if name in own else None,
+            )
+            for i, (s, name) in enumerate(zip(states, models, strict=True))
+        ]
+    )
+
+
+def greyscale_rgb_extractor(
+    weights: str, backbone: BackboneConfig, size: int, config: FeatureConfig, parameter: str = "train.init"
+) -> FeatureExtractor:
+    """The papers' ImageNet baseline: each channel, self-normalised, repeated to RGB through a
+    3-channel ViT with RGB DINO ``weights`` (a local file, or ``timm:<name>``; errors name ``parameter``);
+    features concatenated. The network is an :class:`~cell_dino.encoders.encoder.Encoder` taking
+    ``red, green, blue`` that every channel is fed to in turn."""
+    from cell_dino.encoders.pretrained import load_rgb_weights
+
+    network = dataclasses.asdict(backbone)
+    meta = EncoderMeta("vit", network, ("red", "green", "blue"), size, "self", origin={"method": "imagenet", "weights": weights})
+    encoder = Encoder(meta, KINDS["vit"].build(network, 3))
+    load_rgb_weights(encoder.network, weights, parameter)
+    return FeatureExtractor(encoder.network, encoder.preprocessing, config, greyscale_rgb=True)

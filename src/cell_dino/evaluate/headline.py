@@ -1,0 +1,55 @@
+"""One model's headline figures, and every model side by side (``08_reporting/evaluate.json``):
+undefined metrics are null, with their reasons under ``undefined``."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from cell_dino.core.reporting import run_report
+from cell_dino.evaluate.scorecard import METRICS, finite_or_none
+
+HEADLINE = ("nsc", "nscb", "map_activity", "map_consistency", "knn_well", "macro_f1")
+
+
+def record(row: dict) -> dict:
+    """A metrics-table row for JSON: NaN -> null, the undefined reasons as a dict."""
+    return {k: json.loads(v) if k == "undefined" else finite_or_none(v) for k, v in row.items()}
+
+
+def model_summary(
+    metrics: pd.DataFrame,
+    classifier: dict,
+    shares: pd.DataFrame,
+    headline_normalisation: str,
+    selection: dict,
+    factors_undefined: dict | None = None,
+) -> dict:
+    """The ``headline_normalisation`` row (undefined, never another normalisation's figures, when
+    it was not made), macro-F1, every normalisation, the epoch selection and the MI factor shares
+    of one model; ``undefined``: why each missing figure is missing (``factors_undefined``: the
+    factor analysis's)."""
+    records = [record(row) for row in metrics.to_dict(orient="records")]
+    by_method = {r["normalisation"]: r for r in records}
+    missing = f"normalisation {headline_normalisation} was not made (the integrate report's undefined gives why)"
+    headline = by_method.get(headline_normalisation, {**dict.fromkeys(METRICS), "undefined": dict.fromkeys(METRICS, missing)})
+    return {
+        "headline_normalisation": headline_normalisation,
+        **{k: v for k, v in headline.items() if k != "undefined"},
+        "macro_f1": classifier["macro_f1"],
+        "undefined": {**headline["undefined"], **classifier.get("undefined", {}), **(factors_undefined or {})},
+        "by_normalisation": records,
+        "epoch_selection": selection,
+        "factor_shares": dict(zip(shares["factor"], shares["share"], strict=True)),
+    }
+
+
+def models_report(summaries: dict[str, dict]) -> tuple[dict, pd.DataFrame]:
+    """Every model's summary and headline side by side, and the factor shares as one long table
+    (``model``, ``factor``, ``share``)."""
+    shares = pd.DataFrame(
+        [{"model": m, "factor": f, "share": s} for m, summary in summaries.items() for f, s in summary["factor_shares"].items()]
+    )
+    headline = {m: {k: s.get(k) for k in HEADLINE} for m, s in summaries.items()}
+    return run_report(len(summaries), len(summaries), headline=headline, models=summaries), shares

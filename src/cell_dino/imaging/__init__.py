@@ -1,1 +1,0 @@
-"""Image processing: illumination correction, normalisation, preprocessing streams."""

@@ -1,0 +1,131 @@
+"""A training run as a job (:mod:`cell_dino.core.jobs`): data, config and mode, run into a folder by the
+checkpoints' dataset (from ``kedro run``, or from ``cell-dino train`` under torchrun); and the
+checkpoints a run leaves, read back.
+
+``mode: multichannel`` trains one N-channel model (DINO4Cells) in the run folder; ``per_channel``
+trains one single-channel model per channel (WS-DINO), each in ``channel-<name>/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from cell_dino.core.reporting import run_report
+from cell_dino.train.checkpoint import CheckpointMeta, checkpoints_in, clear_checkpoints, load_checkpoint
+from cell_dino.train.health import health_summary
+from cell_dino.train.train_config import TrainConfig
+from cell_dino.train.trainer import train
+from cell_dino.train.training_data import TrainingData
+
+Mode = Literal["multichannel", "per_channel"]
+CHANNEL_FOLDER = "channel-{name}"
+
+
+@dataclass
+class TrainingJob:
+    data: TrainingData
+    config: TrainConfig
+    mode: Mode = "multichannel"
+
+    def run(self, path: Path) -> None:
+        """Train (or resume) into ``path``: the job protocol. ``resume: never`` clears the folder of
+        either layout; a folder holding the other layout is refused, naming it."""
+        path = Path(path)
+        per_channel = sorted(path.glob(CHANNEL_FOLDER.format(name="*")))
+        if self.config.runtime.resume == "never":
+            for folder in per_channel:
+                shutil.rmtree(folder)
+        elif (self.mode == "multichannel" and per_channel) or (self.mode == "per_channel" and checkpoints_in(path)):
+            raise ValueError(f"{path} holds a run of the other mode than mode: {self.mode}; use runtime.resume: never to replace it")
+        if self.mode == "multichannel":
+            train(self.data, self.config, path)
+            return
+        clear_checkpoints(path)
+        for name in self.data.channels.names:
+            train(self.data.channel(name), self.config, path / CHANNEL_FOLDER.format(name=name))
+
+
+class CheckpointSeries:
+    """The checkpoints of a run, oldest first; loading is on demand. A per-channel run holds one
+    series per channel (``channels``); its ``paths`` and history are those of the first channel."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        folders = sorted(self.directory.glob(CHANNEL_FOLDER.format(name="*")))
+        if folders and checkpoints_in(self.directory):
+            raise ValueError(f"{self.directory} holds both a multichannel run and per-channel runs: retrain with runtime.resume: never")
+        self.channels = [CheckpointSeries(f) for f in folders]
+        self.paths = self.channels[0].paths if self.channels else checkpoints_in(self.directory)
+        if not self.paths or any(len(c.paths) != len(self.paths) for c in self.channels):
+            raise FileNotFoundError(f"{self.directory}: no complete set of checkpoints (run the training pipeline)")
+
+    @property
+    def per_channel(self) -> bool:
+        return bool(self.channels)
+
+    def latest(self, map_location: str = "cpu") -> dict:
+        return load_checkpoint(self.paths[-1], map_location)
+
+    def meta(self, index: int = -1) -> CheckpointMeta:
+        """What the (first) model of the run is, at checkpoint ``index``."""
+        return CheckpointMeta.from_dict(load_checkpoint(self.paths[index])["meta"])
+
+    def files(self, index: int = -1) -> list[Path]:
+        """The checkpoint file at ``index`` of every model of the run (one, or one per channel)."""
+        return [s.paths[index] for s in (self.channels or [self])]
+
+    def states(self, index: int = -1, map_location: str = "cpu") -> list[dict]:
+        """The checkpoint at ``index`` of every model of the run (one, or one per channel)."""
+        return [load_checkpoint(path, map_location) for path in self.files(index)]
+
+
+def history_table(series: CheckpointSeries) -> pd.DataFrame:
+    """The last checkpoint's per-epoch history (one block of rows per channel model, in ``channel``)."""
+    if not series.per_channel:
+        return pd.DataFrame(series.latest()["history"])
+    frames = [pd.DataFrame(s["history"]).assign(channel=s["meta"]["channels"][0]) for s in series.states(-1)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_summary(series: CheckpointSeries) -> dict:
+    """A run's size, speed, memory, last epoch and health (``08_reporting/train_*.json``; ``health``:
+    :func:`cell_dino.train.health.health_summary`, ``{channel: summary}`` for a per-channel run;
+    ``collapsed`` None for a run trained before the monitors)."""
+    state = series.latest()
+    history, meta = state["history"], CheckpointMeta.from_dict(state["meta"])
+    health = (
+        {s["meta"]["channels"][0]: health_summary(s["history"]) for s in series.states(-1)}
+        if series.per_channel
+        else {"": health_summary(history)}
+    )
+    judged = [h["collapsed"] for h in health.values() if h["collapsed"] is not None]
+    weak = (
+        {}
+        if meta.weak_label is None
+        else {"weak_label": meta.weak_label, "n_weak_labels": meta.n_weak_labels, "n_singleton_items": meta.n_singleton_items}
+    )
+    return run_report(
+        meta.n_items,
+        len(series.paths),
+        sum(h["seconds"] for h in history),
+        unit=meta.unit,
+        n_items_skipped=meta.n_items_skipped,
+        epochs=len(history),
+        images_per_second=history[-1]["images_per_second"],
+        peak_rss_mb=max(h["peak_rss_mb"] for h in history),
+        peak_gpu_mb=max(h["peak_gpu_mb"] for h in history),
+        final=history[-1],
+        channels=list(meta.source_channels or meta.channels.names),
+        architecture=meta.architecture,
+        patch_size=meta.patch_size,
+        mode="per_channel" if series.per_channel else "multichannel",
+        n_models=max(1, len(series.channels)),
+        health=health if series.per_channel else health[""],
+        collapsed=any(judged) if judged else None,  # None: trained before the health monitors
+        **weak,
+    )
