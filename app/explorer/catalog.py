@@ -18,7 +18,7 @@ from omegaconf.errors import InterpolationResolutionError
 
 from cell_dino.core.secrets import redact
 from cell_dino.registry import MODEL_NAMES as MODELS
-from cell_dino.registry import PIPELINES
+from cell_dino.registry import PIPELINES, producing_pipeline
 from cell_dino.settings import CONFIG_LOADER_ARGS
 
 __all__ = ["MODELS", "PIPELINES"]
@@ -118,9 +118,12 @@ def modified(path: Path) -> float:
 
 
 def produced_by(env: str, name: str) -> str | None:
-    """The pipeline that writes ``name``, as its catalog entry says (``metadata.cell-dino.pipeline``)."""
+    """The pipeline that writes ``name``: a training run's, as the registry says; else as its
+    catalog entry says (``metadata.cell-dino.pipeline``)."""
     if name.endswith("_run"):
         return name.removesuffix("_run")
+    if (pipeline := producing_pipeline(name)) is not None:
+        return pipeline
     dataset = catalog(env).get(name)
     return None if dataset is None else ((dataset.metadata or {}).get("cell-dino") or {}).get("pipeline")
 

@@ -17,7 +17,7 @@ st.title("Overview")
 REPORTS = [
     ("ingest", "ingest_report"),
     ("segment", "segment_report"),
-    *((f"{r.pipeline} ({r.name})", f"train_{r.name}_report") for r in TRAINING_RUNS),
+    *((f"{r.pipeline} ({r.name})", r.report) for r in TRAINING_RUNS),
     *((f"embed ({m})", f"{m}.embed_report") for m in MODELS),
     *((f"integrate ({m})", f"{m}.integrate_report") for m in MODELS),
     ("evaluate", "evaluate_report"),

@@ -15,7 +15,7 @@ st.title("Training and sweeps")
 CURVES = ["teacher_entropy", "kl_teacher_student", "effective_rank", "feature_spread", "loss", "lr", "images_per_second"]
 for run in TRAINING_RUNS:
     st.subheader(f"{run.name} training")
-    metrics = show(env, f"{run.name}_training_metrics")
+    metrics = show(env, run.metrics)
     if metrics is None or metrics.empty:
         continue
     if "collapse" not in metrics:

@@ -23,6 +23,21 @@ class TrainingSpec:
     parameters: str
     weak_labels_from: str | None = None
 
+    @property
+    def checkpoints(self) -> str:
+        """Its checkpoints' catalog name (the catalog's ``{run}_checkpoints`` pattern)."""
+        return f"{self.name}_checkpoints"
+
+    @property
+    def metrics(self) -> str:
+        """Its per-epoch metrics table's catalog name."""
+        return f"{self.name}_training_metrics"
+
+    @property
+    def report(self) -> str:
+        """Its report's catalog name (``08_reporting/train_<name>.json``)."""
+        return f"train_{self.name}_report"
+
 
 TRAINING_RUNS = (
     TrainingSpec("dino", "train_dino", "train_dino"),  # DINO4Cells: DINO on single cells
@@ -30,6 +45,15 @@ TRAINING_RUNS = (
     TrainingSpec("wsdino_cells", "train_wsdino", "train_dino", weak_labels_from="train_wsdino"),  # WS-DINO on DINO's cells
 )
 TRAINING_PIPELINES = tuple(dict.fromkeys(run.pipeline for run in TRAINING_RUNS))
+
+
+def producing_pipeline(dataset: str) -> str | None:
+    """The pipeline that writes a training run's output ``dataset`` (its checkpoints, metrics or
+    report), or None for other datasets (their catalog entry says)."""
+    for run in TRAINING_RUNS:
+        if dataset in (run.checkpoints, run.metrics, run.report):
+            return run.pipeline
+    return None
 
 
 def training_runs(pipeline: str) -> tuple[TrainingSpec, ...]:
@@ -96,7 +120,7 @@ def random_twin(name: str) -> str | None:
     cells, ``wsdino_random`` for WS-DINO on fields; None when there is none."""
     if model(name).random_init:
         return None
-    runs = {f"{run.name}_checkpoints": run.parameters for run in TRAINING_RUNS}
+    runs = {run.checkpoints: run.parameters for run in TRAINING_RUNS}
     block = runs.get(model(name).checkpoints)
     twins = [m.name for m in MODELS if m.random_init and runs.get(m.checkpoints) == block]
     return twins[0] if block is not None and twins else None

@@ -23,13 +23,12 @@ def run_training(
     the main process writes their metrics tables and reports."""
     if pipeline_name not in TRAINING_PIPELINES:
         raise ValueError(f"--pipeline must be one of {list(TRAINING_PIPELINES)}, got {pipeline_name!r}")
-    runs = [run.name for run in training_runs(pipeline_name) if not namespaces or run.name in namespaces]
+    runs = [run for run in training_runs(pipeline_name) if not namespaces or run.name in namespaces]
     if not runs:
         raise ValueError(f"--namespaces {namespaces} names none of {pipeline_name}'s runs {[r.name for r in training_runs(pipeline_name)]}")
-    checkpoints = [f"{run}_checkpoints" for run in runs]
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-        session.run(pipeline_names=[pipeline_name], namespaces=runs, to_outputs=checkpoints)
+        session.run(pipeline_names=[pipeline_name], namespaces=[run.name for run in runs], to_outputs=[run.checkpoints for run in runs])
     if is_main_process():
         with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
             session.run(pipeline_names=[pipeline_name], namespaces=runs, from_inputs=checkpoints)

@@ -26,11 +26,7 @@ def run_pipeline(run: TrainingSpec) -> Pipeline:
         Node(tabulate_training, "checkpoints", "training_metrics", name="tabulate_training"),
         Node(report_training, "checkpoints", "report", name="report_training"),
     ]
-    outputs = {
-        "checkpoints": f"{run.name}_checkpoints",
-        "training_metrics": f"{run.name}_training_metrics",
-        "report": f"train_{run.name}_report",
-    }
+    outputs = {"checkpoints": run.checkpoints, "training_metrics": run.metrics, "report": run.report}
     return Pipeline(
         nodes,
         namespace=run.name,
