@@ -94,12 +94,20 @@ class ModelSpec:
         return self.learned and not self.random_init
 
 
+def _run(name: str) -> TrainingSpec:
+    """The registered training run called ``name`` (KeyError naming the runs otherwise)."""
+    runs = {run.name: run for run in TRAINING_RUNS}
+    if name not in runs:
+        raise KeyError(f"no training run {name!r}; registered: {list(runs)}")
+    return runs[name]
+
+
 MODELS = (
-    ModelSpec("dino", "dino_checkpoints", False),
-    ModelSpec("dino_random", "dino_checkpoints", True),
-    ModelSpec("wsdino_cells", "wsdino_cells_checkpoints", False),  # dino_random is its random-init twin
-    ModelSpec("wsdino", "wsdino_checkpoints", False),
-    ModelSpec("wsdino_random", "wsdino_checkpoints", True),
+    ModelSpec("dino", _run("dino").checkpoints, False),
+    ModelSpec("dino_random", _run("dino").checkpoints, True),
+    ModelSpec("wsdino_cells", _run("wsdino_cells").checkpoints, False),  # dino_random is its random-init twin
+    ModelSpec("wsdino", _run("wsdino").checkpoints, False),
+    ModelSpec("wsdino_random", _run("wsdino").checkpoints, True),
     ModelSpec("cellprofiler", None),
     ModelSpec("imagenet", None, transfer=True),  # skipped (no items) unless embed.imagenet.weights names a weights file
 )

@@ -129,6 +129,11 @@ def test_damaged_stray_and_absent_files_are_named(stores: Path) -> None:
     shutil.rmtree(crops / "masks")
     with pytest.raises(MissingItemsError, match=r"crop_store.zarr: no array 'masks' \(its folder or zarr.json is gone\)"):
         CropStore(crops)
+    meta = json.loads((crops / "crops/zarr.json").read_text())
+    meta["shape"][0] -= 10  # an array cut short after the store was written
+    (crops / "crops/zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(MissingItemsError, match=rf"crops has {meta['shape'][0]} items where the store recorded {meta['shape'][0] + 10}"):
+        CropStore(crops)
     (crops / "cells.parquet").unlink()
     with pytest.raises(FileNotFoundError, match=r"an incomplete crop store, its cells.parquet is missing \(run the segment pipeline again\)"):
         CropStore(crops)

@@ -100,10 +100,12 @@ def test_a_new_kind_of_model_is_one_registration_and_a_weights_file(tmp_path: Pa
     torch.save({ENTRY: Encoder(meta, network).state()}, tmp_path / "moments.pt")
     encoder = load_encoder(torch.load(tmp_path / "moments.pt", weights_only=True), source="moments.pt")
     data_channels = ("DNA", "Tubulin", "Actin")  # another order and one more channel: matched by name
-    extractor = FeatureExtractor(encoder.network, encoder.preprocessing, FeatureConfig(), channels=channel_order(meta.channels, data_channels))
+    extractor = FeatureExtractor.of(encoder, FeatureConfig(), channels=channel_order(meta.channels, data_channels))
     table = pd.DataFrame({"Metadata_FOV": [f"f{i}" for i in range(len(IMAGES))]})
     job = EmbeddingJob(extractor, IMAGES, table, {}, batch_size=4, shard_size=8, device="cpu", precision="fp32")
     features = np.concatenate([f for _, f in job.features(0, len(IMAGES))])
     actin, dna = IMAGES[:, 2].reshape(len(IMAGES), -1), IMAGES[:, 0].reshape(len(IMAGES), -1)
     expected = np.stack([actin.mean(1), 2 * dna.mean(1), 3 * actin.std(1, ddof=1), 4 * dna.std(1, ddof=1)], axis=1)
     np.testing.assert_allclose(features, expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="pooling 'patch_mean' pools a ViT's tokens"):
+        FeatureExtractor.of(encoder, FeatureConfig(pooling="patch_mean"))(torch.from_numpy(IMAGES[:2, :2]))

@@ -91,6 +91,8 @@ class HeldArray:
         self.absent: list[str] = []
         if recorded is None:
             return
+        if recorded["items"] != self.shape[0]:
+            raise MissingItemsError(f"{location}: {name} has {self.shape[0]} items where the store recorded {recorded['items']}. {rewrite}")
         rows, per_row = _file_shape(array)[0], _files_per_item_row(array)
         grid = math.ceil(self.shape[0] / rows)
         present = set(_present_files(location, name))

@@ -36,7 +36,7 @@ def extractor_for(
     channel_map: Mapping[str, str] | None = None,
     index: int = -1,
 ) -> nn.Module:
-    """The teacher(s) of checkpoint ``index`` (or their architecture at random init), with the
+    """The encoder(s) of checkpoint ``index`` (or their architecture at random init), with the
     effective ``features`` (see :func:`effective_features`), fed the images' ``data_channels`` by
     name (``channel_map``: ``{model channel: data channel}``; raises naming both lists when one is
     missing)."""

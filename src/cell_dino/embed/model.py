@@ -1,5 +1,5 @@
-"""Feature extractors: the teacher of a checkpoint, a random-init network, the per-channel
-greyscale-to-RGB baseline, and several per-channel models concatenated.
+"""Feature extractors: the encoder of a checkpoint (DINO's teacher backbone), a random-init network,
+the per-channel greyscale-to-RGB baseline, and several per-channel models concatenated.
 
 Every extractor takes raw batches (``B x C x H x W``, float) and prepares them as in training:
 normalisation (per image or with the checkpoint's dataset statistics), then resizing to the
@@ -48,10 +48,13 @@ def centre_crops(x: torch.Tensor, size: int, side: Literal["native", "half"] = "
     return torch.stack([x[..., i : i + h, j : j + w] for i, j in corners])
 
 
-def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig) -> torch.Tensor:
-    """Image features of a timm ViT after its final norm, pooled as ``config`` says; a network of
-    another kind (no ``forward_features``) returns its features itself."""
-    if not hasattr(backbone, "forward_features"):
+def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig, tokens: bool = True) -> torch.Tensor:
+    """Image features of a timm ViT after its final norm, pooled as ``config`` says (``tokens``);
+    a network of another kind returns its features itself (``config.pooling`` must be ``cls``,
+    the default: the other poolings are of a ViT's tokens)."""
+    if not tokens:
+        if config.pooling != "cls":
+            raise ValueError(f"embed.features.pooling {config.pooling!r} pools a ViT's tokens; this network gives its features itself")
         return backbone(x)
     if config.pooling == "cls_last_k":
         blocks = backbone.forward_intermediates(
@@ -68,7 +71,8 @@ def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig) -> torch
 
 class FeatureExtractor(nn.Module):
     """A backbone with its preprocessing; ``channels`` selects input channels (per-channel models),
-    ``greyscale_rgb`` repeats each selected channel to 3 channels for an RGB network."""
+    ``greyscale_rgb`` repeats each selected channel to 3 channels for an RGB network; ``tokens``:
+    a ViT whose tokens are pooled (:func:`pooled`), else the network gives features itself."""
 
     def __init__(
         self,
@@ -77,18 +81,25 @@ class FeatureExtractor(nn.Module):
         config: FeatureConfig,
         channels: Sequence[int] | None = None,
         greyscale_rgb: bool = False,
+        tokens: bool = True,
     ) -> None:
         super().__init__()
         self.backbone, self.preprocessing, self.config = backbone.eval(), preprocessing, config
-        self.channels, self.greyscale_rgb = channels, greyscale_rgb
+        self.channels, self.greyscale_rgb, self.tokens = channels, greyscale_rgb, tokens
+
+    @classmethod
+    def of(cls, encoder: Encoder, config: FeatureConfig, channels: Sequence[int] | None = None, greyscale_rgb: bool = False) -> FeatureExtractor:
+        """An :class:`~cell_dino.encoders.encoder.Encoder` with embed's feature settings."""
+        return cls(encoder.network, encoder.preprocessing, config, channels, greyscale_rgb, encoder.tokens)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         if self.channels is not None:
             x = x[:, list(self.channels)]
         x = self.preprocessing(x)
         if self.greyscale_rgb:
-            return torch.cat([pooled(self.backbone, x[:, c : c + 1].expand(-1, 3, -1, -1), self.config) for c in range(x.shape[1])], dim=1)
-        return pooled(self.backbone, x, self.config)
+            grey = [x[:, c : c + 1].expand(-1, 3, -1, -1) for c in range(x.shape[1])]
+            return torch.cat([pooled(self.backbone, g, self.config, self.tokens) for g in grey], dim=1)
+        return pooled(self.backbone, x, self.config, self.tokens)
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -125,7 +136,7 @@ def checkpoint_extractor(
     (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is missing)."""
     encoder = load_encoder(state, random_init, seed)
     meta = CheckpointMeta.from_dict(state["meta"])
-    extractor = FeatureExtractor(encoder.network, encoder.preprocessing, config)
+    extractor = FeatureExtractor.of(encoder, config)
     data = meta.source_channels or meta.channels.names if data_channels is None else tuple(data_channels)
     what = f"the checkpoint's network ({meta.architecture})"
     extractor.channels = channel_order(encoder.meta.channels, data, channel_map, what)  # a per-channel run's model: its one channel
@@ -173,4 +184,4 @@ def greyscale_rgb_extractor(
     meta = EncoderMeta("vit", network, ("red", "green", "blue"), size, "self", origin={"method": "imagenet", "weights": weights})
     encoder = Encoder(meta, KINDS["vit"].build(network, 3))
     load_rgb_weights(encoder.network, weights, parameter)
-    return FeatureExtractor(encoder.network, encoder.preprocessing, config, greyscale_rgb=True)
+    return FeatureExtractor.of(encoder, config, greyscale_rgb=True)

@@ -60,16 +60,19 @@ class EncoderMeta:
 @dataclass(frozen=True)
 class Kind:
     """How a network kind is built: ``build(network settings, input channels)`` -> a module at
-    random initialisation (weights are loaded into it after)."""
+    random initialisation (weights are loaded into it after). ``tokens``: a timm ViT, whose tokens
+    embed pools as ``embed.features`` says (CLS, patch mean, last blocks' CLS) and whose attention
+    it maps; otherwise ``network(x)`` is the ``B x D`` features themselves."""
 
     build: Callable[[Mapping[str, Any], int], nn.Module]
+    tokens: bool = False
 
 
 def _vit(network: Mapping[str, Any], in_chans: int) -> nn.Module:
     return create_backbone(BackboneConfig(**{**network, "drop_path_rate": 0.0}), in_chans)
 
 
-KINDS: dict[str, Kind] = {"vit": Kind(_vit)}
+KINDS: dict[str, Kind] = {"vit": Kind(_vit, tokens=True)}
 
 
 def register_kind(name: str, kind: Kind) -> None:
@@ -86,6 +89,11 @@ class Encoder(nn.Module):
     def __init__(self, meta: EncoderMeta, network: nn.Module) -> None:
         super().__init__()
         self.meta, self.network, self.preprocessing = meta, network.eval(), meta.preprocessing
+
+    @property
+    def tokens(self) -> bool:
+        """Whether the network is a ViT whose tokens embed pools (see :class:`Kind`)."""
+        return KINDS[self.meta.kind].tokens
 
     def state(self) -> dict[str, Any]:
         """The method-neutral saved form (the :data:`ENTRY` of a weights file)."""

@@ -26,9 +26,10 @@ def run_training(
     runs = [run for run in training_runs(pipeline_name) if not namespaces or run.name in namespaces]
     if not runs:
         raise ValueError(f"--namespaces {namespaces} names none of {pipeline_name}'s runs {[r.name for r in training_runs(pipeline_name)]}")
+    names, checkpoints = [run.name for run in runs], [run.checkpoints for run in runs]
     bootstrap_project(project)
     with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-        session.run(pipeline_names=[pipeline_name], namespaces=[run.name for run in runs], to_outputs=[run.checkpoints for run in runs])
+        session.run(pipeline_names=[pipeline_name], namespaces=names, to_outputs=checkpoints)
     if is_main_process():
         with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-            session.run(pipeline_names=[pipeline_name], namespaces=runs, from_inputs=checkpoints)
+            session.run(pipeline_names=[pipeline_name], namespaces=names, from_inputs=checkpoints)

@@ -1,4 +1,4 @@
-"""Nodes of the embed pipeline: the items a run was trained on, teacher (or random-init) features
+"""Nodes of the embed pipeline: the items a run was trained on, its encoder's (or random-init) features
 of every item, an attention sample, and the FOV profiles of every checkpoint (epoch selection);
 CellProfiler features of every cell and ImageNet DINO features per channel (the baseline models)."""
 
