@@ -37,7 +37,7 @@ def test_a_checkpoint_names_its_encoder_and_embed_reads_it_without_knowing_dino(
     assert (entry["weights"], entry["prefix"]) == ("teacher", "backbone.")
     meta = EncoderMeta.from_dict(entry["meta"])
     assert meta.kind == "vit" and meta.channels == tuple(CHANNELS) and meta.size == 16 and meta.normalise == "self"
-    assert meta.origin["method"] == "dino" and meta.origin["unit"] == "cell"
+    assert meta.origin["method"] == "dino" and meta.unit == "cell" and meta.source_channels is None
     encoder = load_encoder(state)
     teacher = {k.removeprefix("backbone."): v for k, v in state["teacher"].items() if k.startswith("backbone.")}
     assert teacher.keys() == encoder.network.state_dict().keys()

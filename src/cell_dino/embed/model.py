@@ -22,9 +22,8 @@ import torch.nn.functional as F
 from cell_dino.core.config import Count, settings
 from cell_dino.data.channels import channel_order
 from cell_dino.encoders.backbone import BackboneConfig
-from cell_dino.encoders.encoder import KINDS, Encoder, EncoderMeta, load_encoder
+from cell_dino.encoders.encoder import ENTRY, KINDS, Encoder, EncoderMeta, load_encoder
 from cell_dino.encoders.preprocessing import Preprocessing
-from cell_dino.train.checkpoint import CheckpointMeta
 
 Pooling = Literal["cls", "patch_mean", "cls_last_k"]
 
@@ -135,11 +134,11 @@ def checkpoint_extractor(
     in its order), with ``channel_map`` for stains named otherwise
     (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is missing)."""
     encoder = load_encoder(state, random_init, seed)
-    meta = CheckpointMeta.from_dict(state["meta"])
+    meta = encoder.meta
     extractor = FeatureExtractor.of(encoder, config)
-    data = meta.source_channels or meta.channels.names if data_channels is None else tuple(data_channels)
-    what = f"the checkpoint's network ({meta.architecture})"
-    extractor.channels = channel_order(encoder.meta.channels, data, channel_map, what)  # a per-channel run's model: its one channel
+    data = meta.source_channels or meta.channels if data_channels is None else tuple(data_channels)
+    what = f"the checkpoint's network ({meta.network.get('arch', meta.kind)})"
+    extractor.channels = channel_order(meta.channels, data, channel_map, what)  # a per-channel run's model: its one channel
     return extractor
 
 
@@ -156,7 +155,7 @@ def run_extractor(
     if len(states) == 1:
         return checkpoint_extractor(states[0], config, random_init=random_init, seed=seed, data_channels=data_channels, channel_map=channel_map)
     # one model per channel: names and map checked once for the whole run, then each model gets its own entry
-    models = [CheckpointMeta.from_dict(s["meta"]).channels.names[0] for s in states]
+    models = [EncoderMeta.from_dict(s[ENTRY]["meta"]).channels[0] for s in states]
     if data_channels is not None:
         channel_order(models, data_channels, channel_map, "the run (one model per channel)")
     own = dict(channel_map or {})

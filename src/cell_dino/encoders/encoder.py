@@ -33,8 +33,10 @@ class EncoderMeta:
     """What an encoder is, method-neutral: ``kind`` (a key of :data:`KINDS`) with its ``network``
     settings, the ``channels`` it takes (names, in its input order), the side ``size`` (px) and
     ``normalise`` mode its inputs get (``stats``: the data set's per-channel statistics, for
-    ``dataset``), and ``origin``: what made it (method, epoch, data: informative, never read to
-    build it)."""
+    ``dataset``), the ``unit`` it embeds (``cell``: single-cell crops, ``fov``: whole fields),
+    ``source_channels``: the channels of the data it was trained among when it takes fewer (one
+    model of a per-channel run), and ``origin``: what made it (method, architecture, version:
+    informative, never read to build it)."""
 
     kind: str
     network: dict[str, Any]
@@ -42,15 +44,19 @@ class EncoderMeta:
     size: int
     normalise: Normalise
     stats: dict[str, Any] | None = None
+    unit: str = "cell"
+    source_channels: tuple[str, ...] | None = None
     origin: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "channels": list(self.channels)}
+        source = None if self.source_channels is None else list(self.source_channels)
+        return {**dataclasses.asdict(self), "channels": list(self.channels), "source_channels": source}
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> EncoderMeta:
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
-        return cls(**{**known, "channels": tuple(values["channels"])})
+        source = values.get("source_channels")
+        return cls(**{**known, "channels": tuple(values["channels"]), "source_channels": None if source is None else tuple(source)})
 
     @property
     def preprocessing(self) -> Preprocessing:

@@ -105,10 +105,9 @@ class CheckpointMeta:
         """The method-neutral :data:`~cell_dino.encoders.encoder.ENTRY` of a checkpoint: the
         teacher's backbone (its ``backbone.`` weights in the ``teacher`` entry), the channels it
         takes, its input side and normalisation; what made it in ``origin``."""
-        origin = {"method": "wsdino" if self.weak_label else "dino", "unit": self.unit, "architecture": self.architecture,
-                  "source_channels": None if self.source_channels is None else list(self.source_channels), "version": self.version}
+        origin = {"method": "wsdino" if self.weak_label else "dino", "architecture": self.architecture, "version": self.version}
         meta = EncoderMeta("vit", dict(self.config["backbone"]), self.channels.names, self.crop_sizes[0], self.normalise,
-                           self.stats.as_dict(), origin)
+                           self.stats.as_dict(), self.unit, self.source_channels, origin)
         return plain({"meta": meta.to_dict(), "weights": "teacher", "prefix": "backbone."})
 
     @property

@@ -16,6 +16,7 @@ from typing import Literal
 import pandas as pd
 
 from cell_dino.core.reporting import run_report
+from cell_dino.encoders.encoder import ENTRY, EncoderMeta
 from cell_dino.train.checkpoint import CheckpointMeta, checkpoints_in, clear_checkpoints, load_checkpoint
 from cell_dino.train.health import health_summary
 from cell_dino.train.train_config import TrainConfig
@@ -74,6 +75,10 @@ class CheckpointSeries:
     def meta(self, index: int = -1) -> CheckpointMeta:
         """What the (first) model of the run is, at checkpoint ``index``."""
         return CheckpointMeta.from_dict(load_checkpoint(self.paths[index])["meta"])
+
+    def encoder(self, index: int = -1) -> EncoderMeta:
+        """What the (first) model of the run is to embed, method-neutral, at checkpoint ``index``."""
+        return EncoderMeta.from_dict(load_checkpoint(self.paths[index])[ENTRY]["meta"])
 
     def files(self, index: int = -1) -> list[Path]:
         """The checkpoint file at ``index`` of every model of the run (one, or one per channel)."""

@@ -25,7 +25,7 @@ from cell_dino.train.training_job import CheckpointSeries
 def select_items(checkpoints: CheckpointSeries, crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> Items:
     """The items the run was trained on (cells or fields), decided once for the model's namespace
     (items whose store file is missing: as ``embed.on_error`` says)."""
-    return Items.of(checkpoints.meta().unit, crop_store, fov_store, fov_table, params.on_error)
+    return Items.of(checkpoints.encoder().unit, crop_store, fov_store, fov_table, params.on_error)
 
 
 def plan_embedding(
