@@ -81,6 +81,10 @@ def test_a_column_that_is_not_there_is_named_with_the_closest_one(tmp_path: Path
     pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}).to_csv(bare, index=False)
     result = CliRunner().invoke(cli, ["score", str(bare)])
     assert result.exit_code == 1 and "no Metadata_* columns" in result.output
+    binary = tmp_path / "profiles.csv"
+    binary.write_bytes(bytes(range(256)) * 4)  # not text
+    result = CliRunner().invoke(cli, ["score", str(binary)])
+    assert result.exit_code == 1 and f"{binary}: not a readable CSV table" in result.output
 
 
 def test_control_flags_written_as_text_are_read_as_their_meaning(tmp_path: Path, shared_bbbc021: Path) -> None:

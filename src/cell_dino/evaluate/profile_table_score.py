@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
 
 from cell_dino.data.errors import DataError
 from cell_dino.data.tables import csv_header, read_csv_any_newline
@@ -60,8 +61,11 @@ def read_profile_table(path: str | Path, feature_prefixes: tuple[str, ...] | Non
     never); raises naming the file when it has no ``Metadata_*`` or no numeric feature columns, or
     repeated column names."""
     path = Path(path)
-    names = written_names(path)
-    table = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv_any_newline(path)
+    try:
+        names = written_names(path)
+        table = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv_any_newline(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, pa.ArrowException) as exc:
+        raise DataError(f"{path}: not a readable {'parquet' if path.suffix == '.parquet' else 'CSV'} table ({exc})") from exc
     if not metadata_columns(table):
         raise ValueError(f"{path}: no Metadata_* columns: a profile table has metadata (Metadata_*) and feature columns")
     table = declared_features(table, feature_prefixes, str(path), names)
