@@ -145,6 +145,10 @@ def test_segment_cellprofiler_and_training_refuse_stores_with_missing_files_befo
     crop_store = CropStore(stores / "crop_store.zarr")
     with pytest.raises(MissingItemsError, match="masks 5 are missing"):
         cellprofiler_job(crop_store, FovStore(stores / "fov_store.zarr"), CellProfilerConfig(), seed=0)
+    skipping = cellprofiler_job(crop_store, FovStore(stores / "fov_store.zarr"), CellProfilerConfig(), seed=0, on_error="skip")
+    on_field_5 = int((crop_store.table()["fov_index"] == 5).sum())
+    assert skipping.fields == [f for f in range(len(fov_table)) if f != 5] and not (skipping.cells["fov_index"] == 5).any()
+    assert skipping.report["n_items_skipped"] == on_field_5 > 0
     (stores / "crop_store.zarr" / SHARD_1).unlink()
     params = load_parameters("train_dino", TrainingParams, REPO, env="test")
     with pytest.raises(MissingItemsError, match="crops 256-511 are missing"):

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from pycytominer import feature_select
@@ -30,7 +31,8 @@ from cell_dino.core.generation import fingerprint
 from cell_dino.core.jobs import ResumableParts
 from cell_dino.core.reporting import peak_rss_mb
 from cell_dino.data.errors import DataError
-from cell_dino.data.held import require_held
+from cell_dino.data.held import held_array, require_held
+from cell_dino.data.items import OnError
 from cell_dino.embed.artifacts import PARTS, REPORT, parts_record
 from cell_dino.embed.cellprofiler import SHAPE_GROUPS, CellProfilerConfig, NonFiniteField, measure_stored_field
 from cell_dino.embed.embedding_job import item_metadata
@@ -43,7 +45,8 @@ log = logging.getLogger(__name__)
 class CellProfilerJob:
     """Measurements of every cell of ``cells`` (the crop store's table: ``fov_index``, ``label``)
     on ``images[fov_index]`` (``N x C x H x W``, the FOV store) with ``masks[fov_index]``
-    (``N x 2 x H x W``: nuclei, cells)."""
+    (``N x 2 x H x W``: nuclei, cells); ``fields``: the fields measured (None: every one; the
+    stores must then hold all their files), ``cells`` only theirs."""
 
     images: Any
     masks: Any
@@ -54,10 +57,12 @@ class CellProfilerJob:
     seed: int = 0
     runtime: ExecutorConfig = ExecutorConfig()  # where the fields are measured (local processes or a Dask cluster)
     report: dict[str, Any] = field(default_factory=dict)
+    fields: list[int] | None = None
     meta: pd.DataFrame = field(init=False, repr=False)  # every cell's Metadata_* and Metadata_Index, made once
 
     def __post_init__(self) -> None:
-        require_held(self.images, self.masks)
+        if self.fields is None:
+            require_held(self.images, self.masks)
         if self.images.shape[0] != self.masks.shape[0]:
             raise ValueError(f"CellProfiler features: {self.images.shape[0]} fields but masks of {self.masks.shape[0]}")
         outside = self.cells.index[~self.cells["fov_index"].between(0, self.images.shape[0] - 1)]
@@ -67,7 +72,7 @@ class CellProfilerJob:
             )
         self.meta = item_metadata(self.cells)
 
-    def _measure_shard(self, fields: range, measurements: Iterator[pd.DataFrame]) -> pd.DataFrame:
+    def _measure_shard(self, fields: list[int], measurements: Iterator[pd.DataFrame]) -> pd.DataFrame:
         """The shard's rows: each field's measurements (taken from the stream, in field order)
         joined to its cells in the table; raises :class:`DataError` naming a field with
         non-finite pixels or cells without a label in their mask."""
@@ -81,7 +86,7 @@ class CellProfilerJob:
             )
             raise DataError(f"CellProfiler features: field {error.index} {fov} has non-finite pixels") from error
         features = pd.concat([frame.assign(fov_index=i) for i, frame in zip(fields, measured)], ignore_index=True)
-        rows = self.cells["fov_index"].between(fields.start, fields.stop - 1).to_numpy()
+        rows = self.cells["fov_index"].isin(fields).to_numpy()
         joined = self.cells.loc[rows, ["fov_index", "label"]].merge(features, on=["fov_index", "label"], how="left", indicator=True)
         unmatched = joined.loc[joined["_merge"] == "left_only", ["fov_index", "label"]]
         if len(unmatched):
@@ -96,15 +101,16 @@ class CellProfilerJob:
         """Measure every field into the folder ``path`` (resuming finished shards): the job protocol."""
         c = self.config  # what the measurements depend on; the selection settings apply when publishing
         measuring = {"groups": c.groups, "intensity_scale": c.intensity_scale, "fields_per_shard": c.fields_per_shard}
-        parts = ResumableParts(Path(path), fingerprint({**self.signature, "measuring": measuring, "n": len(self.cells)}))
-        n_fields, started, done = self.images.shape[0], time.perf_counter(), 0
+        measured_fields = list(range(self.images.shape[0])) if self.fields is None else list(self.fields)
+        signature = {**self.signature, "measuring": measuring, "n": len(self.cells), "fields": self.fields}
+        parts = ResumableParts(Path(path), fingerprint(signature))
+        n_fields, started, done = len(measured_fields), time.perf_counter(), 0
         with (
             shard_executor(self.runtime) as executor,
             tqdm(total=n_fields, desc="CellProfiler features", unit="field", disable=None) as progress,
         ):
             shards = [
-                (f"part-{s:05d}.parquet", range(a, min(a + c.fields_per_shard, n_fields)))
-                for s, a in enumerate(range(0, n_fields, c.fields_per_shard))
+                (f"part-{s:05d}.parquet", measured_fields[a : a + c.fields_per_shard]) for s, a in enumerate(range(0, n_fields, c.fields_per_shard))
             ]
             todo = [i for name, fields in shards if name not in parts.done() for i in fields]  # streamed across shard boundaries
             n = len(todo)
@@ -171,12 +177,19 @@ class CellProfilerJob:
 
 
 def cellprofiler_job(
-    crop_store: Any, fov_store: Any, config: CellProfilerConfig, seed: int, runtime: ExecutorConfig = ExecutorConfig()
+    crop_store: Any,
+    fov_store: Any,
+    config: CellProfilerConfig,
+    seed: int,
+    runtime: ExecutorConfig = ExecutorConfig(),
+    on_error: OnError = "raise",
 ) -> CellProfilerJob:
     """The job measuring every cell of ``crop_store`` on the fields of ``fov_store``. Fields that
     ingest z-scored per image (the WS-DINO recipe) have no intensity units: only the shape groups
     (masks alone) are measured then, the others are logged and recorded as skipped with the reason;
-    raises :class:`DataError` when no shape group is configured."""
+    raises :class:`DataError` when no shape group is configured. Fields whose image or mask files
+    are missing raise :class:`~cell_dino.data.held.MissingItemsError` (``on_error: raise``) or are
+    left out with their cells, counted in the report (``skip``)."""
     skipped = {}
     if fov_store.attrs.get("preprocess", {}).get("per_image_zscore"):
         reason = f"{fov_store.path} holds per-image z-scored fields (ingest.preprocess.per_image_zscore): no intensity units"
@@ -187,7 +200,15 @@ def cellprofiler_job(
         log.warning("CellProfiler features: %s; measuring %s only", reason, list(shape))
         config = dataclasses.replace(config, groups=shape)
     signature = {"crop_store": crop_store.generation, "fov_store": fov_store.generation}
-    channels = list(crop_store.channels.names)
-    job = CellProfilerJob(fov_store.images, crop_store.masks, crop_store.table(), channels, config, signature, seed, runtime)
-    job.report["skipped_groups"] = skipped
+    channels, cells, fields = list(crop_store.channels.names), crop_store.table(), None
+    held = [held_array(a) for a in (fov_store.images, crop_store.masks)]
+    missing = [h for h in held if h is not None and h.n_missing]
+    if missing and on_error == "skip":
+        fields = np.flatnonzero(np.logical_and.reduce([h.held for h in missing])).tolist()
+        kept = cells["fov_index"].isin(fields)
+        log.warning("on_error: skip: %d of %d fields (%d cells) left out of CellProfiler features", len(fov_store.images) - len(fields),
+                    len(fov_store.images), int((~kept).sum()))
+        cells = cells.loc[kept].reset_index(drop=True)
+    job = CellProfilerJob(fov_store.images, crop_store.masks, cells, channels, config, signature, seed, runtime, fields=fields)
+    job.report.update({"skipped_groups": skipped, "n_items_skipped": len(crop_store.table()) - len(cells)})
     return job

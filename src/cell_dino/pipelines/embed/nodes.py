@@ -43,7 +43,7 @@ def plan_embedding(
 def plan_cellprofiler(crop_store: Any, fov_store: Any, params: EmbedParams, runtime: ExecutorConfig) -> CellProfilerJob:
     """A job measuring CellProfiler features of every crop-store cell on its illumination-corrected
     field; the ``cellprofiler.embeddings`` dataset runs it shard by shard, resumably."""
-    return cellprofiler_job(crop_store, fov_store, params.cellprofiler, params.seed, runtime)
+    return cellprofiler_job(crop_store, fov_store, params.cellprofiler, params.seed, runtime, params.on_error)
 
 
 def plan_transfer(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams) -> EmbeddingJob:
