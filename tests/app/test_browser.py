@@ -191,20 +191,25 @@ def test_a_lasso_and_a_box_on_the_umap_fill_the_gallery_and_a_click_picks_the_it
         return set(ids[np.all((xy > low - margin) & (xy < high + margin), axis=1)].tolist())
 
     def rectangle_around(point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The smallest of a few rectangles about ``point`` that holds at least 3 points well inside."""
+        """The smallest of a few rectangles about the plotted point nearest ``point`` (the UMAP has
+        empty regions) that holds at least 3 points well inside."""
+        point = xy[np.argmin(np.linalg.norm(xy - point, axis=1))]
         for half in (10, 20, 40, 80):
             low, high = point - half, point + half
             if len(within(low, high, -3)) >= 3:
                 return low, high
-        return low, high
+        pytest.fail(f"no rectangle about {point} holds 3 points")
 
     gallery = ".st-key-gallery [data-tag]"
+    before: set[int] = set()
     for tool, point in (("lasso", np.median(xy, axis=0)), ("select", np.percentile(xy, 25, axis=0))):
         low, high = rectangle_around(point)
+        assert within(low, high, -3) - before, tool  # the selection must change the gallery
         corners = np.array([low, [high[0], low[1]], high, [low[0], high[1]], low + [0, 1]]) if tool == "lasso" else np.array([low, high])
         drag(tool, corners)
         chosen = {int(tag.get_attribute("aria-label")) for tag in browser.find_elements(By.CSS_SELECTOR, gallery)}
         assert within(low, high, -3) <= chosen <= within(low, high, 3), tool  # the points inside, give or take 3 px at the edge
+        before = chosen
         captions = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stImageCaption']")]
         tiles = [text for text in captions if text.split(":")[0].isdigit() and not text.endswith(")")]  # neighbours end in (similarity)
         shown = {int(text.split(":")[0]) for text in tiles}

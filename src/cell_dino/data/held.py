@@ -86,7 +86,7 @@ class HeldArray:
 
     def __init__(self, array: zarr.Array, location: Location, name: str, recorded: Mapping[str, int] | None, rewrite: str) -> None:
         self.array, self.location, self.name, self.rewrite = array, location, name, rewrite
-        self.shape, self.dtype = array.shape, array.dtype
+        self.shape, self.dtype, self.chunks = array.shape, array.dtype, array.chunks
         self.held = np.ones(self.shape[0], dtype=bool)
         self.absent: list[str] = []
         if recorded is None:
