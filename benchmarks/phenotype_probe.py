@@ -1,0 +1,104 @@
+"""What a model's features encode of the phantom's known truth: one JSON line per model.
+
+The phantom writes every field's morphology parameters (``ground_truth/fields.parquet``: nucleus and
+cell radius, tubulin bundling, actin puncta, mitotic fraction, density, ...). For each model's FOV
+profiles (``05_model_input/<model>/profiles/fov.parquet``, per-field mean of the cells' features),
+this probe measures:
+
+- ``r2``: per parameter, the cross-validated R^2 of a ridge regression from the profile to the
+  parameter, folds grouped by compound (a parameter must be read off compounds the probe has not
+  seen, as NSC asks of MoAs);
+- ``batch_accuracy``: how well a logistic regression names the imaging batch of a DMSO field from
+  its profile before any normalisation, folds grouped by plate (the other plate of the batch
+  teaches it): the batch signal normalisation must remove (chance is 1 / batches);
+- ``moa_accuracy``: how well it names the MoA of a treated field, folds grouped by compound
+  (NSC's question, asked linearly instead of by 1-NN).
+
+For ``r2`` and ``moa_accuracy`` the profiles are z-scored per plate against the plate's DMSO
+fields first (the Ljosa recipe's first step), so plate brightness alone does not read as morphology.
+
+    python benchmarks/phenotype_probe.py --data data --models cellprofiler dino dino_random
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+log = logging.getLogger("phenotype_probe")
+PARAMETERS = (
+    "nucleus_radius", "nucleus_aspect", "chromatin_condensation", "micronuclei", "cell_radius", "cell_elongation",
+    "tubulin_bundling", "tubulin_loss", "actin_fibres", "actin_puncta", "mitotic_fraction", "density",
+)
+KEYS = {"Metadata_Plate": "plate", "Metadata_Well": "well", "Metadata_Site": "site"}
+FOLDS = 5
+
+
+def plate_control_zscore(profiles: pd.DataFrame, features: list[str]) -> np.ndarray:
+    """Features z-scored per plate against that plate's DMSO fields (constant features give 0)."""
+    out = np.empty((len(profiles), len(features)))
+    for _, index in profiles.groupby("Metadata_Plate").indices.items():
+        plate = profiles.iloc[index]
+        controls = plate.loc[plate["Metadata_Control"], features].to_numpy(float)
+        sd = controls.std(axis=0)
+        out[index] = (plate[features].to_numpy(float) - controls.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return out
+
+
+def probe(profiles: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """R^2 per parameter, batch and MoA accuracy of one model's FOV profiles."""
+    features = [c for c in profiles.columns if not c.startswith("Metadata_")]
+    table = profiles.merge(truth.rename(columns={v: k for k, v in KEYS.items()}), on=list(KEYS), validate="1:1")
+    x = plate_control_zscore(table, features)
+    treated = ~table["Metadata_Control"].to_numpy()
+    compounds = table["Metadata_Compound"].to_numpy()
+    ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 13)))
+    r2 = {}
+    for name in PARAMETERS:
+        y = table[name].to_numpy(float)
+        predicted = cross_val_predict(ridge, x, y, groups=compounds, cv=GroupKFold(FOLDS))
+        r2[name] = round(float(1 - ((y - predicted) ** 2).sum() / ((y - y.mean()) ** 2).sum()), 3) if y.std() > 0 else None
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
+    controls = table.loc[~treated]
+    raw = table.loc[~treated, features].to_numpy(float)
+    batch = cross_val_predict(classifier, raw, controls["Metadata_Batch"], groups=controls["Metadata_Plate"], cv=GroupKFold(controls["Metadata_Plate"].nunique()))
+    moa = cross_val_predict(classifier, x[treated], table.loc[treated, "Metadata_MoA"], groups=compounds[treated], cv=GroupKFold(FOLDS))
+    return {
+        "n_fovs": len(table),
+        "n_features": len(features),
+        "r2": r2,
+        "r2_mean": round(float(np.mean([v for v in r2.values() if v is not None])), 3),
+        "batch_accuracy": round(float((batch == controls["Metadata_Batch"]).mean()), 3),
+        "batch_chance": round(1 / controls["Metadata_Batch"].nunique(), 3),
+        "moa_accuracy": round(float((moa == table.loc[treated, "Metadata_MoA"]).mean()), 3),
+    }
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("data"), help="a finished demo project's data folder")
+    parser.add_argument("--models", nargs="+", default=["cellprofiler", "dino", "dino_random"])
+    parser.add_argument("--label", default="", help="free text recorded with each line (e.g. the training budget)")
+    args = parser.parse_args()
+    truth = pd.read_parquet(args.data / "01_raw/phantom/ground_truth/fields.parquet")
+    for model in args.models:
+        start = time.perf_counter()
+        profiles = pd.read_parquet(args.data / "05_model_input" / model / "profiles/fov.parquet")
+        record = {"benchmark": "phenotype_probe", "model": model, "label": args.label, **probe(profiles, truth)}
+        record["seconds"] = round(time.perf_counter() - start, 2)
+        print(json.dumps(record))  # noqa: T201 - the benchmark's one JSON line per model
+
+
+if __name__ == "__main__":
+    main()
