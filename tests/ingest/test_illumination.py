@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tifffile
 from scipy import ndimage
 
@@ -94,3 +95,14 @@ def test_gaussian_smoothing_averages_only_pixels_inside_the_field() -> None:
     smooth = gaussian_inside(ramp, 3.0)
     np.testing.assert_allclose(smooth[0, 20, 13:37], np.arange(13.0, 37.0), atol=1e-6)  # beyond the kernel (4 sigma) of the edges
     assert smooth[0, 20, 0] > 0.5  # at the edge: the mean of the pixels inside (a plain zero pad would pull it towards 0)
+
+
+@pytest.mark.parametrize(("shape", "sigma"), [((3, 40, 50), 3.0), ((2, 64, 80), 20.0), ((1, 60, 90), 136.17)])
+def test_the_fft_gaussian_equals_scipys_zero_padded_filter(shape: tuple[int, int, int], sigma: float) -> None:
+    """The FFT route equals ``scipy.ndimage.gaussian_filter(mode="constant")`` plane by plane, a
+    kernel wider than the field (the BBBC021 recipe's sigma) included."""
+    from cell_dino.ingest.illumination import zero_padded_gaussian
+
+    planes = np.random.default_rng(0).uniform(0, 4000, shape)
+    reference = np.stack([ndimage.gaussian_filter(plane, sigma, mode="constant", cval=0.0) for plane in planes])
+    np.testing.assert_allclose(zero_padded_gaussian(planes, sigma), reference, rtol=1e-10, atol=1e-9)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy import ndimage
+from scipy import signal
 
 from cell_dino.data.errors import DataError
 from cell_dino.data.locations import opened
@@ -84,11 +84,29 @@ def rescale(plane: np.ndarray, how: Rescale = "robust_minimum") -> np.ndarray:
     raise ValueError(f"unknown illumination rescale {how!r}; use 'robust_minimum' or 'median'")
 
 
+def gaussian_kernel(sigma: float, truncate: float = 4.0) -> np.ndarray:
+    """The normalised 1-D Gaussian of ``scipy.ndimage.gaussian_filter`` (radius ``truncate`` sigma)."""
+    radius = int(truncate * sigma + 0.5)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return kernel / kernel.sum()
+
+
+def zero_padded_gaussian(planes: np.ndarray, sigma: float) -> np.ndarray:
+    """``scipy.ndimage.gaussian_filter(plane, sigma, mode="constant")`` of each ``H x W`` plane of
+    ``planes`` (``... x H x W``), by FFT convolution along each axis: at the illumination function's
+    sigma (136 px for the BBBC021 recipe) the direct filter's kernel is over 1,000 px wide and took
+    about 3 s a plane; the FFT's cost does not grow with sigma (``benchmarks/illumination.py``)."""
+    kernel = gaussian_kernel(sigma)
+    lead = (1,) * (planes.ndim - 2)
+    smooth = signal.fftconvolve(planes, kernel.reshape(*lead, -1, 1), mode="same", axes=-2)
+    return signal.fftconvolve(smooth, kernel.reshape(*lead, 1, -1), mode="same", axes=-1)
+
+
 def gaussian_inside(image: np.ndarray, sigma: float) -> np.ndarray:
     """Each ``H x W`` plane of a ``C x H x W`` image Gaussian-filtered over the pixels inside the
     image only: zero padding, divided by the filtered ones (CellProfiler's smoothing with a mask)."""
-    inside = ndimage.gaussian_filter(np.ones(image.shape[-2:]), sigma, mode="constant", cval=0.0)
-    return np.stack([ndimage.gaussian_filter(plane, sigma, mode="constant", cval=0.0) / inside for plane in image])
+    inside = zero_padded_gaussian(np.ones(image.shape[-2:]), sigma)
+    return zero_padded_gaussian(np.asarray(image, dtype=np.float64), sigma) / inside
 
 
 def illumination_function(
