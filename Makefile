@@ -28,8 +28,10 @@ $(PHANTOM)/phantom.json: src/cell_dino/phantom/presets.py | $(INSTALLED)
 demo: $(INSTALLED) $(PHANTOM)/phantom.json
 	for p in $(DEMO_PIPELINES); do $(BIN)/kedro run --pipelines $$p || exit 1; done
 
+# one pytest-xdist worker per core, each torch at one thread; tests/conftest.py groups the tests
+TEST_WORKERS ?= 2
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 app: $(INSTALLED)
 	$(BIN)/streamlit run app/main.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +24,31 @@ from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
 
 SHARED_BBBC021 = SHARED_DATA / "bbbc021"
 _BUCKETS = itertools.count()
+# Tests that read one session fixture's whole-chain run share one pytest-xdist worker, so the chain
+# is built once; every other test file is a group of its own (its module fixtures are built once).
+SHARED_CHAINS = ("finished_project",)
+# The groups that take longest (measured with --durations) go out first, so the other worker is not
+# left with one of them at the end.
+FIRST = ("finished_project", "tests/pipelines/test_hpa_miniature.py", "tests/pipelines/test_bbbc021_miniature.py", "tests/pipelines/test_learning.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a pytest-xdist worker, torch takes one thread: the workers share the machine's cores."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests for ``--dist loadgroup`` (``make test``) and put the longest groups first."""
+    for item in items:
+        shared = [name for name in SHARED_CHAINS if name in getattr(item, "fixturenames", ())]
+        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+    rank = {group: i for i, group in enumerate(FIRST)}
+
+    def group(item: pytest.Item) -> str:
+        return item.get_closest_marker("xdist_group").args[0]
+
+    items.sort(key=lambda item: rank.get(group(item), len(FIRST)))
 
 
 @pytest.fixture(scope="session")

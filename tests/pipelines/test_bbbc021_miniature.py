@@ -15,7 +15,7 @@ import pytest
 from cell_dino.data.fov_store import FovStore
 from cell_dino.embed.artifacts import AttentionSample
 from tests.bbbc021_miniature import write_miniature
-from tests.projects import TINY_TRAIN, make_project, run_pipeline
+from tests.projects import TINY_CHAIN, TINY_TRAIN, make_project, run_pipeline
 
 CHAIN = ["ingest", "segment", "train_dino", "train_wsdino", "embed", "integrate", "evaluate"]
 DATA = Path("data/bbbc021")
@@ -33,7 +33,15 @@ def miniature_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = make_project(tmp_path_factory.mktemp("bbbc021_project"))
     root = tmp_path_factory.mktemp("BBBC021")
     write_miniature(root)
-    params = {"root": str(root), "train_wsdino": {"train": TINY_WSDINO}, "train_dino": {"train": TINY_TRAIN}}  # the env's DINO is ViT-S/16
+    # the env's DINO is ViT-S/16; 4 attention samples: a 640 x 512 field has 5,120 patch tokens per channel model
+    # and the chain runs' MLP and null sizes (the env's 5 folds of 50 epochs per model took minutes)
+    params = {
+        "root": str(root),
+        "train_wsdino": {"train": TINY_WSDINO},
+        "train_dino": {"train": TINY_TRAIN},
+        "embed": {"attention_samples": 4},
+        "evaluate": TINY_CHAIN["evaluate"],
+    }
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project)
         patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
