@@ -127,3 +127,10 @@ def test_curve_goals_per_budget_and_the_rise_across_budgets():
     assert goals["wsdino_cells@8 nsc > wsdino_cells@2", "2->8"]["met"] is False
     reversed_order = {(g["goal"], g["budget"]) for g in curve_goals(dict(reversed(curve.items())), metrics=["nsc"])}
     assert ("dino@8 nsc > dino@2", "2->8") in reversed_order  # budgets sorted by epochs, whatever order they were given
+
+
+def test_a_tie_in_floating_point_is_not_a_goal_met() -> None:
+    """Means equal but for rounding (0.1 + 0.2 against 0.3: a difference of 5.6e-17) tie: not met."""
+    models = {"dino": {"nscb": {"mean": 0.1 + 0.2, "n": 3}}, "dino_random": {"nscb": {"mean": 0.3, "n": 3}}}
+    (goal,) = goals_met(models, [("dino", "nscb", "dino_random")])
+    assert goal["difference"] == pytest.approx(0.0) and goal["difference"] > 0 and goal["met"] is False

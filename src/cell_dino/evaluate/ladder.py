@@ -89,8 +89,12 @@ def over_seeds(ladders: Mapping[int, pd.DataFrame]) -> dict[str, dict[str, dict]
     return models
 
 
+TIE = 1e-9  # means closer than this are equal: the same seeds' figures averaged in another order differ by ~1e-16
+
+
 def goals_met(models: Mapping[str, Mapping[str, Mapping]], goals: Iterable[tuple[str, str, str]]) -> list[dict]:
-    """Each goal ``(model, metric, baseline)``: does ``model``'s mean beat ``baseline``'s? One dict
+    """Each goal ``(model, metric, baseline)``: does ``model``'s mean beat ``baseline``'s (by more
+    than :data:`TIE`: a tie is not met)? One dict
     per goal: ``goal`` (its text), ``difference`` (model - baseline), ``met`` (both None when either
     mean is undefined or absent: a goal that cannot be judged is not reported as missed), and each
     side's ``n`` and ``std``, so a difference can be read against the spread and the seeds behind it."""
@@ -102,7 +106,7 @@ def goals_met(models: Mapping[str, Mapping[str, Mapping]], goals: Iterable[tuple
             {
                 "goal": f"{model} {metric} > {baseline}",
                 "difference": difference,
-                "met": None if difference is None else difference > 0,
+                "met": None if difference is None else difference > TIE,
                 "n": [mine.get("n", 0), theirs.get("n", 0)],
                 "std": [mine.get("std"), theirs.get("std")],
             }
