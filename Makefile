@@ -28,10 +28,10 @@ $(PHANTOM)/phantom.json: src/cell_dino/phantom/presets.py | $(INSTALLED)
 demo: $(INSTALLED) $(PHANTOM)/phantom.json
 	for p in $(DEMO_PIPELINES); do $(BIN)/kedro run --pipelines $$p || exit 1; done
 
-# one pytest-xdist worker per core, each torch at one thread; tests/conftest.py groups the tests
+# one pytest-xdist worker per core, each torch at one thread, whole files to a worker (tests/conftest.py)
 TEST_WORKERS ?= 2
 test: $(INSTALLED)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 app: $(INSTALLED)
 	$(BIN)/streamlit run app/main.py

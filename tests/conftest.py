@@ -15,6 +15,7 @@ import pytest
 import tifffile
 import torch
 from moto.server import ThreadedMotoServer
+from xdist.scheduler import LoadScopeScheduling
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
 from cell_dino.data.adapters.cellprofiler_profiles import read_well_profiles
@@ -24,12 +25,38 @@ from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
 
 SHARED_BBBC021 = SHARED_DATA / "bbbc021"
 _BUCKETS = itertools.count()
-# Tests that read one session fixture's whole-chain run share one pytest-xdist worker, so the chain
-# is built once; every other test file is a group of its own (its module fixtures are built once).
-SHARED_CHAINS = ("finished_project",)
-# The groups that take longest (measured with --durations) go out first, so the other worker is not
-# left with one of them at the end.
-FIRST = ("finished_project", "tests/pipelines/test_hpa_miniature.py", "tests/pipelines/test_bbbc021_miniature.py", "tests/pipelines/test_learning.py")
+# make test distributes whole files to two pytest-xdist workers; the files whose tests read the
+# session's whole-chain run (finished_project) go to one worker together, so the chain is built once.
+SHARED_CHAIN = "finished_project"
+SHARED_CHAIN_FILES = frozenset(
+    {
+        "tests/app/test_app.py",
+        "tests/app/test_browser.py",
+        "tests/data/test_held_stores.py",
+        "tests/pipelines/test_embed_integrate_evaluate.py",
+        "tests/test_notebooks.py",
+    }
+)
+# The longest work units (measured with --durations) go out first, so that neither worker is left
+# with one of them at the end.
+FIRST = (SHARED_CHAIN, "tests/pipelines/test_hpa_miniature.py", "tests/pipelines/test_bbbc021_miniature.py", "tests/pipelines/test_learning.py")
+
+
+def work_unit(nodeid: str) -> str:
+    """The pytest-xdist work unit of a test: its file, or the shared chain's files together."""
+    path = nodeid.split("::")[0]
+    return SHARED_CHAIN if path in SHARED_CHAIN_FILES else path
+
+
+class ChainScheduling(LoadScopeScheduling):
+    """``--dist loadfile`` with the shared chain's files as one unit."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return work_unit(nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduling | None:
+    return ChainScheduling(config, log) if config.getvalue("dist") == "loadfile" else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,16 +66,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests for ``--dist loadgroup`` (``make test``) and put the longest groups first."""
-    for item in items:
-        shared = [name for name in SHARED_CHAINS if name in getattr(item, "fixturenames", ())]
-        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
-    rank = {group: i for i, group in enumerate(FIRST)}
-
-    def group(item: pytest.Item) -> str:
-        return item.get_closest_marker("xdist_group").args[0]
-
-    items.sort(key=lambda item: rank.get(group(item), len(FIRST)))
+    """The longest work units first; a test that reads the shared chain outside its files is refused."""
+    strays = {item.nodeid.split("::")[0] for item in items if SHARED_CHAIN in getattr(item, "fixturenames", ())} - SHARED_CHAIN_FILES
+    if strays:
+        raise pytest.UsageError(f"{sorted(strays)} read {SHARED_CHAIN}: add them to SHARED_CHAIN_FILES in tests/conftest.py")
+    rank = {unit: i for i, unit in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(FIRST)))
 
 
 @pytest.fixture(scope="session")
