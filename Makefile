@@ -31,7 +31,7 @@ demo: $(INSTALLED) $(PHANTOM)/phantom.json
 # one pytest-xdist worker per core, each torch at one thread, whole files to a worker (tests/conftest.py)
 TEST_WORKERS ?= 2
 test: $(INSTALLED)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 app: $(INSTALLED)
 	$(BIN)/streamlit run app/main.py
