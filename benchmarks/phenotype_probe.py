@@ -7,7 +7,11 @@ this probe measures:
 
 - ``r2``: per parameter, the cross-validated R^2 of a ridge regression from the profile to the
   parameter, folds grouped by compound (a parameter must be read off compounds the probe has not
-  seen, as NSC asks of MoAs);
+  seen, as NSC asks of MoAs), the ridge penalty chosen inside each training fold by folds grouped by
+  compound too (replicate fields of one compound would otherwise choose it). A parameter that fewer
+  than ``MIN_COMPOUNDS`` compounds move from DMSO by more than its typical compound-to-compound
+  variation (the phantom's ``PARAMETER_SCALE``) is left out of ``r2`` and named in ``undefined``
+  (each fold would learn it from one compound: tubulin loss, 2 on the demo phantom);
 - ``batch_accuracy``: how well a logistic regression names the imaging batch of a DMSO field from
   its profile before any normalisation, folds grouped by plate (the other plate of the batch
   teaches it): the batch signal normalisation must remove (chance is 1 / batches);
@@ -30,10 +34,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from cell_dino.phantom.phenotypes import PARAMETER_NAMES, PARAMETER_SCALE
 
 log = logging.getLogger("phenotype_probe")
 PARAMETERS = (
@@ -42,14 +48,35 @@ PARAMETERS = (
 )
 KEYS = {"Metadata_Plate": "plate", "Metadata_Well": "well", "Metadata_Site": "site"}
 FOLDS = 5
+ALPHAS = np.logspace(-2, 4, 13)
+MIN_COMPOUNDS = 3  # compounds that move a parameter from DMSO by more than its typical variation, for its R^2
+SCALE = dict(zip(PARAMETER_NAMES, PARAMETER_SCALE, strict=True))  # the phantom's compound-to-compound variation
+
+
+def read_table(path: Path, what: str) -> pd.DataFrame:
+    """A parquet table, or a one-line ``SystemExit`` naming it and what makes it."""
+    if not path.is_file():
+        raise SystemExit(f"phenotype_probe: {path} not found ({what})")
+    return pd.read_parquet(path)
+
+
+def grouped_r2(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+    """Out-of-fold R^2 of a ridge regression, outer and inner (penalty) folds grouped by ``groups``."""
+    predicted = np.empty_like(y)
+    for train, test in GroupKFold(FOLDS).split(x, y, groups):
+        inner = GridSearchCV(make_pipeline(StandardScaler(), Ridge()), {"ridge__alpha": ALPHAS}, cv=GroupKFold(FOLDS - 1))
+        predicted[test] = inner.fit(x[train], y[train], groups=groups[train]).predict(x[test])
+    return float(1 - ((y - predicted) ** 2).sum() / ((y - y.mean()) ** 2).sum())
 
 
 def plate_control_zscore(profiles: pd.DataFrame, features: list[str]) -> np.ndarray:
     """Features z-scored per plate against that plate's DMSO fields (constant features give 0)."""
     out = np.empty((len(profiles), len(features)))
-    for _, index in profiles.groupby("Metadata_Plate").indices.items():
+    for name, index in profiles.groupby("Metadata_Plate").indices.items():
         plate = profiles.iloc[index]
         controls = plate.loc[plate["Metadata_Control"], features].to_numpy(float)
+        if not len(controls):
+            raise SystemExit(f"phenotype_probe: plate {name} has no DMSO fields to z-score against")
         sd = controls.std(axis=0)
         out[index] = (plate[features].to_numpy(float) - controls.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     return out
@@ -62,12 +89,14 @@ def probe(profiles: pd.DataFrame, truth: pd.DataFrame) -> dict:
     x = plate_control_zscore(table, features)
     treated = ~table["Metadata_Control"].to_numpy()
     compounds = table["Metadata_Compound"].to_numpy()
-    ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 13)))
-    r2 = {}
+    shift = (table[treated].groupby("Metadata_Compound")[list(PARAMETERS)].mean() - table.loc[~treated, list(PARAMETERS)].mean()).abs()
+    r2, undefined = {}, {}
     for name in PARAMETERS:
-        y = table[name].to_numpy(float)
-        predicted = cross_val_predict(ridge, x, y, groups=compounds, cv=GroupKFold(FOLDS))
-        r2[name] = round(float(1 - ((y - predicted) ** 2).sum() / ((y - y.mean()) ** 2).sum()), 3) if y.std() > 0 else None
+        moved = int((shift[name] > SCALE[name]).sum())
+        if moved < MIN_COMPOUNDS:
+            undefined[name] = f"{moved} compounds move it from DMSO by more than its typical variation {SCALE[name]:g} (fewer than {MIN_COMPOUNDS})"
+            continue
+        r2[name] = round(grouped_r2(x, table[name].to_numpy(float), compounds), 3)
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
     controls = table.loc[~treated]
     raw = table.loc[~treated, features].to_numpy(float)
@@ -77,7 +106,8 @@ def probe(profiles: pd.DataFrame, truth: pd.DataFrame) -> dict:
         "n_fovs": len(table),
         "n_features": len(features),
         "r2": r2,
-        "r2_mean": round(float(np.mean([v for v in r2.values() if v is not None])), 3),
+        "r2_mean": round(float(np.mean(list(r2.values()))), 3),
+        "undefined": undefined,
         "batch_accuracy": round(float((batch == controls["Metadata_Batch"]).mean()), 3),
         "batch_chance": round(1 / controls["Metadata_Batch"].nunique(), 3),
         "moa_accuracy": round(float((moa == table.loc[treated, "Metadata_MoA"]).mean()), 3),
@@ -91,10 +121,10 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["cellprofiler", "dino", "dino_random"])
     parser.add_argument("--label", default="", help="free text recorded with each line (e.g. the training budget)")
     args = parser.parse_args()
-    truth = pd.read_parquet(args.data / "01_raw/phantom/ground_truth/fields.parquet")
+    truth = read_table(args.data / "01_raw/phantom/ground_truth/fields.parquet", "the phantom's truth: cell-dino phantom writes it")
     for model in args.models:
         start = time.perf_counter()
-        profiles = pd.read_parquet(args.data / "05_model_input" / model / "profiles/fov.parquet")
+        profiles = read_table(args.data / "05_model_input" / model / "profiles/fov.parquet", f"model {model}'s FOV profiles: kedro run --pipeline integrate")
         record = {"benchmark": "phenotype_probe", "model": model, "label": args.label, **probe(profiles, truth)}
         record["seconds"] = round(time.perf_counter() - start, 2)
         print(json.dumps(record))  # noqa: T201 - the benchmark's one JSON line per model

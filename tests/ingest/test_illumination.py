@@ -97,7 +97,7 @@ def test_gaussian_smoothing_averages_only_pixels_inside_the_field() -> None:
     assert smooth[0, 20, 0] > 0.5  # at the edge: the mean of the pixels inside (a plain zero pad would pull it towards 0)
 
 
-@pytest.mark.parametrize(("shape", "sigma"), [((3, 40, 50), 3.0), ((2, 64, 80), 20.0), ((1, 60, 90), 136.17)])
+@pytest.mark.parametrize(("shape", "sigma"), [((3, 40, 50), 3.0), ((2, 64, 80), 20.0), ((1, 60, 90), 136.17), ((2, 3, 5), 0.3), ((1, 4, 7), 0.0)])
 def test_the_fft_gaussian_equals_scipys_zero_padded_filter(shape: tuple[int, int, int], sigma: float) -> None:
     """The FFT route equals ``scipy.ndimage.gaussian_filter(mode="constant")`` plane by plane, a
     kernel wider than the field (the BBBC021 recipe's sigma) included."""
@@ -106,3 +106,11 @@ def test_the_fft_gaussian_equals_scipys_zero_padded_filter(shape: tuple[int, int
     planes = np.random.default_rng(0).uniform(0, 4000, shape)
     reference = np.stack([ndimage.gaussian_filter(plane, sigma, mode="constant", cval=0.0) for plane in planes])
     np.testing.assert_allclose(zero_padded_gaussian(planes, sigma), reference, rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("sigma", [-1.0, float("nan")])
+def test_a_negative_or_missing_sigma_is_refused_naming_it(sigma: float) -> None:
+    from cell_dino.ingest.illumination import zero_padded_gaussian
+
+    with pytest.raises(ValueError, match="smoothing_sigma"):
+        zero_padded_gaussian(np.ones((4, 4)), sigma)
