@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import time
 from pathlib import Path
 
@@ -39,13 +38,11 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from cell_dino.integrate.normalise import zscore
+from cell_dino.integrate.table import feature_matrix
 from cell_dino.phantom.phenotypes import PARAMETER_NAMES, PARAMETER_SCALE
 
-log = logging.getLogger("phenotype_probe")
-PARAMETERS = (
-    "nucleus_radius", "nucleus_aspect", "chromatin_condensation", "micronuclei", "cell_radius", "cell_elongation",
-    "tubulin_bundling", "tubulin_loss", "actin_fibres", "actin_puncta", "mitotic_fraction", "density",
-)
+PARAMETERS = tuple(name for name in PARAMETER_NAMES if name != "spindle_poles")  # a rounded count, no typical variation
 KEYS = {"Metadata_Plate": "plate", "Metadata_Well": "well", "Metadata_Site": "site"}
 FOLDS = 5
 ALPHAS = np.logspace(-2, 4, 13)
@@ -69,24 +66,12 @@ def grouped_r2(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
     return float(1 - ((y - predicted) ** 2).sum() / ((y - y.mean()) ** 2).sum())
 
 
-def plate_control_zscore(profiles: pd.DataFrame, features: list[str]) -> np.ndarray:
-    """Features z-scored per plate against that plate's DMSO fields (constant features give 0)."""
-    out = np.empty((len(profiles), len(features)))
-    for name, index in profiles.groupby("Metadata_Plate").indices.items():
-        plate = profiles.iloc[index]
-        controls = plate.loc[plate["Metadata_Control"], features].to_numpy(float)
-        if not len(controls):
-            raise SystemExit(f"phenotype_probe: plate {name} has no DMSO fields to z-score against")
-        sd = controls.std(axis=0)
-        out[index] = (plate[features].to_numpy(float) - controls.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    return out
-
-
 def probe(profiles: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """R^2 per parameter, batch and MoA accuracy of one model's FOV profiles."""
-    features = [c for c in profiles.columns if not c.startswith("Metadata_")]
-    table = profiles.merge(truth.rename(columns={v: k for k, v in KEYS.items()}), on=list(KEYS), validate="1:1")
-    x = plate_control_zscore(table, features)
+    features = list(profiles.columns[~profiles.columns.str.startswith("Metadata_")])
+    truth = truth.rename(columns={v: k for k, v in KEYS.items()})
+    table = profiles.merge(truth, on=list(KEYS), validate="1:1")
+    x = feature_matrix(zscore(profiles, "controls", by="Metadata_Plate").merge(truth[list(KEYS)], on=list(KEYS), validate="1:1"))
     treated = ~table["Metadata_Control"].to_numpy()
     compounds = table["Metadata_Compound"].to_numpy()
     shift = (table[treated].groupby("Metadata_Compound")[list(PARAMETERS)].mean() - table.loc[~treated, list(PARAMETERS)].mean()).abs()
@@ -115,7 +100,6 @@ def probe(profiles: pd.DataFrame, truth: pd.DataFrame) -> dict:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("data"), help="a finished demo project's data folder")
     parser.add_argument("--models", nargs="+", default=["cellprofiler", "dino", "dino_random"])
