@@ -33,13 +33,13 @@ def miniature_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = make_project(tmp_path_factory.mktemp("bbbc021_project"))
     root = tmp_path_factory.mktemp("BBBC021")
     write_miniature(root)
-    # the env's DINO is ViT-S/16; 4 attention samples: a 640 x 512 field has 5,120 patch tokens per channel model
+    # the env's DINO is ViT-S/16; 2 attention samples: a 640 x 512 field has 5,120 patch tokens per channel model
     # and the chain runs' MLP and null sizes (the env's 5 folds of 50 epochs per model took minutes)
     params = {
         "root": str(root),
         "train_wsdino": {"train": TINY_WSDINO},
         "train_dino": {"train": TINY_TRAIN},
-        "embed": {"attention_samples": 4},
+        "embed": {"attention_samples": 2},
         "evaluate": TINY_CHAIN["evaluate"],
     }
     with pytest.MonkeyPatch.context() as patch:

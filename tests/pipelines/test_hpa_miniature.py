@@ -17,9 +17,9 @@ from tests.hpa_miniature import write_miniature
 from tests.projects import TINY_CHAIN, read_report, run_on_miniature
 
 DATA = Path("data/hpa")
-# 4 attention samples: a 512 x 512 field has 4,096 patch tokens, and the token analysis compares every
+# 2 attention samples: a 512 x 512 field has 4,096 patch tokens, and the token analysis compares every
 # pair (16 samples, the env's, took 65 of the profile pipeline's 94 s)
-PARAMS = TINY_CHAIN | {"ingest": {"source": {"options": {"annotations": "annotations.csv"}}}, "embed": {"attention_samples": 4}}
+PARAMS = TINY_CHAIN | {"ingest": {"source": {"options": {"annotations": "annotations.csv"}}}, "embed": {"attention_samples": 2}}
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,6 @@ from cell_dino.train.optimiser import OptimConfig
 from cell_dino.train.train_config import RuntimeConfig, TrainConfig
 from cell_dino.train.trainer import train
 from cell_dino.train.training_data import TrainingData
-from tests.pipelines.conftest import run_pipeline
 
 LEARNING = TrainConfig(
     backbone=BackboneConfig(arch="vit_tiny", patch_size=8, img_size=32, drop_path_rate=0.1, depth=4),
@@ -40,10 +39,8 @@ LEARNING = TrainConfig(
 K = (1, 5, 11)
 
 
-def test_short_dino_training_beats_random_init_on_moa_knn(project: Path, tmp_path: Path) -> None:
-    run_pipeline(project, "ingest")
-    run_pipeline(project, "segment")
-    store = CropStore(project / "data/test/03_primary/crop_store.zarr")
+def test_short_dino_training_beats_random_init_on_moa_knn(segmented_data: Path, tmp_path: Path) -> None:
+    store = CropStore(segmented_data / "03_primary/crop_store.zarr")
     table = store.table()
     checkpoint = train(TrainingData(store.crops, store.channels, ChannelStats.from_dict(store.stats), "cell"), LEARNING, tmp_path / "run")
     state = torch.load(checkpoint, weights_only=True)

@@ -20,12 +20,6 @@ from tests.pipelines.conftest import run_pipeline
 CROPS = Path("data/test/03_primary/crop_store.zarr")
 
 
-@pytest.fixture()
-def ingested(project: Path) -> Path:
-    run_pipeline(project, "ingest")
-    return project
-
-
 def test_segment_writes_centred_crops_table_masks_and_accuracy(ingested: Path) -> None:
     run_pipeline(ingested, "segment")
     store = CropStore(ingested / CROPS)

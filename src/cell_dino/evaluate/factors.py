@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import mutual_info_score
 
 from cell_dino.core.undefined import require
 from cell_dino.integrate.table import feature_columns, feature_matrix, require_columns
@@ -21,6 +20,20 @@ def discretise(values: np.ndarray, bins: int) -> np.ndarray:
     """Quantile-bin indices of a 1-D array (ties share a bin)."""
     edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
     return np.searchsorted(edges, values, side="right")
+
+
+def _information(codes: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Mutual information (nats) of one factor's codes (``n``) with each column of ``bins`` (``n x F``
+    bin indices): the plug-in estimate of ``sklearn.metrics.mutual_info_score``, for every feature
+    at once (its per-feature calls took 11 s of the BBBC021 miniature's evaluate)."""
+    n, n_features = bins.shape
+    n_codes, n_bins = codes.max() + 1, bins.max() + 1
+    cells = (np.arange(n_features)[None, :] * n_codes + codes[:, None]) * n_bins + bins
+    joint = np.bincount(cells.ravel(), minlength=n_features * n_codes * n_bins).reshape(n_features, n_codes, n_bins) / n
+    expected = joint.sum(axis=2, keepdims=True) * joint.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(joint > 0, joint * np.log(joint / expected), 0.0)
+    return np.maximum(terms.sum(axis=(1, 2)), 0.0)
 
 
 def mutual_information(profiles: pd.DataFrame, factors: list[str], bins: int = 10) -> pd.DataFrame:
@@ -39,7 +52,7 @@ def mutual_information(profiles: pd.DataFrame, factors: list[str], bins: int = 1
         )
         codes = pd.factorize(profiles.loc[rows, factor])[0]
         x = feature_matrix(profiles.loc[rows])
-        out[factor] = [mutual_info_score(codes, discretise(x[:, j], bins)) for j in range(x.shape[1])]
+        out[factor] = _information(codes, np.column_stack([discretise(x[:, j], bins) for j in range(x.shape[1])]))
     return out
 
 
