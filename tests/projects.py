@@ -29,6 +29,7 @@ TINY_TRAIN = {  # a one-block ViT-Ti and one epoch: the wiring of training, not 
 TINY_CHAIN = {
     "train_dino": {"train": TINY_TRAIN},
     "train_wsdino": {"train": TINY_TRAIN | {"runtime": {"checkpoint_every": 1}}},
+    "embed": {"attention_samples": 8},  # the env's 256 items' attention maps and patch tokens: the profile analyses' wiring
     "evaluate": {"scoring": {"map_null_size": 100}, "classifier": {"epochs": 20, "n_splits": 2}},
     "sweep": {"n_trials": 2, "trial": {"epochs": 1, "max_items": 200, "max_validation_items": 200}},
 }

@@ -66,13 +66,13 @@ def test_bad_configuration_fails_before_training(segmented: Path, pipeline: str,
 
 
 def test_resuming_against_data_with_other_channels_names_both_lists(segmented: Path) -> None:
-    run_pipeline(segmented, "train_dino")
+    run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 1}}}})
     checkpoint = checkpoints_in(segmented / "data/test/06_models/dino")[-1]
     state = torch.load(checkpoint, weights_only=True)
     state["meta"]["channels"] = ["DNA", "Actin", "Tubulin"]
     torch.save(state, checkpoint)
     with pytest.raises(Exception, match=r"expected \['DNA', 'Actin', 'Tubulin'\], got \['DNA', 'Tubulin', 'Actin'\]"):
-        run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 3}}}})
+        run_pipeline(segmented, "train_dino", params={"train_dino": {"train": {"optim": {"epochs": 2}}}})
 
 
 def test_cell_dino_train_entry_point_runs_the_training_node_and_its_reports(segmented: Path) -> None:
