@@ -6,6 +6,8 @@ the reference's features of it)."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,17 @@ def test_features_equal_the_reference_implementations(model: str, file: str, exp
     # saved in the project's method-neutral form, the encoder loads back to the same features
     again = FeatureExtractor.of(load_encoder({"encoder": encoder.state()}), FeatureConfig())
     torch.testing.assert_close(again(reference["input"]), features, rtol=0, atol=0)
+
+
+def test_a_saved_published_encoder_loads_in_a_process_that_never_imported_the_loaders(tmp_path: Path) -> None:
+    encoder = load_published("subcell", FIXTURES / "subcell.pth", channels(4), "p")
+    torch.save({"encoder": encoder.state()}, tmp_path / "encoder.pt")
+    script = (
+        "import sys, torch; from cell_dino.encoders.encoder import load_encoder; "
+        f"e = load_encoder(torch.load({str(tmp_path / 'encoder.pt')!r}, weights_only=True)); print(e.meta.kind)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "published:subcell"
 
 
 def test_a_bag_of_channels_model_takes_any_channel_count_and_concatenates_per_channel() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 import torch
@@ -26,6 +27,7 @@ from cell_dino.encoders.backbone import BackboneConfig, create_backbone
 from cell_dino.encoders.preprocessing import Normalise, Preprocessing
 
 ENTRY = "encoder"  # the entry of a checkpoint or weights file that describes its encoder
+PUBLISHED_KIND = "published:"  # the kinds of cell_dino.encoders.published's models, registered when that package is imported
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ def load_encoder(saved: Mapping[str, Any], random_init: bool = False, seed: int 
     if ENTRY not in saved:
         raise KeyError(f"{source}: no {ENTRY!r} entry (not an encoder file or checkpoint of this project)")
     meta = EncoderMeta.from_dict(saved[ENTRY]["meta"])
+    if meta.kind.startswith(PUBLISHED_KIND):
+        import_module("cell_dino.encoders.published")
     if meta.kind not in KINDS:
         raise ValueError(f"{source}: encoder kind {meta.kind!r} is not registered; known: {sorted(KINDS)}")
     torch.manual_seed(seed)

@@ -5,7 +5,6 @@ which gives an :class:`~cell_dino.encoders.encoder.Encoder` that embed uses like
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import torch
 import torch.nn as nn
 from safetensors.torch import load_file
 
-from cell_dino.encoders.encoder import KINDS, Encoder, EncoderMeta, Kind
+from cell_dino.encoders.encoder import KINDS, PUBLISHED_KIND, Encoder, EncoderMeta, Kind
 
 State = dict[str, torch.Tensor]
 TORCH_FILES = (b"PK", b"\x80")  # torch.save's zip archive, or a legacy pickle (OpenPhenom's model.safetensors is one)
@@ -54,7 +53,7 @@ def register(model: PublishedModel) -> PublishedModel:
 
 
 def kind_of(name: str) -> str:
-    return f"published:{name}"
+    return f"{PUBLISHED_KIND}{name}"
 
 
 def strip(state: Mapping[str, torch.Tensor], prefixes: tuple[str, ...]) -> State:
@@ -74,10 +73,6 @@ def require_keys(state: Mapping[str, Any], keys: tuple[str, ...], model: str) ->
     missing = [k for k in keys if k not in state]
     if missing:
         raise LayoutError(f"not a {model} weights file: {missing[0]!r} missing (keys start {sorted(state)[:4]})")
-
-
-def n_blocks(state: Mapping[str, Any], pattern: str = r"^blocks\.(\d+)\.") -> int:
-    return len({m.group(1) for k in state if (m := re.match(pattern, k))})
 
 
 def read_weights_file(path: Path) -> Mapping[str, Any]:

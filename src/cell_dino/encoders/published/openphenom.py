@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from timm.models.vision_transformer import ParallelScalingBlock
 
 from cell_dino.encoders.published.model import LayoutError, PublishedModel, State, register, require_keys, strip
-from cell_dino.encoders.published.vit import HEAD_DIM, standardised, timm_vit
+from cell_dino.encoders.published.vit import HEAD_DIM, depth, standardised, timm_vit
 
 NAME = "openphenom"
 PREFIX = "encoder.vit_backbone."
@@ -75,7 +75,7 @@ def read(saved: Mapping[str, Any]) -> tuple[dict[str, Any], State]:
     mlp = state["blocks.0.mlp_bias"].shape[0]
     network = {
         "embed_dim": width,
-        "depth": len({k.split(".")[1] for k in state if k.startswith("blocks.")}),
+        "depth": depth(state),
         "num_heads": max(1, width // HEAD_DIM),
         "patch_size": patch,
         "in_chans": 1,

@@ -15,6 +15,11 @@ from timm.models.vision_transformer import VisionTransformer
 HEAD_DIM = 64  # every published ViT here has 64-dimensional heads (ViT-Ti 3, S 6, B 12, L 16 heads)
 
 
+def depth(state: Mapping[str, torch.Tensor]) -> int:
+    """The number of blocks of timm-layout weights (``blocks.<i>.*``)."""
+    return len({k.split(".")[1] for k in state if k.startswith("blocks.")})
+
+
 def vit_settings(state: Mapping[str, torch.Tensor], pos_embed: str = "pos_embed") -> dict[str, Any]:
     """A ViT's settings from its timm-layout weights: width, depth, patch size, input channels,
     side (from the position embedding's grid), MLP ratio, heads (:data:`HEAD_DIM` each)."""
@@ -23,7 +28,7 @@ def vit_settings(state: Mapping[str, torch.Tensor], pos_embed: str = "pos_embed"
     grid = math.isqrt(state[pos_embed].shape[1] - 1)
     return {
         "embed_dim": width,
-        "depth": len({k.split(".")[1] for k in state if k.startswith("blocks.")}),
+        "depth": depth(state),
         "num_heads": max(1, width // HEAD_DIM),
         "patch_size": patch.shape[-1],
         "in_chans": patch.shape[1],
