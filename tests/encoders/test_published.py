@@ -79,3 +79,40 @@ def test_a_channel_count_the_network_does_not_take_and_an_unknown_model_are_refu
     (tmp_path / "text.pth").write_text("not weights")
     with pytest.raises(ValueError, match=r"^p: .*text.pth could not be read as weights"):
         load_published("subcell", tmp_path / "text.pth", channels(3), "p")
+
+
+def _edited(tmp_path: Path, change) -> Path:
+    saved = torch.load(FIXTURES / "dino4cells.pth", weights_only=False)
+    change(saved["teacher"])
+    torch.save(saved, tmp_path / "edited.pth")
+    return tmp_path / "edited.pth"
+
+
+def test_a_missing_or_misshaped_tensor_and_objects_that_are_not_tensors_are_named(tmp_path: Path) -> None:
+    missing = _edited(tmp_path, lambda t: t.pop("backbone.blocks.1.norm1.weight"))
+    with pytest.raises(ValueError, match=r"^p: .*edited.pth does not fit a dino4cells network: vit.blocks.1.norm1.weight missing$"):
+        load_published("dino4cells", missing, channels(4), "p")
+    shaped = _edited(tmp_path, lambda t: t.update({"backbone.blocks.0.mlp.fc2.weight": torch.zeros(128, 7)}))
+    with pytest.raises(ValueError, match=r"vit.blocks.0.mlp.fc2.weight \(128, 7\) \(network \(128, 256\)\)$"):
+        load_published("dino4cells", shaped, channels(4), "p")
+    torch.save({"teacher": {"x": Path("/etc")}}, tmp_path / "objects.pth")
+    with pytest.raises(ValueError, match=r"^p: .*objects.pth holds objects other than tensors \(not unpickled\): not a weights file$"):
+        load_published("dino4cells", tmp_path / "objects.pth", channels(4), "p")
+    subcell = torch.load(FIXTURES / "subcell.pth", weights_only=True)
+    subcell.pop("pool_model.attention_v.1.weight")
+    torch.save(subcell, tmp_path / "subcell.pth")
+    with pytest.raises(ValueError, match=r"^p: .*subcell.pth: not a subcell weights file: 'pool.attention_v.weight' missing$"):
+        load_published("subcell", tmp_path / "subcell.pth", channels(4), "p")
+    with pytest.raises(ValueError, match=r"^p: weights file .* is a directory$"):
+        load_published("subcell", tmp_path, channels(4), "p")
+
+
+def test_channels_are_named_once_and_fed_as_declared() -> None:
+    with pytest.raises(ValueError, match=r"^p: .*openphenom.safetensors: openphenom takes at most 11 channels, got 12$"):
+        load_published("openphenom", FIXTURES / "openphenom.safetensors", channels(12), "p")
+    with pytest.raises(ValueError, match=r"^p: the channels must be named, each once; got \['a', 'a'\]$"):
+        load_published("morphem", FIXTURES / "morphem.safetensors", ("a", "a"), "p")
+    encoder = load_published("morphem", FIXTURES / "morphem.safetensors", channels(5), "p")
+    with pytest.raises(ValueError, match=r"takes B x 5 x H x W images \(its declared channels\), got \(2, 3, 32, 32\)"):
+        encoder.network(torch.zeros(2, 3, 32, 32))
+    assert encoder.network(torch.zeros(1, 5, 32, 32, dtype=torch.uint8)).shape == (1, 5 * 64)  # integer pixels are read as floats

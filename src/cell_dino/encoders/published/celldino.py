@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from cell_dino.encoders.published.model import PublishedModel, State, register, require_keys, strip
-from cell_dino.encoders.published.vit import per_channel, standardised, timm_vit, under, vit_settings, without
+from cell_dino.encoders.published.vit import inputs, per_channel, standardised, timm_vit, under, vit_settings, without
 
 NAME = "cell_dino"
 KEYS = ("cls_token", "pos_embed", "patch_embed.proj.weight", "norm.weight")
@@ -26,13 +26,14 @@ CHUNKED = re.compile(r"^blocks\.\d+\.(\d+)\.")
 class CellDINONetwork(nn.Module):
     def __init__(self, network: Mapping[str, Any], in_chans: int) -> None:
         super().__init__()
-        self.bag_of_channels = network["in_chans"] == 1
+        self.bag_of_channels, self.n_channels = network["in_chans"] == 1, in_chans
         self.vit = timm_vit(network, 1 if self.bag_of_channels else in_chans, init_values=1.0)
 
     def cls(self, x: torch.Tensor) -> torch.Tensor:
         return self.vit.forward_features(standardised(x / 255.0, 1e-7))[:, 0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = inputs(x, self.n_channels)
         return per_channel(self.cls, x) if self.bag_of_channels else self.cls(x)
 
 

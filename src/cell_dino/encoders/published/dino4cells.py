@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from cell_dino.encoders.published.model import PublishedModel, State, register, require_keys, strip
-from cell_dino.encoders.published.vit import standardised, timm_vit, under, vit_settings, without
+from cell_dino.encoders.published.vit import inputs, standardised, timm_vit, under, vit_settings, without
 
 NAME = "dino4cells"
 KEYS = ("cls_token", "pos_embed", "patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "norm.weight")
@@ -23,10 +23,10 @@ KEYS = ("cls_token", "pos_embed", "patch_embed.proj.weight", "blocks.0.attn.qkv.
 class DINO4CellsNetwork(nn.Module):
     def __init__(self, network: Mapping[str, Any], in_chans: int) -> None:
         super().__init__()
-        self.vit = timm_vit(network, in_chans)
+        self.vit, self.n_channels = timm_vit(network, in_chans), in_chans
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.vit.forward_features(standardised(x, 1e-7))[:, 0]
+        return self.vit.forward_features(standardised(inputs(x, self.n_channels), 1e-7))[:, 0]
 
 
 def read(saved: Mapping[str, Any]) -> tuple[dict[str, Any], State]:

@@ -5,6 +5,7 @@ which gives an :class:`~cell_dino.encoders.encoder.Encoder` that embed uses like
 from __future__ import annotations
 
 import argparse
+import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,15 @@ def read_weights_file(path: Path) -> Mapping[str, Any]:
         return torch.load(handle, map_location="cpu", weights_only=True)  # read a *.safetensors path as safetensors
 
 
+def _misfits(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]) -> list[str]:
+    """What keeps ``state`` from loading into a network of state ``own``: keys missing, keys
+    unexpected, tensors of another shape (named)."""
+    missing = [f"{k} missing" for k in own if k not in state]
+    unexpected = [f"{k} unexpected" for k in state if k not in own]
+    shapes = [f"{k} {tuple(v.shape)} (network {tuple(own[k].shape)})" for k, v in state.items() if k in own and v.shape != own[k].shape]
+    return missing + unexpected + shapes
+
+
 def load_published(name: str, weights: str | Path, channels: tuple[str, ...], parameter: str, unit: str = "cell") -> Encoder:
     """The encoder of published model ``name`` from its local ``weights`` file, taking ``channels``
     (names of the model's inputs, in its order). Raises ValueError naming ``parameter`` and the file:
@@ -95,13 +105,20 @@ def load_published(name: str, weights: str | Path, channels: tuple[str, ...], pa
         raise ValueError(f"{parameter}: no published model {name!r}; known: {sorted(PUBLISHED)}")
     model, path = PUBLISHED[name], Path(weights).expanduser()
     if not path.is_file():
-        raise ValueError(f"{parameter}: weights file {path} not found")
+        raise ValueError(f"{parameter}: weights file {path} {'is a directory' if path.is_dir() else 'not found'}")
+    if not channels or len(set(channels)) != len(channels):
+        raise ValueError(f"{parameter}: the channels must be named, each once; got {list(channels)}")
     try:
-        network_settings, state = model.read(read_weights_file(path))
+        saved = read_weights_file(path)
+        network_settings, state = model.read(saved)
+    except pickle.UnpicklingError:
+        raise ValueError(f"{parameter}: {path} holds objects other than tensors (not unpickled): not a weights file") from None
     except LayoutError as error:
-        raise ValueError(f"{parameter}: {path}: {error}") from None
+        raise ValueError(f"{parameter}: {path}: {error}; the file's entries start {sorted(saved)[:5]}") from None
+    except KeyError as error:
+        raise ValueError(f"{parameter}: {path}: not a {name} weights file: {error} missing") from None
     except Exception as error:  # noqa: BLE001 - any reading failure is the file's
-        raise ValueError(f"{parameter}: {path} could not be read as weights ({type(error).__name__}: {error})") from None
+        raise ValueError(f"{parameter}: {path} could not be read as weights ({type(error).__name__}: {str(error).splitlines()[0]})") from None
     taken = network_settings["in_chans"]
     if taken not in (1, len(channels)):
         raise ValueError(f"{parameter}: {path} takes {taken} channels; {len(channels)} are declared ({list(channels)})")
@@ -114,9 +131,12 @@ def load_published(name: str, weights: str | Path, channels: tuple[str, ...], pa
         unit=unit,
         origin={"published": name, "file": path.name},
     )
-    network = model.build(network_settings, len(channels))
     try:
-        network.load_state_dict(state)
-    except RuntimeError as error:
-        raise ValueError(f"{parameter}: {path} does not fit a {name} network ({str(error).splitlines()[0]})") from None
+        network = model.build(network_settings, len(channels))
+    except ValueError as error:
+        raise ValueError(f"{parameter}: {path}: {error}") from None
+    misfits = _misfits(network.state_dict(), state)
+    if misfits:
+        raise ValueError(f"{parameter}: {path} does not fit a {name} network: {'; '.join(misfits[:3])}")
+    network.load_state_dict(state)
     return Encoder(meta, network)

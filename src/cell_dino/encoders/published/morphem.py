@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from cell_dino.encoders.published.model import LayoutError, PublishedModel, State, register, require_keys, strip
-from cell_dino.encoders.published.vit import per_channel, standardised, timm_vit, under, vit_settings
+from cell_dino.encoders.published.vit import inputs, per_channel, standardised, timm_vit, under, vit_settings
 
 NAME = "morphem"
 KEYS = ("cls_token", "pos_embed", "patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "norm.weight")
@@ -25,10 +25,10 @@ KEYS = ("cls_token", "pos_embed", "patch_embed.proj.weight", "blocks.0.attn.qkv.
 class MorphEmNetwork(nn.Module):
     def __init__(self, network: Mapping[str, Any], in_chans: int) -> None:
         super().__init__()
-        self.vit = timm_vit(network, 1)
+        self.vit, self.n_channels = timm_vit(network, 1), in_chans
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return per_channel(lambda one: self.vit.forward_features(standardised(one, 1e-7, of_variance=True))[:, 0], x)
+        return per_channel(lambda one: self.vit.forward_features(standardised(one, 1e-7, of_variance=True))[:, 0], inputs(x, self.n_channels))
 
 
 def read(saved: Mapping[str, Any]) -> tuple[dict[str, Any], State]:

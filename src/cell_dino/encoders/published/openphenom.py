@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from timm.models.vision_transformer import ParallelScalingBlock
 
 from cell_dino.encoders.published.model import LayoutError, PublishedModel, State, register, require_keys, strip
-from cell_dino.encoders.published.vit import HEAD_DIM, depth, standardised, timm_vit
+from cell_dino.encoders.published.vit import HEAD_DIM, depth, inputs, standardised, timm_vit
 
 NAME = "openphenom"
 PREFIX = "encoder.vit_backbone."
@@ -47,6 +47,7 @@ class TrainedParallelBlock(ParallelScalingBlock):
 class OpenPhenomNetwork(nn.Module):
     def __init__(self, network: Mapping[str, Any], in_chans: int) -> None:
         super().__init__()
+        self.n_channels = in_chans
         if in_chans > MAX_CHANNELS:
             raise ValueError(f"{NAME} takes at most {MAX_CHANNELS} channels, got {in_chans}")
         options = {"block_fn": TrainedParallelBlock, "qkv_bias": False, "qk_norm": True, "init_values": 1e-4}
@@ -56,7 +57,7 @@ class OpenPhenomNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c = x.shape[:2]
-        x = standardised(x / 255.0, 1e-5, of_variance=True)
+        x = standardised(inputs(x, self.n_channels) / 255.0, 1e-5, of_variance=True)
         patches = self.vit.patch_embed(x.reshape(b * c, 1, *x.shape[2:]))
         tokens = torch.cat([self.vit.cls_token.expand(b, -1, -1), patches.reshape(b, -1, patches.shape[-1])], dim=1)
         tokens = self.vit.norm(self.vit.blocks(tokens + self.pos_embed[:, : tokens.shape[1]]))

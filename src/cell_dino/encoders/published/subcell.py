@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cell_dino.encoders.published.model import PublishedModel, State, register, require_keys, strip
-from cell_dino.encoders.published.vit import timm_vit, vit_settings
+from cell_dino.encoders.published.vit import inputs, timm_vit, vit_settings
 
 NAME = "subcell"
 HF = "encoder."
@@ -46,10 +46,11 @@ class GatedAttentionPool(nn.Module):
 class SubCellNetwork(nn.Module):
     def __init__(self, network: Mapping[str, Any], in_chans: int) -> None:
         super().__init__()
-        self.vit = timm_vit({**network, "norm_eps": 1e-12}, in_chans)
+        self.vit, self.n_channels = timm_vit({**network, "norm_eps": 1e-12}, in_chans), in_chans
         self.pool = GatedAttentionPool(network["embed_dim"], network["pool_hidden"], network["pool_heads"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = inputs(x, self.n_channels)
         low, high = x.amin(dim=(1, 2, 3), keepdim=True), x.amax(dim=(1, 2, 3), keepdim=True)
         return self.pool(self.vit.forward_features((x - low) / (high - low + 1e-6)))
 

@@ -54,6 +54,14 @@ def timm_vit(network: Mapping[str, Any], in_chans: int, **options: Any) -> Visio
     )
 
 
+def inputs(x: torch.Tensor, n_channels: int) -> torch.Tensor:
+    """``B x C x H x W`` images as float32, raising ValueError unless ``C`` is the encoder's
+    ``n_channels`` (the channels it was declared with, selected by name before)."""
+    if x.ndim != 4 or x.shape[1] != n_channels:
+        raise ValueError(f"the encoder takes B x {n_channels} x H x W images (its declared channels), got {tuple(x.shape)}")
+    return x.float()
+
+
 def standardised(x: torch.Tensor, eps: float, of_variance: bool = False) -> torch.Tensor:
     """Each image and channel of ``B x C x H x W`` centred and divided by its biased standard
     deviation plus ``eps`` (DINO4Cells' and Cell-DINO's ``self_normalize``), or by the square root
