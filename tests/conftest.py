@@ -69,9 +69,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduli
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """In a pytest-xdist worker, torch takes one thread: the workers share the machine's cores."""
+    """In a pytest-xdist worker, torch and numba take one thread: the workers share the machine's cores.
+
+    numba's OpenMP layer shares libgomp's thread count with torch, and umap-learn restores numba's
+    count after a fit: left at the cores, every UMAP set the worker's torch to 2 threads, and its
+    later tests ran 6-10x slower beside the other worker (a resumed-embedding test 4 -> 45 s)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)
+        os.environ["NUMBA_NUM_THREADS"] = "1"  # read when numba is first imported (umap-learn imports it lazily here)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
