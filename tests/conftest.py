@@ -24,6 +24,7 @@ from cell_dino.phantom import generate_phantom
 from tests.projects import CHAIN, SHARED_DATA, make_project, run_pipeline
 
 SHARED_BBBC021 = SHARED_DATA / "bbbc021"
+PUBLISHED_FIXTURES = Path(__file__).resolve().parent / "published"  # published models' layouts (tests/published/make_fixtures.py)
 _BUCKETS = itertools.count()
 # make test distributes whole files to two pytest-xdist workers; the files whose tests read the
 # session's whole-chain run (finished_project) go to one worker together, so the chain is built once.
@@ -135,9 +136,14 @@ def imagenet_weights(path: Path) -> Path:
 @pytest.fixture(scope="session")
 def finished_project(tmp_path_factory: pytest.TempPathFactory, test_phantom: Path) -> Path:
     """A project in which every pipeline has run on the test phantom (``-e test``, the ImageNet
-    baseline with a weights file), once per session: the chain's own test and the explorer's tests read it."""
+    baseline and MorphEm with weights files), once per session: the chain's own test and the explorer's tests read it."""
     root = make_project(tmp_path_factory.mktemp("finished"), test_phantom)
-    weights = {"embed": {"imagenet": {"weights": str(imagenet_weights(root / "data/test/06_models/imagenet/rgb_dino.pth"))}}}
+    weights = {
+        "embed": {
+            "imagenet": {"weights": str(imagenet_weights(root / "data/test/06_models/imagenet/rgb_dino.pth"))},
+            "published": {"morphem": {"weights": str(PUBLISHED_FIXTURES / "morphem.safetensors")}},  # a small MorphEm (make_fixtures.py)
+        }
+    }
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")

@@ -2,7 +2,8 @@
 order of the whole chain, the training runs, and the models the pipelines after training embed,
 integrate, evaluate and profile, each a Kedro namespace: the trained runs, random-init twins (the
 same architecture, untrained), CellProfiler features (measured, not learned) and ImageNet DINO per
-channel (a network trained elsewhere: the WS-DINO paper's transfer baseline): the baselines."""
+channel (a network trained elsewhere: the WS-DINO paper's transfer baseline): the baselines; and the
+published cell models, each from a local weights file (skipped without one)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ class ModelSpec:
     checkpoints: str | None  # the catalog entry of the run it comes from; None: not trained here
     random_init: bool = False  # the run's architecture at random initialisation
     transfer: bool = False  # a network trained elsewhere (embed.imagenet: ImageNet DINO per channel); else features measured
+    published: bool = False  # a published cell model from its local weights file (embed.published.<name>)
 
     @property
     def learned(self) -> bool:
@@ -82,6 +84,8 @@ class ModelSpec:
     @property
     def kind(self) -> str:
         """What the model is, in words (the explorer says why a baseline has no attention maps)."""
+        if self.published:
+            return "a published cell model"
         if self.transfer:
             return "a network trained elsewhere"
         if not self.learned:
@@ -92,6 +96,11 @@ class ModelSpec:
     def trained(self) -> bool:
         """A trained network: its checkpoints can be chosen from."""
         return self.learned and not self.random_init
+
+
+# The published cell models (the names their loaders register under, cell_dino.encoders.published):
+# DINO4Cells' checkpoints, CHAMMI-75's MorphEm, Cell-DINO, OpenPhenom and SubCell.
+PUBLISHED_MODELS = ("dino4cells", "morphem", "cell_dino", "openphenom", "subcell")
 
 
 def _run(name: str) -> TrainingSpec:
@@ -110,6 +119,8 @@ MODELS = (
     ModelSpec("wsdino_random", _run("wsdino").checkpoints, True),
     ModelSpec("cellprofiler", None),
     ModelSpec("imagenet", None, transfer=True),  # skipped (no items) unless embed.imagenet.weights names a weights file
+    # published cell models (cell_dino.encoders.published, one module each): skipped unless embed.published.<name>.weights is set
+    *(ModelSpec(name, None, published=True) for name in PUBLISHED_MODELS),
 )
 MODEL_NAMES = tuple(m.name for m in MODELS)
 

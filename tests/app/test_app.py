@@ -35,7 +35,7 @@ def open_page(page: str, project: Path, monkeypatch: pytest.MonkeyPatch, model: 
     return app
 
 
-LADDER = ["cellprofiler", "imagenet", "dino_random", "wsdino_random", "dino", "wsdino_cells", "wsdino"]
+LADDER = ["cellprofiler", "imagenet", "morphem", "dino_random", "wsdino_random", "dino", "wsdino_cells", "wsdino"]
 
 
 def test_overview_lists_every_run_and_the_headline_of_every_model(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,7 +57,7 @@ def test_each_channel_goes_through_the_rgb_network_as_grey(tmp_path: Path) -> No
 def test_without_weights_the_model_is_skipped_with_a_log_line_and_the_columns_it_would_have(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="cell_dino.embed.transfer"):
+    with caplog.at_level(logging.WARNING, logger="cell_dino.embed.file_model"):
         job = transfer_job(_fields(), TransferConfig(backbone=TINY, size=32), FeatureConfig(), 2, 4, "cpu", "fp32")
     assert "imagenet model skipped" in caplog.text and "embed.imagenet.weights" in caplog.text
     table = _run(job, tmp_path / "embeddings")

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from cell_dino.embed.artifacts import AttentionSample, read_embeddings
+from cell_dino.evaluate.ladder import model_ladder
 from cell_dino.integrate.table import feature_columns
+from cell_dino.registry import PUBLISHED_MODELS
 
-MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "cellprofiler", "imagenet")
+MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "cellprofiler", "imagenet", *PUBLISHED_MODELS)
 
 
 def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) -> None:
@@ -70,6 +72,7 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
     assert embed_report["n_outputs"] == len(cells) and embed_report["items_per_second"] > 0
     check_cellprofiler(root, cell_table)
     check_imagenet(root, fields)
+    check_published(root, cell_table)
     check_profiles(root)
 
 
@@ -96,6 +99,24 @@ def check_imagenet(root: Path, fields: pd.DataFrame) -> None:
     assert transfer.attrs["embedding"]["unit"] == "fov" and transfer.attrs["embedding"]["weights"].endswith("rgb_dino.pth")
     model = json.loads((root / "08_reporting/evaluate.json").read_text())["models"]["imagenet"]
     assert model["n_nsc"] == 9 and model["nsc"] is not None and not model["epoch_selection"]
+
+
+def check_published(root: Path, cell_table: pd.DataFrame) -> None:
+    """Published cell models: MorphEm (given its weights file: a bag of channels, 64 features for each
+    of the 3 channels) embeds every cell and is scored and profiled like the others; the models given
+    no file are skipped, say why, and stay out of the ladder."""
+    morphem = read_embeddings(root / "04_feature/morphem/embeddings")
+    assert morphem["Metadata_Index"].tolist() == list(range(len(cell_table))) and len(feature_columns(morphem)) == 3 * 64
+    assert morphem.attrs["embedding"]["published"] == "morphem" and morphem.attrs["embedding"]["channels"] == ["DNA", "Tubulin", "Actin"]
+    evaluate = json.loads((root / "08_reporting/evaluate.json").read_text())
+    assert (evaluate["models"]["morphem"]["n_nsc"], evaluate["models"]["morphem"]["n_nscb"]) == (9, 8)
+    profile = json.loads((root / "08_reporting/profile.json").read_text())
+    assert profile["models"]["morphem"]["modality"]
+    ladder = model_ladder(evaluate, profile)
+    assert ladder.loc["morphem", "nsc"] == evaluate["headline"]["morphem"]["nsc"]
+    for name in set(PUBLISHED_MODELS) - {"morphem"}:
+        assert f"embed.published.{name}.weights" in json.loads((root / f"08_reporting/embed_{name}.json").read_text())["skipped"]
+        assert name not in ladder.index
 
 
 def check_profiles(root: Path) -> None:

@@ -1,6 +1,7 @@
 """Nodes of the embed pipeline: the items a run was trained on, its encoder's (or random-init) features
 of every item, an attention sample, and the FOV profiles of every checkpoint (epoch selection);
-CellProfiler features of every cell and ImageNet DINO features per channel (the baseline models)."""
+CellProfiler features of every cell and ImageNet DINO features per channel (the baseline models);
+the published cell models' features of every item."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cell_dino.embed.artifacts import PARTS, AttentionSample
 from cell_dino.embed.cellprofiler_job import CellProfilerJob, cellprofiler_job
 from cell_dino.embed.embedding import effective_features, embedding_job, epoch_profiles, extractor_for
 from cell_dino.embed.embedding_job import EmbeddingJob
+from cell_dino.embed.published import published_job
 from cell_dino.embed.sample import attention_sample
 from cell_dino.embed.transfer import transfer_job
 from cell_dino.integrate.table import METADATA_PREFIX, seeded_rows
@@ -52,6 +54,15 @@ def plan_transfer(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, para
     p, items = params, Items.of(params.imagenet.unit, crop_store, fov_store, fov_table, params.on_error)
     features = effective_features(items.unit, p.features, p.test_time_crops_for_fields)
     return transfer_job(items, p.imagenet, features, p.batch_size, p.shard_size, p.device, p.precision)
+
+
+def plan_published(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, params: EmbedParams, name: str) -> EmbeddingJob:
+    """A job embedding every item with published model ``name`` from ``embed.published.<name>`` (no
+    items, logged, without its weights file); the ``<name>.embeddings`` dataset runs it."""
+    config = params.published_model(name)
+    items = Items.of(config.unit, crop_store, fov_store, fov_table, params.on_error)
+    features = effective_features(items.unit, params.features, params.test_time_crops_for_fields)
+    return published_job(name, items, config, features, params.batch_size, params.shard_size, params.device, params.precision)
 
 
 def sample_attention(checkpoints: CheckpointSeries, items: Items, params: EmbedParams, random_init: bool) -> AttentionSample:

@@ -2,7 +2,8 @@
 their random-init twins) the items decided once, features of every item, an attention sample and
 a report; for trained models, FOV profiles of every checkpoint. The ``cellprofiler`` namespace:
 CellProfiler features of every segmented cell and a report; ``imagenet``: ImageNet DINO features per
-channel of every item (none, skipped, without a weights file) and a report."""
+channel of every item (none, skipped, without a weights file) and a report; each published cell model
+(``embed.published.<name>``): its features of every item (none, skipped, without its weights file)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -10,6 +11,7 @@ from cell_dino.pipelines import bound
 from cell_dino.pipelines.embed.nodes import (
     plan_cellprofiler,
     plan_embedding,
+    plan_published,
     plan_transfer,
     profile_epochs,
     report_embedding,
@@ -37,7 +39,17 @@ def transfer_pipeline(model: ModelSpec) -> Pipeline:
     return Pipeline(nodes, namespace=model.name, inputs={"crop_store", "fov_store", "fov_table"}, parameters={"params:embed"})
 
 
+def published_pipeline(model: ModelSpec) -> Pipeline:
+    nodes = [
+        Node(bound(plan_published, name=model.name), ["crop_store", "fov_store", "fov_table", "params:embed"], "embeddings", name="plan_published"),
+        Node(bound(report_embedding, attention=None), "embeddings", "embed_report", name="report_embedding"),
+    ]
+    return Pipeline(nodes, namespace=model.name, inputs={"crop_store", "fov_store", "fov_table"}, parameters={"params:embed"})
+
+
 def model_pipeline(model: ModelSpec) -> Pipeline:
+    if model.published:
+        return published_pipeline(model)
     if model.transfer:
         return transfer_pipeline(model)
     if not model.learned:
