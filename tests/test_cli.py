@@ -95,4 +95,4 @@ def test_kedro_run_inside_the_project_is_kedros_own_with_readable_errors_and_che
     pipeline = CliRunner().invoke(cli, ["run", "--pipelines", "embedd"])
     assert pipeline.exit_code == 2 and "no pipeline ['embedd']; the pipelines are ['ingest'" in pipeline.output
     namespace = CliRunner().invoke(cli, ["run", "--pipelines", "embed", "--namespaces", "dinoo"])
-    assert namespace.exit_code == 2 and "no namespace ['dinoo']; the namespaces are ['cellprofiler', 'dino'" in namespace.output
+    assert namespace.exit_code == 2 and "no namespace ['dinoo']; the namespaces are ['celldino', 'cellprofiler', 'dino'" in namespace.output

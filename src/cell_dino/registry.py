@@ -100,7 +100,7 @@ class ModelSpec:
 
 # The published cell models (the names their loaders register under, cell_dino.encoders.published):
 # DINO4Cells' checkpoints, CHAMMI-75's MorphEm, Cell-DINO, OpenPhenom and SubCell.
-PUBLISHED_MODELS = ("dino4cells", "morphem", "cell_dino", "openphenom", "subcell")
+PUBLISHED_MODELS = ("dino4cells", "morphem", "celldino", "openphenom", "subcell")
 
 
 def _run(name: str) -> TrainingSpec:

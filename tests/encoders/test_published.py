@@ -21,8 +21,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "published"
 CASES = [
     ("dino4cells", "dino4cells.pth", "dino4cells"),
     ("morphem", "morphem.safetensors", "morphem"),
-    ("cell_dino", "cell_dino.pth", "cell_dino"),
-    ("cell_dino", "cell_dino_channel_adaptive.pth", "cell_dino_channel_adaptive"),
+    ("celldino", "cell_dino.pth", "cell_dino"),
+    ("celldino", "cell_dino_channel_adaptive.pth", "cell_dino_channel_adaptive"),
     ("openphenom", "openphenom.safetensors", "openphenom"),
     ("subcell", "subcell.pth", "subcell"),
 ]

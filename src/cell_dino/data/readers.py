@@ -20,6 +20,7 @@ from cell_dino.data.errors import ImageReadError
 from cell_dino.data.locations import Location, opened
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
+BIOIO_SUFFIXES = {".zarr", ".nd2", ".czi", ".lif"}  # read through bioio and its format plugin (OME-Zarr: bioio-ome-zarr)
 BLANK_SHARE = 0.001  # a channel whose pixels all equal one value except this share (hot pixels) has no signal
 
 
@@ -44,6 +45,41 @@ def _check_tiff_complete(name: str, tif: tifffile.TiffFile) -> None:
 
 def _is_tiff(location: Location) -> bool:
     return Path(str(location)).suffix.lower() in TIFF_SUFFIXES
+
+
+def _is_bioio(location: Location) -> bool:
+    return Path(str(location).rstrip("/")).suffix.lower() in BIOIO_SUFFIXES
+
+
+def open_microscope_file(location: Location):
+    """A microscope file (OME-TIFF, OME-Zarr, ND2, CZI: bioio picks the plugin by its name) as a
+    ``bioio.BioImage``. Raises :class:`ImageReadError` naming the file: absent, or no plugin reads it."""
+    from bioio import BioImage
+
+    name = str(location).rstrip("/")
+    reader = None
+    if name.lower().endswith(".zarr"):
+        from bioio_ome_zarr import Reader as reader  # chosen by hand: a plate's field folder has no suffix to pick it by
+    if "://" not in name and not Path(name).exists():
+        raise ImageReadError(f"{name}: image file not found")
+    try:
+        return BioImage(name, reader=reader) if reader else BioImage(name)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
+        raise ImageReadError(f"{name}: not readable as a microscope file ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from exc
+
+
+def _bioio_plane(location: Location, plane: int | None) -> np.ndarray:
+    """The ``Y x X`` image of channel ``plane`` of a bioio file (its first scene and timepoint),
+    max-projected over ``Z``."""
+    image = open_microscope_file(location)
+    channels = image.dims.C
+    if plane is None and channels > 1:
+        raise ImageReadError(f"{location}: {channels} channels ({[str(c) for c in image.channel_names]}); the manifest must name one (Plane_<channel>)")
+    if plane is not None and not 0 <= plane < channels:
+        raise ImageReadError(f"{location}: channel {plane} asked, the file has {channels}")
+    if image.dims.T > 1:
+        raise ImageReadError(f"{location}: {image.dims.T} timepoints; only single-timepoint fields are read")
+    return np.asarray(image.get_image_data("ZYX", C=plane or 0, T=0)).max(axis=0)
 
 
 def _is_real(dtype: np.dtype) -> bool:
@@ -77,6 +113,9 @@ def image_header(location: Location) -> tuple[tuple[int, ...], np.dtype] | None:
     """The ``(height, width)`` and pixel type an image file declares in its header, without
     decoding it (None if unreadable: the file is reported when it is read). ``location``: a path or a URL."""
     try:
+        if _is_bioio(location):
+            image = open_microscope_file(location)
+            return (image.dims.Y, image.dims.X), np.dtype(image.dtype)
         with opened(location) as source:
             if _is_tiff(location):
                 with tifffile.TiffFile(source) as tif:
@@ -89,29 +128,37 @@ def image_header(location: Location) -> tuple[tuple[int, ...], np.dtype] | None:
 
 
 def read_image(location: Location, plane: int | None = None) -> np.ndarray:
-    """Read one 2-D image (TIFF or PNG) as stored (any integer or float depth), from a path or a URL
-    (``s3://...``, through fsspec); of a multi-channel TIFF the channel ``plane``, of a z-stack its
-    maximum projection.
+    """Read one 2-D image (TIFF, PNG, or through bioio an OME-Zarr, ND2 or CZI file) as stored (any
+    integer or float depth), from a path or a URL (``s3://...``, through fsspec); of a multi-channel
+    file the channel ``plane``, of a z-stack its maximum projection.
 
     Raises :class:`ImageReadError` naming the file when it is missing, truncated, undecodable,
     not 2-D, of a non-numeric type, or holds non-finite pixels (NaN, inf)."""
     name = str(location)
     try:
-        with opened(location) as source:
-            if _is_tiff(location):
-                with tifffile.TiffFile(source) as tif:
-                    _check_tiff_complete(name, tif)
-                    image = tiff_plane(tif, name, plane)
-            else:
-                with Image.open(source) as handle:
-                    handle.load()
-                    image = np.asarray(handle)
+        if _is_bioio(location):
+            image = _bioio_plane(location, plane)
+        else:
+            with opened(location) as source:
+                if _is_tiff(location):
+                    with tifffile.TiffFile(source) as tif:
+                        _check_tiff_complete(name, tif)
+                        image = tiff_plane(tif, name, plane)
+                else:
+                    with Image.open(source) as handle:
+                        handle.load()
+                        image = np.asarray(handle)
     except ImageReadError:
         raise
     except FileNotFoundError as exc:
         raise ImageReadError(f"{name}: image file not found") from exc
     except Exception as exc:  # every decoder error means the same thing to the user
         raise ImageReadError(f"{name}: unreadable or truncated image ({type(exc).__name__}: {exc})") from exc
+    return _checked(name, image)
+
+
+def _checked(name: str, image: np.ndarray) -> np.ndarray:
+    """``image`` if it is a 2-D image of real, finite pixels; else :class:`ImageReadError` naming the file."""
     if image.ndim != 2:
         raise ImageReadError(f"{name}: expected a single-channel 2-D image, got shape {image.shape}")
     if not _is_real(image.dtype):

@@ -9,15 +9,17 @@ from typing import Any, Literal
 import pandas as pd
 
 from cell_dino.data.adapters.bbbc021 import read_bbbc021
+from cell_dino.data.adapters.bioio_files import read_bioio_files
 from cell_dino.data.adapters.hpa import read_hpa
 from cell_dino.data.adapters.lincs import read_lincs
 from cell_dino.data.adapters.loaddata import read_loaddata
 from cell_dino.data.adapters.wtc11 import read_wtc11
 
-AdapterName = Literal["bbbc021", "hpa", "lincs", "loaddata", "wtc11"]
+AdapterName = Literal["bbbc021", "bioio", "hpa", "lincs", "loaddata", "wtc11"]
 
 ADAPTERS: dict[str, Callable[..., pd.DataFrame]] = {
     "bbbc021": read_bbbc021,
+    "bioio": read_bioio_files,  # OME-TIFF, OME-Zarr (ND2, CZI with their bioio plugins): one multichannel file per field
     "hpa": read_hpa,
     "lincs": read_lincs,
     "loaddata": read_loaddata,

@@ -18,7 +18,7 @@ import torch.nn as nn
 from cell_dino.encoders.published.model import PublishedModel, State, register, require_keys, strip
 from cell_dino.encoders.published.vit import inputs, per_channel, standardised, timm_vit, under, vit_settings, without
 
-NAME = "cell_dino"
+NAME = "celldino"
 KEYS = ("cls_token", "pos_embed", "patch_embed.proj.weight", "norm.weight")
 CHUNKED = re.compile(r"^blocks\.\d+\.(\d+)\.")
 
