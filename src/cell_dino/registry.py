@@ -17,12 +17,14 @@ class TrainingSpec:
     """A run that ``pipeline`` trains from ``params:<parameters>`` into ``<name>_checkpoints``, with
     the metrics table ``<name>_training_metrics`` and the report ``train_<name>_report``. With
     ``weak_labels_from``, that block's weak labels replace the run's own: the same run with WS-DINO's
-    weak labels (and their inverse-frequency sampling, part of WS-DINO), every other setting shared."""
+    weak labels (and their inverse-frequency sampling, part of WS-DINO), every other setting shared;
+    with ``mode``, that mode replaces the block's (the same run as a bag of channels)."""
 
     name: str  # the run's namespace
     pipeline: str
     parameters: str
     weak_labels_from: str | None = None
+    mode: str | None = None  # None: the parameter block's (multichannel, per_channel or bag_of_channels)
 
     @property
     def checkpoints(self) -> str:
@@ -44,6 +46,7 @@ TRAINING_RUNS = (
     TrainingSpec("dino", "train_dino", "train_dino"),  # DINO4Cells: DINO on single cells
     TrainingSpec("wsdino", "train_wsdino", "train_wsdino"),  # WS-DINO as published: whole fields
     TrainingSpec("wsdino_cells", "train_wsdino", "train_dino", weak_labels_from="train_wsdino"),  # WS-DINO on DINO's cells
+    TrainingSpec("dino_bag", "train_dino", "train_dino", mode="bag_of_channels"),  # DINO's run, one network for every channel
 )
 TRAINING_PIPELINES = tuple(dict.fromkeys(run.pipeline for run in TRAINING_RUNS))
 
@@ -117,6 +120,8 @@ MODELS = (
     ModelSpec("wsdino_cells", _run("wsdino_cells").checkpoints, False),  # dino_random is its random-init twin
     ModelSpec("wsdino", _run("wsdino").checkpoints, False),
     ModelSpec("wsdino_random", _run("wsdino").checkpoints, True),
+    ModelSpec("dino_bag", _run("dino_bag").checkpoints, False),
+    ModelSpec("dino_bag_random", _run("dino_bag").checkpoints, True),
     ModelSpec("cellprofiler", None),
     ModelSpec("imagenet", None, transfer=True),  # skipped (no items) unless embed.imagenet.weights names a weights file
     # published cell models (cell_dino.encoders.published, one module each): skipped unless embed.published.<name>.weights is set
@@ -135,11 +140,12 @@ def model(name: str) -> ModelSpec:
 
 def random_twin(name: str) -> str | None:
     """The random-init twin of the trained model ``name``: the random-init model of a run trained
-    from the same parameter block (the same architecture): ``dino_random`` for DINO and WS-DINO on
-    cells, ``wsdino_random`` for WS-DINO on fields; None when there is none."""
+    from the same parameter block in the same mode (the same architecture): ``dino_random`` for DINO
+    and WS-DINO on cells, ``wsdino_random`` for WS-DINO on fields, ``dino_bag_random`` for DINO as a
+    bag of channels; None when there is none."""
     if model(name).random_init:
         return None
-    runs = {run.checkpoints: run.parameters for run in TRAINING_RUNS}
-    block = runs.get(model(name).checkpoints)
-    twins = [m.name for m in MODELS if m.random_init and runs.get(m.checkpoints) == block]
-    return twins[0] if block is not None and twins else None
+    runs = {run.checkpoints: (run.parameters, run.mode) for run in TRAINING_RUNS}
+    architecture = runs.get(model(name).checkpoints)
+    twins = [m.name for m in MODELS if m.random_init and runs.get(m.checkpoints) == architecture]
+    return twins[0] if architecture is not None and twins else None

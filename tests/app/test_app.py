@@ -35,7 +35,7 @@ def open_page(page: str, project: Path, monkeypatch: pytest.MonkeyPatch, model: 
     return app
 
 
-LADDER = ["cellprofiler", "imagenet", "morphem", "dino_random", "wsdino_random", "dino", "wsdino_cells", "wsdino"]
+LADDER = ["cellprofiler", "imagenet", "morphem", "dino_random", "wsdino_random", "dino_bag_random", "dino", "wsdino_cells", "wsdino", "dino_bag"]
 
 
 def test_overview_lists_every_run_and_the_headline_of_every_model(finished_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,10 +123,10 @@ def test_attention_and_training_pages(finished_project: Path, monkeypatch: pytes
     app = open_page(PAGES[4], finished_project, monkeypatch, model="wsdino")
     assert app.title[0].value == "Attention: wsdino" and len(app.selectbox(key="sampled").options) == 48
     app = open_page(PAGES[5], finished_project, monkeypatch)
-    assert [h.value for h in app.subheader][:3] == ["dino training", "wsdino training", "wsdino_cells training"]
+    assert [h.value for h in app.subheader][:4] == ["dino training", "wsdino training", "wsdino_cells training", "dino_bag training"]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in app.get("plotly_chart")]
     for curve in ("teacher_entropy", "kl_teacher_student", "effective_rank", "feature_spread"):
-        assert titles.count(curve) == 3, curve  # the health curves of every run
+        assert titles.count(curve) == 4, curve  # the health curves of every run
     entropy = json.loads(next(c.proto.spec for c in app.get("plotly_chart") if '"text":"teacher_entropy"' in c.proto.spec.replace(" ", "")))
     assert any(a["text"] == "uniform: log(out_dim)" for a in entropy["layout"]["annotations"])  # the collapse level drawn
     trials = app.dataframe[0].value

@@ -130,3 +130,60 @@ def test_bad_files_are_named(tmp_path: Path) -> None:
         read_fov([tmp_path / "d.ome.zarr"], [0])
     with pytest.raises(ManifestError, match="no microscope files match"):
         read_manifest("bioio", tmp_path / "empty", {})
+
+
+def test_an_ome_zarr_with_a_missing_chunk_is_refused_not_read_as_blank_pixels(tmp_path: Path) -> None:
+    from bioio_ome_zarr.writers import Channel, OMEZarrWriter
+
+    data = np.stack([pixels(0, c, (128, 128)) for c in CHANNELS])
+    path = tmp_path / "P1" / "s1.ome.zarr"
+    writer = OMEZarrWriter(str(path), level_shapes=data.shape, dtype=data.dtype, chunk_shape=(1, 64, 64), axes_names=["c", "y", "x"],
+                           axes_types=["channel", "space", "space"], channels=[Channel(label=c, color="FFFFFF") for c in CHANNELS])
+    writer.write_full_volume(data)
+    np.testing.assert_array_equal(read_fov([path], [1])[0], data[1])  # whole: read exactly
+    (path / "0" / "c" / "0" / "0" / "1").unlink()  # an interrupted copy: one chunk of DAPI gone
+    with pytest.raises(ImageReadError, match=r"s1\.ome\.zarr: 1 of 12 chunks of its full-resolution array \(0\) are missing"):
+        read_fov([path], [1])
+
+
+def test_an_ngff_plate_field_folder_without_a_suffix_is_read(tmp_path: Path) -> None:
+    field = write_ome_zarr(tmp_path / "plate.ome.zarr" / "G" / "10" / "0", 0, CHANNELS)  # plate/row/column/field
+    pd.DataFrame({"FileName": ["0"], "PathName": ["plate.ome.zarr/G/10"], "Metadata_Plate": ["Week4_27481"], "Metadata_Well": ["G10"],
+                  "Metadata_Site": [1]}).to_csv(tmp_path / "fields.csv", index=False)
+    manifest = read_manifest("bioio", tmp_path, {"table": "fields.csv"})
+    np.testing.assert_array_equal(fields_of(manifest)[0][2], pixels(0, "Actin"))
+    assert field.name == "0"
+
+
+def test_several_scenes_repeated_channels_and_bad_sites_are_refused_naming_the_file(tmp_path: Path) -> None:
+    from bioio_ome_tiff.writers import OmeTiffWriter
+
+    scenes = [np.stack([pixels(s, c) for c in CHANNELS]) for s in (0, 1)]
+    OmeTiffWriter.save(scenes, tmp_path / "two.ome.tiff", dim_order=["CYX"] * 2, channel_names=[CHANNELS] * 2)
+    with pytest.raises(ImageReadError, match=r"two\.ome\.tiff: 2 scenes .* one field of view per file"):
+        read_manifest("bioio", tmp_path, {})
+    (tmp_path / "two.ome.tiff").unlink()
+    OmeTiffWriter.save(np.stack([pixels(0, c) for c in CHANNELS]), tmp_path / "twice.ome.tiff", dim_order="CYX", channel_names=["DAPI", "DAPI", "Actin"])
+    with pytest.raises(ManifestError, match=r"twice\.ome\.tiff: channel name\(s\) \['DAPI'\] appear more than once"):
+        read_manifest("bioio", tmp_path, {})
+    (tmp_path / "twice.ome.tiff").unlink()
+    for site in ("s1", "s2"):
+        write_ome_tiff(tmp_path / "P1" / f"B02_{site}.ome.tiff", 0, CHANNELS)
+    with pytest.raises(ManifestError, match=r"B02_s1\.ome\.tiff: Metadata_Site 's1' is not a number"):  # files: one pattern, a string
+        read_manifest("bioio", tmp_path, {"pattern": r"(?P<plate>P\d)/(?P<well>B\d\d)_(?P<site>s\d)", "files": "*/*.ome.tiff"})
+    with pytest.raises(ManifestError, match=r"ingest\.source\.options\.pattern '\(\?P<well' is not a regular expression"):
+        read_manifest("bioio", tmp_path, {"pattern": "(?P<well"})
+
+
+def test_the_channels_asked_for_are_the_only_ones_each_file_must_have(tmp_path: Path) -> None:
+    from bioio_ome_tiff.writers import OmeTiffWriter
+
+    brightfield = np.stack([*(pixels(0, c) for c in CHANNELS), pixels(0, "DAPI")])
+    (tmp_path / "P1").mkdir()
+    OmeTiffWriter.save(brightfield, tmp_path / "P1" / "A01_s1.ome.tiff", dim_order="CYX", channel_names=[*CHANNELS, "Brightfield"])
+    write_ome_tiff(tmp_path / "P1" / "A01_s2.ome.tiff", 1, ["Actin", "DAPI", "Tubulin"])  # no brightfield
+    options = {"pattern": r"(?P<plate>P\d)/(?P<well>A\d\d)_s(?P<site>\d)"}
+    with pytest.raises(ManifestError, match=r"A01_s2\.ome\.tiff: channel\(s\) \['Brightfield'\] not in"):  # the first file's channels
+        read_manifest("bioio", tmp_path, options)
+    manifest = read_manifest("bioio", tmp_path, options, channels=CHANNELS)  # ingest.source.channels: these only
+    assert manifest["Plane_DAPI"].tolist() == [0, 1] and "Plane_Brightfield" not in manifest

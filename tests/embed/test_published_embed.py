@@ -67,7 +67,9 @@ def test_channels_that_cannot_be_matched_are_refused_naming_the_parameter() -> N
     weights = str(FIXTURES / "dino4cells.pth")
     with pytest.raises(ValueError, match=r"embed\.published\.dino4cells\.channels: .* takes 4 channels in its own order"):
         embedded("dino4cells", PublishedConfig(weights=weights), items(["a", "b", "c", "d"]))
-    with pytest.raises(ValueError, match=r"takes channels \['Microtubules', 'Protein', 'Nucleus', 'ER'\].*Microtubules not in the data"):
+    with pytest.raises(
+        ValueError, match=r"takes channels \['Microtubules', 'Protein', 'Nucleus', 'ER'\].*Microtubules not in the data \(name it with embed\.published\.dino4cells\.channel_map"
+    ):
         embedded("dino4cells", PublishedConfig(weights=weights, channels=("Microtubules", "Protein", "Nucleus", "ER")), items(["Protein", "Nucleus", "ER"]))
     with pytest.raises(ValueError, match=r"embed\.published\.subcell\.weights: .*takes 4 channels; 3 are declared"):
         embedded("subcell", PublishedConfig(weights=str(FIXTURES / "subcell.pth"), channels=("a", "b", "c")), items(["a", "b", "c"]))
@@ -84,5 +86,25 @@ def test_embed_parameters_name_an_unknown_model_or_a_missing_file() -> None:
         parameters("embed", EmbedParams, published={"phenom2": {"weights": None}})
     with pytest.raises(ValueError, match=r"embed\.published\.morphem\.weights: weights file /absent/morphem\.safetensors not found"):
         parameters("embed", EmbedParams, published={"morphem": {"weights": "/absent/morphem.safetensors"}})
+    with pytest.raises(ValueError, match=r"embed\.published\.morphem\.channels: the model's channels must be named, each once; got \['DNA', 'DNA'\]"):
+        parameters("embed", EmbedParams, published={"morphem": {"channels": ["DNA", "DNA"]}})
     given = parameters("embed", EmbedParams, published={"morphem": {"weights": str(FIXTURES / "morphem.safetensors")}})
     assert given.published_model("morphem").weights.endswith("morphem.safetensors") and given.published_model("subcell").weights is None
+
+
+def test_whole_fields_are_embedded_whole_and_integer_or_empty_batches_as_numbers() -> None:
+    from cell_dino.pipelines.embed.nodes import plan_published
+
+    fields = items()
+    fov_store = type("Store", (), {"images": fields.images, "channels": fields.channels, "stats": fields.stats.as_dict(), "generation": "g"})
+    params = parameters("embed", EmbedParams, precision="fp32", published={"morphem": {"weights": str(FIXTURES / "morphem.safetensors"), "unit": "fov"}})
+    assert params.test_time_crops_for_fields  # WS-DINO's crops for the trained models' fields: not for a published model
+    job = plan_published(None, fov_store, fields.table, params, "morphem")
+    x = torch.from_numpy(np.asarray(fields.images))
+    whole = FeatureExtractor.of(load_published("morphem", FIXTURES / "morphem.safetensors", tuple(CHANNELS), "p"), FeatureConfig())
+    torch.testing.assert_close(job.extractor(x), whole(x), rtol=0, atol=1e-6)  # the field resized, as MorphEm's code does
+    rounded = x.round().clamp(0, 255)
+    torch.testing.assert_close(job.extractor(rounded.to(torch.uint8)), job.extractor(rounded))  # uint8: numbers before resizing
+    assert job.extractor(x[:0]).shape == (0, 3 * 64)
+    with pytest.raises(ValueError, match=r"images must be B x C x H x W, got shape \(3, 32, 32\)"):
+        job.extractor(x[0])

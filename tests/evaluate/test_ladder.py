@@ -93,8 +93,8 @@ def test_budget_parameters_set_every_runs_epochs_and_cap_its_warm_up():
 
 
 def test_random_twins_come_from_the_runs_parameter_block():
-    twins = [random_twin(m) for m in ("dino", "wsdino_cells", "wsdino", "cellprofiler", "dino_random")]
-    assert twins == ["dino_random", "dino_random", "wsdino_random", None, None]
+    twins = [random_twin(m) for m in ("dino", "wsdino_cells", "wsdino", "dino_bag", "cellprofiler", "dino_random")]
+    assert twins == ["dino_random", "dino_random", "wsdino_random", "dino_bag_random", None, None]  # the bag: its own architecture
 
 
 def _seeds(values: dict[str, list[float]]) -> dict:

@@ -15,7 +15,7 @@ from cell_dino.evaluate.ladder import model_ladder
 from cell_dino.integrate.table import feature_columns
 from cell_dino.registry import PUBLISHED_MODELS
 
-MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "cellprofiler", "imagenet", *PUBLISHED_MODELS)
+MODELS = ("dino", "dino_random", "wsdino_cells", "wsdino", "wsdino_random", "dino_bag", "dino_bag_random", "cellprofiler", "imagenet", *PUBLISHED_MODELS)
 
 
 def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) -> None:
@@ -73,6 +73,7 @@ def test_chain_from_checkpoints_to_metrics_and_profiles(finished_project: Path) 
     check_cellprofiler(root, cell_table)
     check_imagenet(root, fields)
     check_published(root, cell_table)
+    check_bag_of_channels(root, cells)
     check_profiles(root)
 
 
@@ -117,6 +118,22 @@ def check_published(root: Path, cell_table: pd.DataFrame) -> None:
     for name in set(PUBLISHED_MODELS) - {"morphem"}:
         assert f"embed.published.{name}.weights" in json.loads((root / f"08_reporting/embed_{name}.json").read_text())["skipped"]
         assert name not in ladder.index
+
+
+def check_bag_of_channels(root: Path, cells: pd.DataFrame) -> None:
+    """DINO's run as a bag of channels: one single-channel network trained on every channel of every
+    cell, embedding each channel alone (192 features each, in channel-name order), its attention per
+    channel, scored beside its own random-init twin (the same single-channel network)."""
+    report = json.loads((root / "08_reporting/train_dino_bag.json").read_text())
+    assert report["mode"] == "bag_of_channels" and report["n_inputs"] == 3 * len(cells) and report["collapsed"] is not None
+    for model in ("dino_bag", "dino_bag_random"):
+        bag = read_embeddings(root / f"04_feature/{model}/embeddings")
+        assert bag["Metadata_Index"].tolist() == cells["Metadata_Index"].tolist() and len(feature_columns(bag)) == 3 * 192
+    sample = AttentionSample.load(root / "04_feature/dino_bag/attention")
+    assert sample.attention.shape == (48, 9, 4, 4) and sample.heads[:4] == ["Actin head 0", "Actin head 1", "Actin head 2", "DNA head 0"]
+    evaluate = json.loads((root / "08_reporting/evaluate.json").read_text())
+    assert (evaluate["models"]["dino_bag"]["n_nsc"], evaluate["models"]["dino_bag"]["n_nscb"]) == (9, 8)
+    assert evaluate["headline"]["dino_bag"]["nsc"] is not None
 
 
 def check_profiles(root: Path) -> None:

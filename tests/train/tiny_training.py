@@ -6,6 +6,7 @@ python tiny_training.py RUN_DIR [--kill-at STEP] [--dump-teacher]   (also under 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 from pathlib import Path
@@ -33,6 +34,10 @@ IMAGES = np.random.default_rng(0).gamma(2.0, 100.0, (16, 3, 20, 20)).astype(np.f
 CHANNELS = ["DNA", "Tubulin", "Actin"]
 STATS = ChannelStats(CHANNELS, *([[v] * 3 for v in (0.0, 1.0, 0.0, 100.0, 400.0, 900.0)]), n_pixels=16 * 400)
 DATA = TrainingData(IMAGES, ChannelSpec.of(CHANNELS), STATS, "cell")
+# one epoch, each channel standardised by its data set's statistics (as the demo trains): bag-of-channels tests
+ONE_EPOCH = dataclasses.replace(
+    CONFIG, optim=dataclasses.replace(CONFIG.optim, epochs=1), augment=dataclasses.replace(CONFIG.augment, normalise="dataset")
+)
 
 
 def main() -> None:

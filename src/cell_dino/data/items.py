@@ -93,6 +93,8 @@ class Items:
 
 def _optional(store: Any) -> Any:
     """The store if it can be opened, else None (fields need no segmentation)."""
+    if store is None:
+        return None
     try:
         store.channels  # noqa: B018 - opens a lazy store
     except FileNotFoundError:

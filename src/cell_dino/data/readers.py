@@ -21,6 +21,7 @@ from cell_dino.data.locations import Location, opened
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
 BIOIO_SUFFIXES = {".zarr", ".nd2", ".czi", ".lif"}  # read through bioio and its format plugin (OME-Zarr: bioio-ome-zarr)
+ZARR_METADATA = ("zarr.json", ".zgroup", ".zattrs")  # a zarr v3 or v2 group
 BLANK_SHARE = 0.001  # a channel whose pixels all equal one value except this share (hot pixels) has no signal
 
 
@@ -47,29 +48,64 @@ def _is_tiff(location: Location) -> bool:
     return Path(str(location)).suffix.lower() in TIFF_SUFFIXES
 
 
+def _is_zarr(name: str) -> bool:
+    """An OME-Zarr store: named ``*.zarr``, or a local folder holding zarr metadata (an NGFF plate's
+    field folder, ``plate.ome.zarr/A/1/0``, has no suffix)."""
+    folder = Path(name)
+    return name.lower().endswith(".zarr") or ("://" not in name and any((folder / f).is_file() for f in ZARR_METADATA))
+
+
 def _is_bioio(location: Location) -> bool:
-    return Path(str(location).rstrip("/")).suffix.lower() in BIOIO_SUFFIXES
+    name = str(location).rstrip("/")
+    return Path(name).suffix.lower() in BIOIO_SUFFIXES or _is_zarr(name)
 
 
 def open_microscope_file(location: Location):
-    """A microscope file (OME-TIFF, OME-Zarr, ND2, CZI: bioio picks the plugin by its name) as a
-    ``bioio.BioImage``. Raises :class:`ImageReadError` naming the file: absent, or no plugin reads it."""
+    """A microscope file (OME-TIFF, OME-Zarr, ND2, CZI: bioio picks the plugin by its name) holding
+    one field of view, as a ``bioio.BioImage``. Raises :class:`ImageReadError` naming the file:
+    absent, no plugin reads it, several scenes (fields) in it, or an OME-Zarr with chunks missing."""
     from bioio import BioImage
 
     name = str(location).rstrip("/")
     reader = None
-    if name.lower().endswith(".zarr"):
+    if _is_zarr(name):
         from bioio_ome_zarr import Reader as reader  # chosen by hand: a plate's field folder has no suffix to pick it by
     if "://" not in name and not Path(name).exists():
         raise ImageReadError(f"{name}: image file not found")
     try:
-        return BioImage(name, reader=reader) if reader else BioImage(name)
+        image = BioImage(name, reader=reader) if reader else BioImage(name)
+        scenes = list(image.scenes)
     except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
         raise ImageReadError(f"{name}: not readable as a microscope file ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from exc
+    if len(scenes) > 1:
+        raise ImageReadError(f"{name}: {len(scenes)} scenes {scenes[:4]}; one field of view per file is read (write each scene to a file of its own)")
+    if reader is not None:
+        _require_zarr_chunks(name)
+    return image
+
+
+def _require_zarr_chunks(name: str) -> None:
+    """Raise :class:`ImageReadError` when the full-resolution array of the OME-Zarr image ``name``
+    lacks chunks: zarr reads a missing chunk as its fill value, so an incomplete copy would be blank
+    pixels, not an error."""
+    import zarr
+
+    group = zarr.open_group(name, mode="r")
+    multiscales = dict(group.attrs).get("ome", dict(group.attrs)).get("multiscales")
+    if not multiscales:
+        return  # not an OME image (bioio has read it as such already, or said why not)
+    level = multiscales[0]["datasets"][0]["path"]
+    array = group[level]
+    missing = array.nchunks - array.nchunks_initialized
+    if missing:
+        raise ImageReadError(
+            f"{name}: {missing} of {array.nchunks} chunks of its full-resolution array ({level}) are missing: an incomplete copy? "
+            "(zarr would read them as the fill value; a writer that leaves chunks of only the fill value unwritten needs write_empty_chunks)"
+        )
 
 
 def _bioio_plane(location: Location, plane: int | None) -> np.ndarray:
-    """The ``Y x X`` image of channel ``plane`` of a bioio file (its first scene and timepoint),
+    """The ``Y x X`` image of channel ``plane`` of a bioio file (its one scene and first timepoint),
     max-projected over ``Z``."""
     image = open_microscope_file(location)
     channels = image.dims.C

@@ -1,8 +1,10 @@
 """Lazy views of an ``N x C x H x W`` image array (a store's, or another view): one channel of
-every item, or a subset of the items. Indexable like the array, picklable for workers."""
+every item, every channel of every item as an image of its own, or a subset of the items. Indexable
+like the array, picklable for workers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,34 @@ class ChannelImages:
 
     def __getitem__(self, index: Any) -> np.ndarray:
         return np.asarray(self.images[index])[..., self.channel : self.channel + 1, :, :]
+
+
+class ChannelBag:
+    """Every channel of every item of an ``N x C x H x W`` image array as an image of its own, ``N C
+    x 1 x H x W`` (bag of channels, as CHAMMI-75 trains MorphEm): image ``k`` is channel ``k % C`` of
+    item ``k // C``, read lazily; with ``mean`` and ``std`` (``C`` values: the data set's channel
+    statistics) each is standardised by its own channel's."""
+
+    def __init__(self, images: Any, mean: Sequence[float] | None = None, std: Sequence[float] | None = None) -> None:
+        self.images, self.n_channels = images, images.shape[1]
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float32)
+        self.std = None if std is None else np.asarray(std, dtype=np.float32)
+        self.shape = (images.shape[0] * self.n_channels, 1, *images.shape[2:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def over(self, images: Any) -> ChannelBag:
+        """The same bag over ``images`` (the same items, e.g. read into memory)."""
+        return ChannelBag(images, self.mean, self.std)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        if not isinstance(index, (int, np.integer)):  # a slice or indices: their images stacked
+            rows = range(*index.indices(len(self))) if isinstance(index, slice) else np.asarray(index).ravel()
+            return np.stack([self[int(k)] for k in rows]) if len(rows) else np.empty((0, *self.shape[1:]), np.float32)
+        item, channel = divmod(int(index), self.n_channels)
+        image = np.asarray(self.images[item][channel : channel + 1], dtype=np.float32)
+        return image if self.mean is None else (image - self.mean[channel]) / self.std[channel]
 
 
 class SubsetImages:

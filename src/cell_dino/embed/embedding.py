@@ -13,6 +13,7 @@ import torch.nn as nn
 
 from cell_dino.core.generation import file_identity
 from cell_dino.core.runtime import Precision, pick_device, resolved_precision
+from cell_dino.data.channels import ChannelStats
 from cell_dino.data.items import Items
 from cell_dino.embed.artifacts import feature_names
 from cell_dino.embed.embedding_job import INDEX, EmbeddingJob, item_metadata
@@ -35,12 +36,13 @@ def extractor_for(
     data_channels: Sequence[str],
     channel_map: Mapping[str, str] | None = None,
     index: int = -1,
+    data_stats: ChannelStats | None = None,
 ) -> nn.Module:
     """The encoder(s) of checkpoint ``index`` (or their architecture at random init), with the
     effective ``features`` (see :func:`effective_features`), fed the images' ``data_channels`` by
     name (``channel_map``: ``{model channel: data channel}``; raises naming both lists when one is
-    missing)."""
-    return run_extractor(series.states(index), features, random_init, seed, data_channels, channel_map)
+    missing); ``data_stats``: the images' channel statistics (a bag-of-channels network's)."""
+    return run_extractor(series.states(index), features, random_init, seed, data_channels, channel_map, data_stats)
 
 
 def embedding_job(
@@ -104,7 +106,7 @@ def epoch_profiles(
     """FOV-mean teacher features of every checkpoint of the run (``Metadata_Epoch``)."""
     frames = []
     for index in range(len(series.paths)):
-        extractor = extractor_for(series, features, False, seed, items.channels.names, channel_map, index)
+        extractor = extractor_for(series, features, False, seed, items.channels.names, channel_map, index, items.stats)
         job = EmbeddingJob(extractor, items.images, items.table, {}, batch_size, batch_size, device, precision)
         frames.append(field_means(job).assign(Metadata_Epoch=index_epoch(series, index)))
         log.info("epoch %d: %d FOV profiles", frames[-1]["Metadata_Epoch"].iloc[0], len(frames[-1]))

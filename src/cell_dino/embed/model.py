@@ -20,7 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from cell_dino.core.config import Count, settings
-from cell_dino.data.channels import channel_order
+from cell_dino.data.channels import ChannelStats, channel_order
 from cell_dino.encoders.backbone import BackboneConfig
 from cell_dino.encoders.encoder import ENTRY, KINDS, Encoder, EncoderMeta, load_encoder
 from cell_dino.encoders.preprocessing import Preprocessing
@@ -94,7 +94,7 @@ class FeatureExtractor(nn.Module):
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         if self.channels is not None:
             x = x[:, list(self.channels)]
-        x = self.preprocessing(x)
+        x = self.preprocessing(x.float())  # integer pixels (uint8, uint16) as numbers before they are resized
         if self.greyscale_rgb:
             grey = [x[:, c : c + 1].expand(-1, 3, -1, -1) for c in range(x.shape[1])]
             return torch.cat([pooled(self.backbone, g, self.config, self.tokens) for g in grey], dim=1)
@@ -102,6 +102,8 @@ class FeatureExtractor(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4:
+            raise ValueError(f"images must be B x C x H x W, got shape {tuple(x.shape)}")
         if not self.config.test_time_crops:
             return self._features(x).float()
         crops = centre_crops(x, self.preprocessing.size, self.config.test_time_crop_side)
@@ -109,15 +111,38 @@ class FeatureExtractor(nn.Module):
 
 
 class ConcatenatedExtractors(nn.Module):
-    """Per-channel models: features of each concatenated, then L2-normalised."""
+    """Models that each see one channel: their features concatenated, then L2-normalised (per-channel
+    models, WS-DINO) or not (``unit_norm`` False: one bag-of-channels network fed each channel, as
+    MorphEm's features are)."""
 
-    def __init__(self, extractors: Sequence[FeatureExtractor]) -> None:
+    def __init__(self, extractors: Sequence[FeatureExtractor], unit_norm: bool = True) -> None:
         super().__init__()
-        self.extractors = nn.ModuleList(extractors)
+        self.extractors, self.unit_norm = nn.ModuleList(extractors), unit_norm
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(torch.cat([e(x) for e in self.extractors], dim=1), dim=1)
+        features = torch.cat([e(x) for e in self.extractors], dim=1)
+        return F.normalize(features, dim=1) if self.unit_norm else features
+
+
+def bag_extractor(
+    encoder: Encoder, config: FeatureConfig, data_channels: Sequence[str], data_stats: ChannelStats | None,
+    channel_map: Mapping[str, str] | None = None,
+) -> ConcatenatedExtractors:
+    """A bag-of-channels network (:attr:`EncoderMeta.bag_of_channels`) fed every channel of the data
+    alone, in channel-name order (a data channel named in ``channel_map``'s values sorts under the
+    model-side name it maps from), ``B x C D`` features, not renormalised; for ``normalise: dataset``
+    each channel standardised by ``data_stats``, the embedded data set's own statistics, as training
+    standardised its channels (raises ValueError without them, or naming a channel without spread)."""
+    meta = encoder.meta
+    if meta.normalise == "dataset" and data_stats is None:
+        raise ValueError("a bag-of-channels network trained with normalise: dataset needs the data set's channel statistics")
+    named = {data: model for model, data in (channel_map or {}).items()}
+    extractors = []
+    for name in sorted(data_channels, key=lambda data: named.get(data, data)):
+        preprocessing = Preprocessing.of("dataset", meta.size, data_stats.select(name).as_dict()) if meta.normalise == "dataset" else encoder.preprocessing
+        extractors.append(FeatureExtractor(encoder.network, preprocessing, config, [list(data_channels).index(name)], tokens=encoder.tokens))
+    return ConcatenatedExtractors(extractors, unit_norm=False)
 
 
 def checkpoint_extractor(
@@ -127,16 +152,21 @@ def checkpoint_extractor(
     seed: int = 0,
     data_channels: Sequence[str] | None = None,
     channel_map: Mapping[str, str] | None = None,
-) -> FeatureExtractor:
+    data_stats: ChannelStats | None = None,
+) -> FeatureExtractor | ConcatenatedExtractors:
     """The encoder of a checkpoint (:mod:`cell_dino.encoders.encoder`: the teacher's backbone for
     DINO), or the same architecture at random init, fed the channels it was trained on picked by
     name from ``data_channels`` (the images' channels, in their order; None: the checkpoint's own,
     in its order), with ``channel_map`` for stains named otherwise
-    (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is missing)."""
+    (:func:`cell_dino.data.channels.channel_order`: raises naming both lists when one is missing);
+    a bag-of-channels network takes every data channel (:func:`bag_extractor`, with ``data_stats``,
+    the images' channel statistics)."""
     encoder = load_encoder(state, random_init, seed)
     meta = encoder.meta
-    extractor = FeatureExtractor.of(encoder, config)
     data = meta.source_channels or meta.channels if data_channels is None else tuple(data_channels)
+    if meta.bag_of_channels:
+        return bag_extractor(encoder, config, data, data_stats, channel_map)
+    extractor = FeatureExtractor.of(encoder, config)
     what = f"the checkpoint's network ({meta.network.get('arch', meta.kind)})"
     extractor.channels = channel_order(meta.channels, data, channel_map, what)  # a per-channel run's model: its one channel
     return extractor
@@ -149,11 +179,13 @@ def run_extractor(
     seed: int = 0,
     data_channels: Sequence[str] | None = None,
     channel_map: Mapping[str, str] | None = None,
+    data_stats: ChannelStats | None = None,
 ) -> nn.Module:
-    """The extractor of a run's checkpoint(s): one N-channel teacher, or per-channel teachers
-    (each fed its own channel of the data, by name), concatenated and L2-normalised."""
+    """The extractor of a run's checkpoint(s): one N-channel teacher, one bag-of-channels teacher fed
+    each data channel (``data_stats``: their statistics), or per-channel teachers (each fed its own
+    channel of the data, by name), concatenated and L2-normalised."""
     if len(states) == 1:
-        return checkpoint_extractor(states[0], config, random_init=random_init, seed=seed, data_channels=data_channels, channel_map=channel_map)
+        return checkpoint_extractor(states[0], config, random_init, seed, data_channels, channel_map, data_stats)
     # one model per channel: names and map checked once for the whole run, then each model gets its own entry
     models = [EncoderMeta.from_dict(s[ENTRY]["meta"]).channels[0] for s in states]
     if data_channels is not None:

@@ -51,7 +51,8 @@ def published_extractor(name: str, config: PublishedConfig, items: Items, featur
             f"name them (the data has {list(data)})"
         )
     extractor = FeatureExtractor.of(encoder, features)
-    extractor.channels = channel_order(encoder.meta.channels, data, config.channel_map, f"published model {name}")
+    what = f"published model {name} ({parameter(name, 'channels')})"
+    extractor.channels = channel_order(encoder.meta.channels, data, config.channel_map, what, parameter(name, "channel_map"))
     return extractor
 
 

@@ -37,8 +37,11 @@ class EncoderMeta:
     ``normalise`` mode its inputs get (``stats``: the data set's per-channel statistics, for
     ``dataset``), the ``unit`` it embeds (``cell``: single-cell crops, ``fov``: whole fields),
     ``source_channels``: the channels of the data it was trained among when it takes fewer (one
-    model of a per-channel run), and ``origin``: what made it (method, architecture, version:
-    informative, never read to build it)."""
+    model of a per-channel run, or the data a bag of channels was trained on), ``origin``: what made
+    it (method, architecture, version: informative, never read to build it), and
+    ``bag_of_channels``: a one-channel network that embeds every channel of any data set alone, its
+    features concatenated in channel-name order (embed standardises each channel by the embedded data
+    set's own statistics for ``normalise: dataset``)."""
 
     kind: str
     network: dict[str, Any]
@@ -49,6 +52,7 @@ class EncoderMeta:
     unit: str = "cell"
     source_channels: tuple[str, ...] | None = None
     origin: dict[str, Any] = field(default_factory=dict)
+    bag_of_channels: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         source = None if self.source_channels is None else list(self.source_channels)

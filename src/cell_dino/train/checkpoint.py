@@ -57,6 +57,7 @@ class CheckpointMeta:
     n_weak_labels: int | None = None
     n_singleton_items: int | None = None
     data_generation: str = ""  # the identity of the store the items came from (see cell_dino.core.generation)
+    bag_of_channels: bool = False  # one network for every channel, each channel an image (source_channels: the data's)
     version: str = __version__
     torch: str = str(torch.__version__)
 
@@ -81,6 +82,7 @@ class CheckpointMeta:
             n_weak_labels=None if index is None else index.n_labels,
             n_singleton_items=None if index is None else index.singletons,
             data_generation=data.generation,
+            bag_of_channels=data.bag_of_channels,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,7 +109,7 @@ class CheckpointMeta:
         takes, its input side and normalisation; what made it in ``origin``."""
         origin = {"method": "wsdino" if self.weak_label else "dino", "architecture": self.architecture, "version": self.version}
         meta = EncoderMeta("vit", dict(self.config["backbone"]), self.channels.names, self.crop_sizes[0], self.normalise,
-                           self.stats.as_dict(), self.unit, self.source_channels, origin)
+                           self.stats.as_dict(), self.unit, self.source_channels, origin, self.bag_of_channels)
         return plain({"meta": meta.to_dict(), "weights": "teacher", "prefix": "backbone."})
 
     @property

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from cell_dino.data.views import ChannelBag
 from cell_dino.train.distributed import DistributedContext
 from cell_dino.train.weak_labels import WeakLabelIndex
 
@@ -70,7 +71,9 @@ def in_memory(images, max_mb: int):
     """``images`` (``N x C x H x W``, e.g. zarr) read whole into a float32 array when that takes at
     most ``max_mb`` MiB, else ``images`` itself, streamed item by item. A zarr read costs about
     1 ms per item (a WS-DINO item reads two), a third of a CPU epoch of the demo's ViT-Ti on
-    64 x 64 crops; held in memory, the store is read once."""
+    64 x 64 crops; held in memory, the store is read once (a bag of channels: its items, once)."""
+    if isinstance(images, ChannelBag):
+        return images.over(in_memory(images.images, max_mb))
     size_mb = int(np.prod(images.shape)) * 4 / 2**20
     if size_mb > max_mb:
         return images

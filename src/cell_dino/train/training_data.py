@@ -10,14 +10,17 @@ import numpy as np
 
 from cell_dino.data.channels import ChannelSpec, ChannelStats
 from cell_dino.data.items import Items, Unit
-from cell_dino.data.views import ChannelImages, SubsetImages
+from cell_dino.data.views import ChannelBag, ChannelImages, SubsetImages
+from cell_dino.encoders.preprocessing import dataset_statistics
 from cell_dino.train.weak_labels import WeakLabelIndex, check_label_leak
+
+BAG_CHANNEL = "any_channel"  # the one input of a bag-of-channels network: whichever channel it is given
 
 
 @dataclass
 class TrainingData:
     """``images``: ``N x C x H x W`` (indexable, e.g. zarr); ``weak_labels``: WS-DINO's partners;
-    ``source_channels``: for one model of a per-channel run, the data's channels."""
+    ``source_channels``: for one model of a per-channel run or a bag of channels, the data's channels."""
 
     images: Any
     channels: ChannelSpec
@@ -29,6 +32,7 @@ class TrainingData:
     source_channels: tuple[str, ...] | None = None
     generation: str = ""  # the identity of the items (store, and WS-DINO's weak label): a run resumes only on the same
     n_skipped: int = 0  # items of the store left out, their files missing (on_error: skip)
+    bag_of_channels: bool = False  # each image one channel of an item (:meth:`channel_bag`)
 
     @property
     def n_items(self) -> int:
@@ -43,6 +47,25 @@ class TrainingData:
             channels=ChannelSpec((name,)),
             stats=self.stats.select(name),
             source_channels=self.channels.names,
+        )
+
+    def channel_bag(self, standardise: bool) -> TrainingData:
+        """Every channel of every item as an image of its own, ``N C x 1 x H x W``, for one network
+        shared by all channels (bag of channels, CHAMMI-75's MorphEm): its one input is
+        :data:`BAG_CHANNEL`; ``standardise`` (``augment.normalise: dataset``): each channel by its own
+        data-set statistics (a channel without spread is refused, named), the pooled statistics then
+        mean 0, std 1. WS-DINO's partner of an image is the same channel of an item with its weak label."""
+        if standardise:
+            dataset_statistics(self.stats.as_dict())  # raises naming a channel of std 0
+        return replace(
+            self,
+            images=ChannelBag(self.images, self.stats.mean, self.stats.std) if standardise else ChannelBag(self.images),
+            channels=ChannelSpec((BAG_CHANNEL,)),
+            stats=self.stats.pooled(BAG_CHANNEL, standardise),
+            weak_labels=None if self.weak_labels is None else self.weak_labels.within_channels(len(self.channels)),
+            source_channels=self.channels.names,
+            generation=f"{self.generation} (bag of channels, standardised {standardise})",
+            bag_of_channels=True,
         )
 
     def subset(self, rows: np.ndarray) -> TrainingData:

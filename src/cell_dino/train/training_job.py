@@ -3,7 +3,9 @@ checkpoints' dataset (from ``kedro run``, or from ``cell-dino train`` under torc
 checkpoints a run leaves, read back.
 
 ``mode: multichannel`` trains one N-channel model (DINO4Cells) in the run folder; ``per_channel``
-trains one single-channel model per channel (WS-DINO), each in ``channel-<name>/``.
+trains one single-channel model per channel (WS-DINO), each in ``channel-<name>/``;
+``bag_of_channels`` trains one single-channel model on every channel of every item, each an image of
+its own (CHAMMI-75's MorphEm), in the run folder: it embeds any data set's channels.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from cell_dino.train.train_config import TrainConfig
 from cell_dino.train.trainer import train
 from cell_dino.train.training_data import TrainingData
 
-Mode = Literal["multichannel", "per_channel"]
+Mode = Literal["multichannel", "per_channel", "bag_of_channels"]
 CHANNEL_FOLDER = "channel-{name}"
 
 
@@ -33,6 +35,27 @@ class TrainingJob:
     config: TrainConfig
     mode: Mode = "multichannel"
 
+    def trained_data(self) -> list[TrainingData]:
+        """The data each model of the run trains on: the items (multichannel), each channel of them
+        (per_channel), or every channel of every item as an image (bag_of_channels, standardised by
+        each channel's statistics for ``augment.normalise: dataset``)."""
+        if self.mode == "per_channel":
+            return [self.data.channel(name) for name in self.data.channels.names]
+        if self.mode == "bag_of_channels":
+            return [self.data.channel_bag(standardise=self.config.augment.normalise == "dataset")]
+        return [self.data]
+
+    def check(self) -> None:
+        """Fail before training on settings that do not fit the channels each model sees (a bag of
+        channels sees one at a time: no channel can be named for an augmentation), naming the parameter."""
+        if self.mode == "bag_of_channels" and (self.config.augment.rescale_channel or self.config.augment.droppable_channels):
+            raise ValueError(
+                "augment.rescale_channel and augment.droppable_channels name channels: a bag-of-channels run sees one "
+                "channel at a time (set them to null, or train with mode: multichannel)"
+            )
+        for data in self.trained_data():
+            self.config.check(data.channels)
+
     def run(self, path: Path) -> None:
         """Train (or resume) into ``path``: the job protocol. ``resume: never`` clears the folder of
         either layout; a folder holding the other layout is refused, naming it."""
@@ -41,14 +64,14 @@ class TrainingJob:
         if self.config.runtime.resume == "never":
             for folder in per_channel:
                 shutil.rmtree(folder)
-        elif (self.mode == "multichannel" and per_channel) or (self.mode == "per_channel" and checkpoints_in(path)):
+        elif (self.mode != "per_channel" and per_channel) or (self.mode == "per_channel" and checkpoints_in(path)):
             raise ValueError(f"{path} holds a run of the other mode than mode: {self.mode}; use runtime.resume: never to replace it")
-        if self.mode == "multichannel":
-            train(self.data, self.config, path)
+        if self.mode != "per_channel":
+            train(self.trained_data()[0], self.config, path)
             return
         clear_checkpoints(path)
-        for name in self.data.channels.names:
-            train(self.data.channel(name), self.config, path / CHANNEL_FOLDER.format(name=name))
+        for data in self.trained_data():
+            train(data, self.config, path / CHANNEL_FOLDER.format(name=data.channels.names[0]))
 
 
 class CheckpointSeries:
@@ -128,7 +151,7 @@ def run_summary(series: CheckpointSeries) -> dict:
         channels=list(meta.source_channels or meta.channels.names),
         architecture=meta.architecture,
         patch_size=meta.patch_size,
-        mode="per_channel" if series.per_channel else "multichannel",
+        mode="per_channel" if series.per_channel else "bag_of_channels" if meta.bag_of_channels else "multichannel",
         n_models=max(1, len(series.channels)),
         health=health if series.per_channel else health[""],
         collapsed=any(judged) if judged else None,  # None: trained before the health monitors

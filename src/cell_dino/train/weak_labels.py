@@ -29,15 +29,25 @@ def check_label_leak(table: pd.DataFrame, weak: str, evaluation: str, allow: boo
 class WeakLabelIndex:
     """Which items share each item's weak label. An item without one (an HPA Kaggle image has no
     antibody) is its own partner, as an item alone with its label is; under balanced sampling the
-    unlabelled items are drawn together as often as one label."""
+    unlabelled items are drawn together as often as one label. With ``n_channels``, the index of a
+    bag of channels (:class:`cell_dino.data.views.ChannelBag`: image ``k`` is channel ``k % C`` of
+    item ``k // C``): a partner is the same channel of another item with the label."""
 
-    def __init__(self, labels: pd.Series) -> None:
+    def __init__(self, labels: pd.Series, n_channels: int = 1) -> None:
         codes, uniques = pd.factorize(labels.where(labels.isna(), labels.astype(str)), use_na_sentinel=True)
+        self.n_labels, self.item_codes, self.n_channels = len(uniques), codes, n_channels  # the items' labels
+        if n_channels > 1:  # a bag of channels: each label once per channel
+            per_image = np.repeat(codes, n_channels)
+            codes = np.where(per_image >= 0, per_image * n_channels + np.tile(np.arange(n_channels), len(codes)), -1)
         self.codes = codes
-        self.n_labels = len(uniques)
-        self.members = [np.flatnonzero(codes == k) for k in range(self.n_labels)]
-        self.counts = np.bincount(codes[codes >= 0], minlength=self.n_labels)
+        groups = self.n_labels * n_channels
+        self.members = [np.flatnonzero(codes == k) for k in range(groups)]
+        self.counts = np.bincount(codes[codes >= 0], minlength=groups)
         self.unlabelled = codes < 0
+
+    def within_channels(self, n_channels: int) -> WeakLabelIndex:
+        """The same items' labels, as the index of their bag of ``n_channels`` channels."""
+        return WeakLabelIndex(pd.Series(self.item_codes, dtype=float).where(self.item_codes >= 0), n_channels)
 
     @property
     def singletons(self) -> int:
@@ -55,6 +65,7 @@ class WeakLabelIndex:
         return int(others[rng.integers(len(others))])
 
     def balanced_weights(self) -> np.ndarray:
-        """Inverse label frequency per item: every label (and the unlabelled items together) is drawn equally often."""
-        counts = np.where(self.unlabelled, self.unlabelled.sum(), self.counts[np.maximum(self.codes, 0)])
+        """Inverse label frequency per item: every label (and the unlabelled items together) is drawn
+        equally often (in a bag of channels, within each channel)."""
+        counts = np.where(self.unlabelled, self.unlabelled.sum() / self.n_channels, self.counts[np.maximum(self.codes, 0)])
         return 1.0 / counts

@@ -27,8 +27,18 @@ ADAPTERS: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
-def read_manifest(adapter: AdapterName, root: str | Path, options: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Read a data set with the named adapter into an (unvalidated) FOV manifest."""
+# adapters that find each channel inside a multichannel file: they take the channels asked for (ingest.source.channels)
+READ_CHANNELS = {"bioio"}
+
+
+def read_manifest(
+    adapter: AdapterName, root: str | Path, options: dict[str, Any] | None = None, channels: list[str] | None = None
+) -> pd.DataFrame:
+    """Read a data set with the named adapter into an (unvalidated) FOV manifest; ``channels`` (the
+    channels asked for) go to an adapter of :data:`READ_CHANNELS` unless its ``options`` name them."""
     if adapter not in ADAPTERS:
         raise ValueError(f"unknown adapter {adapter!r}; choose one of {sorted(ADAPTERS)}")
-    return ADAPTERS[adapter](Path(root), **(options or {}))
+    options = dict(options or {})
+    if adapter in READ_CHANNELS and channels is not None:
+        options.setdefault("channels", channels)
+    return ADAPTERS[adapter](Path(root), **options)

@@ -58,22 +58,50 @@ def _listed(root: Path, files: tuple[str, ...] | list[str], table: str | None) -
     return pd.DataFrame({"location": found})
 
 
+def _file_channels(image, location: str) -> list[str]:
+    """The channel names of a bioio image, refused (naming the file) when unreadable or repeated."""
+    try:
+        names = [str(n) for n in image.channel_names]
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
+        raise ManifestError(f"{location}: channel names not readable ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from exc
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ManifestError(f"{location}: channel name(s) {twice} appear more than once in {names}: which one is meant is ambiguous")
+    return names
+
+
+def _sites(manifest: pd.DataFrame, locations: list[str]) -> pd.Series:
+    """``Metadata_Site`` as numbers (whole numbers as integers), refusing a value that is not one,
+    naming its file."""
+    sites = pd.to_numeric(manifest[mf.SITE], errors="coerce")
+    bad = sites.isna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise ManifestError(f"{locations[row]}: {mf.SITE} {manifest[mf.SITE].iloc[row]!r} is not a number (sites are numbered 1, 2, ...)")
+    return sites.astype(int) if (sites == sites.round()).all() else sites
+
+
 def read_bioio_files(
-    root: Path, files: tuple[str, ...] | list[str] = DEFAULT_FILES, table: str | None = None, pattern: str | None = None,
+    root: Path, files: str | tuple[str, ...] | list[str] = DEFAULT_FILES, table: str | None = None, pattern: str | None = None,
     channels: list[str] | None = None,
 ) -> pd.DataFrame:
     """An FOV manifest of microscope files under ``root`` (``files``: glob patterns; or ``table``),
     one row per file: ``Metadata_Plate``, ``Metadata_Well``, ``Metadata_Site``, the table's other
-    ``Metadata_*`` columns, ``Metadata_FOV``, and for each channel (``channels``, by name; default:
-    the first file's) ``FileName_``, ``PathName_`` and ``Plane_<channel>``. Raises
-    :class:`ManifestError` naming the file: unreadable, a channel it lacks, no plate, well or site."""
-    listed = _listed(Path(root), tuple(files), table)
-    regex = re.compile(pattern) if pattern else None
+    ``Metadata_*`` columns, ``Metadata_FOV``, and for each channel (``channels``, by name: ingest's
+    ``source.channels``; default: the first file's) ``FileName_``, ``PathName_`` and
+    ``Plane_<channel>``. Raises :class:`ManifestError` naming the file: unreadable, a channel it
+    lacks or names twice, no plate, well or site, a site that is not a number; or naming the option
+    (``ingest.source.options.pattern``) that is not a regular expression."""
+    listed = _listed(Path(root), (files,) if isinstance(files, str) else tuple(files), table)
+    try:
+        regex = re.compile(pattern) if pattern else None
+    except re.error as error:
+        raise ManifestError(f"ingest.source.options.pattern {pattern!r} is not a regular expression: {error}") from None
     rows = []
     for _, entry in listed.iterrows():
         location = entry["location"]
         image = open_microscope_file(location)
-        names = [str(n) for n in image.channel_names]
+        names = _file_channels(image, location)
         wanted = channels or (rows[0]["channels"] if rows else names)
         missing = [c for c in wanted if c not in names]
         if missing:
@@ -89,7 +117,7 @@ def read_bioio_files(
             raise ManifestError(f"{location}: no {absent} (from a table, the file's OME plate, or a pattern's named groups)")
         rows.append({"channels": list(wanted), "location": location, "names": names, **position})
     manifest = pd.DataFrame([{k: v for k, v in r.items() if k.startswith("Metadata_")} for r in rows])
-    manifest[mf.SITE] = pd.to_numeric(manifest[mf.SITE], errors="raise")
+    manifest[mf.SITE] = _sites(manifest, [r["location"] for r in rows])
     manifest[mf.FOV_KEY] = manifest[[mf.PLATE, mf.WELL, mf.SITE]].astype(str).agg("/".join, axis=1)
     twice = manifest[mf.FOV_KEY][manifest[mf.FOV_KEY].duplicated()].tolist()
     if twice:

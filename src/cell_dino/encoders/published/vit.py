@@ -75,7 +75,8 @@ def per_channel(features: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
     """Bag of channels: ``features`` of each channel of ``B x C x H x W`` alone (``B C x 1 x H x W``),
     concatenated in channel order: ``B x C D``."""
     b, c = x.shape[:2]
-    return features(x.reshape(b * c, 1, *x.shape[2:])).reshape(b, -1)
+    each = features(x.reshape(b * c, 1, *x.shape[2:]))
+    return each.reshape(b, c * each.shape[-1])  # (0 x C D for no images)
 
 
 def without(state: Mapping[str, torch.Tensor], *prefixes: str) -> dict[str, torch.Tensor]:

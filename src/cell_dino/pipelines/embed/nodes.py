@@ -37,7 +37,7 @@ def plan_embedding(
     ``<model>.embeddings`` dataset runs it shard by shard, resumably (as Dask tasks with
     ``runtime.executor: dask``)."""
     p, features = params, effective_features(items.unit, params.features, params.test_time_crops_for_fields)
-    extractor = extractor_for(checkpoints, features, random_init, p.seed, items.channels.names, p.channel_map)
+    extractor = extractor_for(checkpoints, features, random_init, p.seed, items.channels.names, p.channel_map, data_stats=items.stats)
     job = embedding_job(checkpoints, items, extractor, random_init, features, p.batch_size, p.shard_size, p.device, p.precision, p.seed)
     return dataclasses.replace(job, runtime=runtime)
 
@@ -61,15 +61,15 @@ def plan_published(crop_store: Any, fov_store: Any, fov_table: pd.DataFrame, par
     items, logged, without its weights file); the ``<name>.embeddings`` dataset runs it."""
     config = params.published_model(name)
     items = Items.of(config.unit, crop_store, fov_store, fov_table, params.on_error)
-    features = effective_features(items.unit, params.features, params.test_time_crops_for_fields)
-    return published_job(name, items, config, features, params.batch_size, params.shard_size, params.device, params.precision)
+    # whole fields, resized, as the model's own code embeds an image: WS-DINO's test-time crops only when features ask for them
+    return published_job(name, items, config, params.features, params.batch_size, params.shard_size, params.device, params.precision)
 
 
 def sample_attention(checkpoints: CheckpointSeries, items: Items, params: EmbedParams, random_init: bool) -> AttentionSample:
     """Last-block CLS attention and patch tokens of a seeded sample of items, with images and masks."""
     features = effective_features(items.unit, params.features, params.test_time_crops_for_fields)
     return attention_sample(
-        extractor_for(checkpoints, features, random_init, params.seed, items.channels.names, params.channel_map),
+        extractor_for(checkpoints, features, random_init, params.seed, items.channels.names, params.channel_map, data_stats=items.stats),
         items,
         seeded_rows(len(items), params.attention_samples, params.seed),
     )

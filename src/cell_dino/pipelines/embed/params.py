@@ -47,6 +47,8 @@ class EmbedParams(Params):
         for name, config in self.published.items():
             if config.weights is not None and not Path(config.weights).expanduser().is_file():
                 raise ValueError(f"{parameter(name)}: weights file {config.weights} not found (leave it unset to skip {name})")
+            if config.channels is not None and (not config.channels or len(set(config.channels)) != len(config.channels)):
+                raise ValueError(f"{parameter(name, 'channels')}: the model's channels must be named, each once; got {list(config.channels)}")
         return self
 
     def published_model(self, name: str) -> PublishedConfig:

@@ -17,7 +17,7 @@ def build_fov_manifest(params: IngestParams) -> pd.DataFrame:
     """Read the data set with its adapter, keep the chosen channels, apply the missing-label
     policy and validate (errors name the file, row or column)."""
     source = params.source
-    manifest = read_manifest(source.adapter, source.root, source.options)
+    manifest = read_manifest(source.adapter, source.root, source.options, source.channels)
     if source.channels is not None:
         manifest = mf.select_channels(manifest, source.channels, f"ingest.source.channels vs {source.root}")
     manifest, _ = mf.apply_missing_label_policy(manifest, source.label_column, source.missing_label, str(source.root))

@@ -20,6 +20,6 @@ class WeakLabelParams(Params):
 class TrainingParams(Params):
     unit: Unit  # cell: the crop store | fov: whole fields from the FOV store
     on_error: OnError  # items whose store file is missing: raise (naming them) | skip (left out, logged)
-    mode: Mode  # multichannel (DINO4Cells) | per_channel: one single-channel model per channel (WS-DINO)
+    mode: Mode  # multichannel (DINO4Cells) | per_channel: one model per channel (WS-DINO) | bag_of_channels: one for all (MorphEm)
     weak_labels: WeakLabelParams | None  # None: DINO
     train: TrainConfig
