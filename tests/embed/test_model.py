@@ -57,9 +57,15 @@ def test_pooling_options_read_the_right_tokens() -> None:
     tokens = backbone.forward_features(x)
     torch.testing.assert_close(pooled(backbone, x, FeatureConfig("cls")), tokens[:, 0])
     torch.testing.assert_close(pooled(backbone, x, FeatureConfig("patch_mean")), tokens[:, 1:].mean(1))
-    last2 = pooled(backbone, x, FeatureConfig("cls_last_k", last_k=2))
+    last2 = pooled(backbone, x, FeatureConfig(layers=(-1, -2)))  # in block order, whatever order they are named in
     assert last2.shape == (2, 2 * 192)
     torch.testing.assert_close(last2[:, 192:], tokens[:, 0])  # the last block's CLS, after the final norm
+    first = backbone.blocks[0](backbone._pos_embed(backbone.patch_embed(x)))  # block 0 by hand, then the final norm
+    torch.testing.assert_close(pooled(backbone, x, FeatureConfig(layers=(0,))), backbone.norm(first)[:, 0])
+    with pytest.raises(ValueError, match=r"embed\.features\.layers \[5\]: block\(s\) \[5\] outside a network of 2 blocks"):
+        pooled(backbone, x, FeatureConfig(layers=(5,)))
+    with pytest.raises(ValueError, match="pooling must be cls"):
+        FeatureConfig("patch_mean", layers=(-1,))
 
 
 def test_centre_crops_meet_at_the_centre_and_test_time_features_are_their_median() -> None:
@@ -201,3 +207,21 @@ def test_a_resumed_embedding_never_reuses_shards_of_another_model_or_store(tmp_p
     again = fingerprint_of(run)
     assert fingerprint_of(run, dataclasses.replace(items, generation="store-2")) != again  # re-segmented
     assert fingerprint_of(run, precision="bf16") != again
+
+
+def test_each_layer_is_one_block_of_columns_whatever_the_number_of_models() -> None:
+    """``features.layers`` through a model fed each channel (bag of channels, per-channel runs): the
+    features are block 0 of every channel, then block 1 of every channel, so that evaluate scores
+    each layer on one consecutive block; the embedding's record names the layers."""
+    backbone = _backbone(1)
+    extractors = [FeatureExtractor(backbone, Preprocessing("self", None, None, 32), FeatureConfig(layers=(0, 1)), [c]) for c in range(3)]
+    bag = ConcatenatedExtractors(extractors, unit_norm=False)
+    x = torch.randn(2, 3, 32, 32)
+    features = bag(x)
+    assert bag.layer_names == ["block0", "block1"] and features.shape == (2, 2 * 3 * 192)
+    for c, extractor in enumerate(extractors):
+        one = extractor(x)  # this channel: block 0, then block 1
+        torch.testing.assert_close(features[:, c * 192 : (c + 1) * 192], one[:, :192])
+        torch.testing.assert_close(features[:, (3 + c) * 192 : (4 + c) * 192], one[:, 192:])
+    job = EmbeddingJob(bag, x.numpy(), pd.DataFrame({"Metadata_FOV": ["a", "b"]}), {}, 2, 2, "cpu", "fp32")
+    assert job.report["layers"] == ["block0", "block1"]

@@ -65,6 +65,7 @@ def test_without_batches_nsc_is_scored_nscb_and_harmony_are_undefined(small_scre
         {},
         pd.DataFrame({"factor": [], "share": []}),
         {},
+        {},
         EVALUATE.model_copy(update={"headline_normalisation": "zscore"}),
         {},
     )
@@ -233,3 +234,40 @@ def test_profiles_follow_the_pycytominer_layout_metadata_first(small_screen: pd.
     for key, table in profiles.items():
         is_metadata = table.columns.str.startswith("Metadata_")
         assert is_metadata[: is_metadata.sum()].all() and not is_metadata[is_metadata.sum() :].any(), key
+
+
+def test_a_model_embedded_at_two_blocks_is_scored_per_layer_and_each_layer_joins_the_ladder(small_screen: pd.DataFrame) -> None:
+    """``embed.features.layers``: each block's features, a consecutive block of columns named in the
+    embedding's record, integrated and scored alone; here block 0 is noise and block 1 the planted
+    MoA signal, so only block 1 finds its MoA neighbours."""
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.runner import SequentialRunner
+
+    from cell_dino.evaluate.headline import models_report
+    from cell_dino.evaluate.ladder import model_ladder
+    from cell_dino.integrate.table import feature_columns
+    from cell_dino.pipelines.evaluate.pipeline import model_pipeline as evaluation
+    from cell_dino.pipelines.integrate.pipeline import model_pipeline as integration
+    from cell_dino.registry import model
+
+    signal = small_screen[feature_columns(small_screen)].to_numpy()
+    noise = np.random.default_rng(5).normal(size=signal.shape)
+    metadata = small_screen[[c for c in small_screen.columns if c.startswith("Metadata_")]]
+    both = np.hstack([noise, signal])
+    embeddings = pd.concat([metadata, pd.DataFrame(both, columns=[f"f_{j:04d}" for j in range(both.shape[1])], index=metadata.index)], axis=1)
+    embeddings.attrs["embedding"] = {"layers": ["block0", "block1"]}
+    catalog = DataCatalog(
+        {
+            "dino_random.embeddings": MemoryDataset(embeddings, copy_mode="assign"),
+            "params:integrate": MemoryDataset(integrate_params()),
+            "params:evaluate": MemoryDataset(EVALUATE),
+        }
+    )
+    SequentialRunner().run(integration("dino_random") + evaluation(model("dino_random")), catalog)
+    layers = catalog.load("dino_random_summary")["layers"]
+    assert list(layers) == ["block0", "block1"] and layers["block1"]["nsc"] > 0.8 and layers["block0"]["nsc"] < 0.6
+    assert layers["block1"]["macro_f1"] is None and "whole model" in layers["block1"]["undefined"]["macro_f1"]
+    report, _ = models_report({"dino_random": catalog.load("dino_random_summary")})
+    ladder = model_ladder(report)
+    assert ladder.index.tolist() == ["dino_random", "dino_random@block0", "dino_random@block1"]
+    assert ladder.loc["dino_random@block1", "nsc"] == layers["block1"]["nsc"]

@@ -69,6 +69,9 @@ class EmbeddingJob:
     report: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        layers = getattr(self.extractor, "layer_names", [])
+        if len(layers) > 1:  # several blocks' features, one consecutive block of columns each (evaluate scores each)
+            self.report["layers"] = layers
         if len(self.table) != self.images.shape[0]:
             raise ValueError(f"embedding job: {len(self.table)} table rows for {self.images.shape[0]} images")
         if self.shard_size % self.batch_size:

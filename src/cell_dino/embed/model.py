@@ -19,21 +19,48 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cell_dino.core.config import Count, settings
+from cell_dino.core.config import settings
 from cell_dino.data.channels import ChannelStats, channel_order
 from cell_dino.encoders.backbone import BackboneConfig
 from cell_dino.encoders.encoder import ENTRY, KINDS, Encoder, EncoderMeta, load_encoder
 from cell_dino.encoders.preprocessing import Preprocessing
 
-Pooling = Literal["cls", "patch_mean", "cls_last_k"]
+Pooling = Literal["cls", "patch_mean"]
 
 
 @settings
 class FeatureConfig:
     pooling: Pooling = "cls"
-    last_k: Count = 4  # blocks whose CLS tokens are concatenated for cls_last_k
+    # blocks (0-based; negative: from the last) whose CLS tokens after the final norm are the features, one block of
+    # columns each, in block order, each scored as a model of its own in the ladder (e.g. [-4, -3, -2, -1]: the last
+    # four; Phenom-2: intermediate blocks often profile better); None: the pooling of the last block's tokens
+    layers: tuple[int, ...] | None = None
     test_time_crops: bool = False  # WS-DINO: median over the 4 centre crops
     test_time_crop_side: Literal["native", "half"] = "native"  # native: the training crop size (WS-DINO) | half: half the field's sides
+
+    def __post_init__(self) -> None:
+        if self.layers is not None and (not self.layers or len(set(self.layers)) != len(self.layers)):
+            raise ValueError(f"embed.features.layers: name each block once, got {list(self.layers)}")
+        if self.layers is not None and self.pooling != "cls":
+            raise ValueError(f"embed.features.layers takes each block's CLS token: pooling must be cls, got {self.pooling!r}")
+
+
+def block_indices(layers: Sequence[int], depth: int) -> list[int]:
+    """The blocks ``layers`` names (negative from the last) of a ``depth``-block ViT, 0-based, in
+    block order; raises ValueError naming ``embed.features.layers`` for a block it does not have."""
+    outside = [i for i in layers if not -depth <= i < depth]
+    if outside:
+        raise ValueError(f"embed.features.layers {list(layers)}: block(s) {outside} outside a network of {depth} blocks")
+    return sorted({i % depth for i in layers})
+
+
+def layer_major(parts: Sequence[torch.Tensor], n_layers: int) -> torch.Tensor:
+    """Features of several models (or channels), each ``B x L D_i`` (``L`` = ``n_layers`` blocks of
+    ``D_i``), as ``B x L sum(D_i)``: layer by layer, each layer's models side by side, so that
+    every layer is one consecutive block of columns."""
+    if n_layers == 1:
+        return torch.cat(list(parts), dim=1)
+    return torch.cat([chunk for layer in zip(*(p.chunk(n_layers, dim=1) for p in parts), strict=True) for chunk in layer], dim=1)
 
 
 def centre_crops(x: torch.Tensor, size: int, side: Literal["native", "half"] = "native") -> torch.Tensor:
@@ -48,24 +75,22 @@ def centre_crops(x: torch.Tensor, size: int, side: Literal["native", "half"] = "
 
 
 def pooled(backbone: nn.Module, x: torch.Tensor, config: FeatureConfig, tokens: bool = True) -> torch.Tensor:
-    """Image features of a timm ViT after its final norm, pooled as ``config`` says (``tokens``);
-    a network of another kind returns its features itself (``config.pooling`` must be ``cls``,
-    the default: the other poolings are of a ViT's tokens)."""
+    """Image features of a timm ViT after its final norm, pooled as ``config`` says (``tokens``):
+    with ``config.layers``, the CLS token of each of those blocks, in block order; a network of
+    another kind returns its features itself, one layer (``config.pooling`` must be ``cls``, the
+    default: the other poolings are of a ViT's tokens)."""
     if not tokens:
         if config.pooling != "cls":
             raise ValueError(f"embed.features.pooling {config.pooling!r} pools a ViT's tokens; this network gives its features itself")
         return backbone(x)
-    if config.pooling == "cls_last_k":
-        blocks = backbone.forward_intermediates(
-            x, indices=config.last_k, norm=True, return_prefix_tokens=True, output_fmt="NLC", intermediates_only=True
-        )
+    if config.layers is not None:
+        indices = block_indices(config.layers, len(backbone.blocks))
+        blocks = backbone.forward_intermediates(x, indices=indices, norm=True, return_prefix_tokens=True, output_fmt="NLC", intermediates_only=True)
         return torch.cat([prefix[:, 0] for _, prefix in blocks], dim=1)
     tokens = backbone.forward_features(x)
     if config.pooling == "patch_mean":
         return tokens[:, backbone.num_prefix_tokens :].mean(dim=1)
-    if config.pooling == "cls":
-        return tokens[:, 0]
-    raise ValueError(f"pooling must be cls, patch_mean or cls_last_k, got {config.pooling!r}")
+    return tokens[:, 0]
 
 
 class FeatureExtractor(nn.Module):
@@ -86,6 +111,14 @@ class FeatureExtractor(nn.Module):
         self.backbone, self.preprocessing, self.config = backbone.eval(), preprocessing, config
         self.channels, self.greyscale_rgb, self.tokens = channels, greyscale_rgb, tokens
 
+    @property
+    def layer_names(self) -> list[str]:
+        """The layers its features hold, in column order (``block<i>``, 0-based), with
+        ``features.layers`` on a ViT; [] otherwise (one layer)."""
+        if self.config.layers is None or not self.tokens:
+            return []
+        return [f"block{i}" for i in block_indices(self.config.layers, len(self.backbone.blocks))]
+
     @classmethod
     def of(cls, encoder: Encoder, config: FeatureConfig, channels: Sequence[int] | None = None, greyscale_rgb: bool = False) -> FeatureExtractor:
         """An :class:`~cell_dino.encoders.encoder.Encoder` with embed's feature settings."""
@@ -97,7 +130,7 @@ class FeatureExtractor(nn.Module):
         x = self.preprocessing(x.float())  # integer pixels (uint8, uint16) as numbers before they are resized
         if self.greyscale_rgb:
             grey = [x[:, c : c + 1].expand(-1, 3, -1, -1) for c in range(x.shape[1])]
-            return torch.cat([pooled(self.backbone, g, self.config, self.tokens) for g in grey], dim=1)
+            return layer_major([pooled(self.backbone, g, self.config, self.tokens) for g in grey], max(1, len(self.layer_names)))
         return pooled(self.backbone, x, self.config, self.tokens)
 
     @torch.no_grad()
@@ -119,9 +152,14 @@ class ConcatenatedExtractors(nn.Module):
         super().__init__()
         self.extractors, self.unit_norm = nn.ModuleList(extractors), unit_norm
 
+    @property
+    def layer_names(self) -> list[str]:
+        """The layers each model's features hold (the same for all: one network, or one architecture)."""
+        return self.extractors[0].layer_names
+
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = torch.cat([e(x) for e in self.extractors], dim=1)
+        features = layer_major([e(x) for e in self.extractors], max(1, len(self.layer_names)))  # each layer one block of columns
         return F.normalize(features, dim=1) if self.unit_norm else features
 
 

@@ -11,6 +11,7 @@ from cell_dino.core.reporting import run_report
 from cell_dino.evaluate.scorecard import METRICS, finite_or_none
 
 HEADLINE = ("nsc", "nscb", "map_activity", "map_consistency", "knn_well", "macro_f1")
+LAYER = "@"  # between a model's name and its layer's in the headline and the ladder: dino@block2
 
 
 def record(row: dict) -> dict:
@@ -46,10 +47,13 @@ def model_summary(
 
 
 def models_report(summaries: dict[str, dict]) -> tuple[dict, pd.DataFrame]:
-    """Every model's summary and headline side by side, and the factor shares as one long table
-    (``model``, ``factor``, ``share``)."""
+    """Every model's summary and headline side by side (after a model scored per layer, each layer as
+    ``<model>@<layer>``), and the factor shares as one long table (``model``, ``factor``, ``share``)."""
     shares = pd.DataFrame(
         [{"model": m, "factor": f, "share": s} for m, summary in summaries.items() for f, s in summary["factor_shares"].items()]
     )
-    headline = {m: {k: s.get(k) for k in HEADLINE} for m, s in summaries.items()}
+    headline = {}
+    for m, s in summaries.items():
+        headline[m] = {k: s.get(k) for k in HEADLINE}
+        headline |= {f"{m}{LAYER}{layer}": {k: figures.get(k) for k in HEADLINE} for layer, figures in s.get("layers", {}).items()}
     return run_report(len(summaries), len(summaries), headline=headline, models=summaries), shares

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cell_dino.evaluate.headline import HEADLINE
+from cell_dino.evaluate.layers import model_of
 from cell_dino.registry import MODELS, TRAINING_RUNS, random_twin
 
 COLUMNS = (*HEADLINE, "mantel_r")
@@ -19,9 +20,10 @@ COLUMNS = (*HEADLINE, "mantel_r")
 
 def ladder_order(models: Iterable[str]) -> list[str]:
     """``models`` as the ladder shows them: measured features, random-init networks, trained
-    networks, each in registry order; models the registry does not know last."""
+    networks, each in registry order, a model's layers (``<model>@<layer>``) after it in the order
+    given; models the registry does not know last."""
     rank = {spec.name: (spec.trained, spec.learned, i) for i, spec in enumerate(MODELS)}
-    return sorted(models, key=lambda m: rank.get(m, (True, True, len(rank))))
+    return sorted(models, key=lambda m: (*rank.get(model_of(m), (True, True, len(rank))), m != model_of(m)))
 
 
 def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> pd.DataFrame:

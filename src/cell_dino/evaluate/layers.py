@@ -10,17 +10,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cell_dino.evaluate.headline import HEADLINE, record
+from cell_dino.evaluate.headline import HEADLINE, LAYER, record
 from cell_dino.evaluate.scorecard import METRICS, score_normalisations
 from cell_dino.integrate.integration import IntegrationSettings, integrate
 from cell_dino.integrate.table import feature_columns
-
-LAYER = "@"  # between a model's name and its layer's: dino@block2
-
-
-def layer_model(model: str, layer: str) -> str:
-    """The ladder's name of ``model``'s ``layer``."""
-    return f"{model}{LAYER}{layer}"
 
 
 def model_of(name: str) -> str:

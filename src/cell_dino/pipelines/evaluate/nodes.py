@@ -17,6 +17,7 @@ from cell_dino.evaluate.classifier import classify, label_accuracy, treated_samp
 from cell_dino.evaluate.evaluation_figures import confusion_figure, factor_figure, umap_figure
 from cell_dino.evaluate.factors import factor_shares, mutual_information
 from cell_dino.evaluate.headline import model_summary, models_report
+from cell_dino.evaluate.layers import score_layers
 from cell_dino.evaluate.scorecard import score_normalisations
 from cell_dino.integrate.integration import normalised_wells
 from cell_dino.integrate.levels import treatment_profiles
@@ -81,6 +82,17 @@ def select_epoch(epoch_profiles: pd.DataFrame, params: EvaluateParams, integrate
     return epoch_selection.select_epoch(epoch_profiles, params.scoring, params.nonfinite, profiles_of, params.epoch_window)
 
 
+def score_by_layer(embeddings: pd.DataFrame, params: EvaluateParams, integrate: IntegrateParams) -> dict:
+    """Each layer of a model embedded at several blocks (``embed.features.layers``; the embedding's
+    record names them), integrated as integrate does under the headline normalisation and scored
+    alone: ``{layer: headline figures}`` (:func:`cell_dino.evaluate.layers.score_layers`); {} for one layer."""
+    layers = embeddings.attrs.get("embedding", {}).get("layers", [])
+    if len(layers) < 2:
+        return {}
+    settings = integrate.model_copy(update={"normalisations": [params.headline_normalisation]})
+    return score_layers(embeddings, layers, settings, params.scoring, params.nonfinite, params.headline_normalisation)
+
+
 def draw_figures(umap: pd.DataFrame, confusion: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
     """UMAP coloured by MoA and the MLP's confusion matrix (titled empty figures when absent)."""
     no_umap = go.Figure().update_layout(title="no UMAP: see the integrate report's undefined reasons")
@@ -97,13 +109,15 @@ def summarise_model(
     other_classifiers: dict,
     shares: pd.DataFrame,
     factors_undefined: dict,
+    layers: dict,
     params: EvaluateParams,
     selection: dict,
 ) -> dict:
     """One model's headline figures: the ``headline_normalisation`` row, macro-F1, the other
-    classification tasks, epoch choice."""
+    classification tasks, epoch choice, and each layer's figures (``layers``: {} for one layer)."""
     return model_summary(metrics, classifier, shares, params.headline_normalisation, selection, factors_undefined) | {
-        "other_classifications": other_classifiers
+        "other_classifications": other_classifiers,
+        "layers": layers,
     }
 
 

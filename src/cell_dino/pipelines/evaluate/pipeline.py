@@ -10,6 +10,7 @@ from cell_dino.pipelines.evaluate.nodes import (
     classify_other_labels,
     draw_figures,
     report_evaluation,
+    score_by_layer,
     score_profiles,
     select_epoch,
     summarise_model,
@@ -29,14 +30,14 @@ def model_pipeline(model: ModelSpec) -> Pipeline:
             name="analyse_factors",
         ),
         Node(draw_figures, ["umap", "confusion"], ["umap_figure", "confusion_figure"], name="draw_figures"),
+        Node(score_by_layer, ["embeddings", "params:evaluate", "params:integrate"], "layer_scores", name="score_by_layer"),
     ]
-    inputs = ["metrics", "classifier", "other_classifiers", "factor_shares", "factors_undefined", "params:evaluate"]
-    parameters = {"params:evaluate"}
+    inputs = ["metrics", "classifier", "other_classifiers", "factor_shares", "factors_undefined", "layer_scores", "params:evaluate"]
+    parameters = {"params:evaluate", "params:integrate"}
     if model.trained:  # only trained runs have checkpoints to choose from; scored on profiles made as integrate makes them
         epochs = ["epoch_profiles", "params:evaluate", "params:integrate"]
         nodes.append(Node(select_epoch, epochs, ["epoch_selection", "selection"], name="select_epoch"))
         nodes.append(Node(summarise_model, [*inputs, "selection"], "summary", name="summarise_model"))
-        parameters.add("params:integrate")
     else:
         nodes.append(Node(bound(summarise_model, selection={}), inputs, "summary", name="summarise_model"))
     return Pipeline(nodes, namespace=model.name, parameters=parameters, outputs={"summary": f"{model.name}_summary"})
