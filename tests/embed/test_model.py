@@ -225,3 +225,7 @@ def test_each_layer_is_one_block_of_columns_whatever_the_number_of_models() -> N
         torch.testing.assert_close(features[:, (3 + c) * 192 : (4 + c) * 192], one[:, 192:])
     job = EmbeddingJob(bag, x.numpy(), pd.DataFrame({"Metadata_FOV": ["a", "b"]}), {}, 2, 2, "cpu", "fp32")
     assert job.report["layers"] == ["block0", "block1"]
+    per_channel = ConcatenatedExtractors(extractors)(x)  # WS-DINO's per-channel models: each layer L2-normalised alone
+    torch.testing.assert_close(per_channel[:, : 3 * 192], F.normalize(features[:, : 3 * 192], dim=1))
+    with pytest.raises(ValueError, match=r"names a block twice in a network of 2 blocks \(blocks \[1, 1\]\)"):
+        pooled(backbone, x[:, :1], FeatureConfig(layers=(-1, 1)))

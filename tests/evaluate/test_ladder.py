@@ -134,3 +134,13 @@ def test_a_tie_in_floating_point_is_not_a_goal_met() -> None:
     models = {"dino": {"nscb": {"mean": 0.1 + 0.2, "n": 3}}, "dino_random": {"nscb": {"mean": 0.3, "n": 3}}}
     (goal,) = goals_met(models, [("dino", "nscb", "dino_random")])
     assert goal["difference"] == pytest.approx(0.0) and goal["difference"] > 0 and goal["met"] is False
+
+
+def test_layers_follow_their_model_in_the_ladder_and_a_model_name_cannot_look_like_a_layer() -> None:
+    from cell_dino.evaluate.headline import models_report
+    from cell_dino.evaluate.ladder import ladder_order
+
+    order = ladder_order(["zeta", "dino@block1", "alpha@block1", "zeta@block1", "alpha", "dino", "alpha@block0", "cellprofiler"])
+    assert order == ["cellprofiler", "dino", "dino@block1", "zeta", "zeta@block1", "alpha", "alpha@block1", "alpha@block0"]
+    with pytest.raises(ValueError, match=r"model name\(s\) \['dino@block2'\] contain '@'"):
+        models_report({"dino@block2": {"factor_shares": {}}})

@@ -35,6 +35,9 @@ def test_the_bag_is_every_channel_of_every_item_standardised_by_its_own_statisti
     np.testing.assert_array_equal(bag[2], (images[0, 2:3] - 3.0) / 8.0)
     np.testing.assert_array_equal(bag[1:3], np.stack([bag[1], bag[2]]))
     np.testing.assert_array_equal(ChannelBag(images)[5], images[1, 2:3])  # unstandardised
+    gap = images.copy()
+    gap[1, 1, 0, 0] = np.nan  # read as 0 before standardising, as embedding reads it
+    assert ChannelBag(gap, [1.0, 2.0, 3.0], [2.0, 4.0, 8.0])[4][0, 0, 0] == (0.0 - 2.0) / 4.0
     held = in_memory(bag, 100)  # the items are read once, the bag kept over them
     assert isinstance(held, ChannelBag) and isinstance(held.images, np.ndarray)
     np.testing.assert_array_equal(held[4], bag[4])
@@ -89,6 +92,7 @@ def test_a_bag_of_channels_run_trains_one_single_channel_network_on_every_channe
     assert state["student"]["backbone.patch_embed.proj.weight"].shape[1] == 1
     report = run_summary(bag_run)
     assert report["mode"] == "bag_of_channels" and report["channels"] == ["DNA", "Tubulin", "Actin"] and report["n_models"] == 1
+    assert report["n_inputs"] == 48 and "channel_image_per_second" in report  # what an epoch counts: channel images
 
 
 def _network_features(network: torch.nn.Module, channel: torch.Tensor, mean: float, std: float, size: int) -> torch.Tensor:
@@ -123,12 +127,14 @@ def test_the_three_channel_network_embeds_four_channels_of_another_data_set(bag_
     torch.testing.assert_close(features[:, :192], er, rtol=1e-5, atol=1e-5)  # ER sorts first
     random = run_extractor(bag_run.states(-1), FeatureConfig(), random_init=True, data_channels=HPA, data_stats=stats)(images)
     assert random.shape == (2, 4 * 192) and not torch.allclose(random, features)  # the random-init twin: the same shape
+    with pytest.raises(ValueError, match=r"channel statistics \(channels \['DNA', 'Tubulin', 'Actin'\]\) lack \['Microtubules'"):
+        run_extractor(bag_run.states(-1), FeatureConfig(), data_channels=HPA, data_stats=STATS)
 
 
 def test_a_bag_of_channels_run_refuses_augmentations_that_name_a_channel() -> None:
     config = dataclasses.replace(ONE_EPOCH, augment=dataclasses.replace(ONE_EPOCH.augment, rescale_channel="Actin"))
     with pytest.raises(ValueError, match="augment.rescale_channel .* one channel at a time"):
-        TrainingJob(DATA, config, "bag_of_channels").check()
+        TrainingJob(DATA, config, "bag_of_channels").run(Path("/nonexistent/never-written"))  # refused before anything is written
     TrainingJob(DATA, config, "multichannel").check()  # the multichannel run takes it
 
 
@@ -138,3 +144,34 @@ def test_ws_dino_trains_as_a_bag_of_channels(tmp_path: Path) -> None:
     meta = CheckpointSeries(tmp_path).latest()["meta"]
     assert meta["bag_of_channels"] and meta["weak_label"] == "Metadata_Compound" and meta["n_weak_labels"] == 2
     assert meta["n_singleton_items"] == 0
+
+
+def test_a_folder_holding_a_run_of_the_other_single_model_mode_is_refused(bag_run: CheckpointSeries, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(bag_run.directory, tmp_path / "run")
+    with pytest.raises(ValueError, match="holds a run of the other mode than mode: multichannel"):
+        TrainingJob(DATA, ONE_EPOCH, "multichannel").run(tmp_path / "run")
+    assert len(list((tmp_path / "run").glob("*.pt"))) == 1  # kept
+
+
+def test_singletons_are_items_in_a_bag_of_channels() -> None:
+    labels = pd.Series(["a", "a", "b", None])
+    assert WeakLabelIndex(labels).singletons == 2 and WeakLabelIndex(labels).within_channels(3).singletons == 2
+
+
+def test_a_changed_channel_map_is_another_embedding_job(bag_run: CheckpointSeries) -> None:
+    """The map decides which data channel each feature block comes from: a resumed job with another
+    map would mix two layouts in one table."""
+    from cell_dino.core.generation import fingerprint
+    from cell_dino.data.channels import ChannelSpec
+    from cell_dino.data.items import Items
+    from cell_dino.embed.embedding import embedding_job
+
+    items = Items("cell", DATA.images, pd.DataFrame({"Metadata_FOV": [f"f{i}" for i in range(16)]}), ChannelSpec.of(STATS.channels), STATS, "g")
+    extractor = run_extractor(bag_run.states(-1), FeatureConfig(), data_channels=STATS.channels, data_stats=STATS)
+    jobs = [
+        embedding_job(bag_run, items, extractor, False, FeatureConfig(), 4, 4, "cpu", "fp32", 0, channel_map)
+        for channel_map in (None, {"Zeta": "DNA"})
+    ]
+    assert jobs[1].signature["channel_map"] == {"Zeta": "DNA"} and fingerprint(jobs[0].signature) != fingerprint(jobs[1].signature)

@@ -25,7 +25,7 @@ class ChannelBag:
     """Every channel of every item of an ``N x C x H x W`` image array as an image of its own, ``N C
     x 1 x H x W`` (bag of channels, as CHAMMI-75 trains MorphEm): image ``k`` is channel ``k % C`` of
     item ``k // C``, read lazily; with ``mean`` and ``std`` (``C`` values: the data set's channel
-    statistics) each is standardised by its own channel's."""
+    statistics) each is standardised by its own channel's (a NaN pixel as 0 first, as embedding reads it)."""
 
     def __init__(self, images: Any, mean: Sequence[float] | None = None, std: Sequence[float] | None = None) -> None:
         self.images, self.n_channels = images, images.shape[1]
@@ -45,7 +45,7 @@ class ChannelBag:
             rows = range(*index.indices(len(self))) if isinstance(index, slice) else np.asarray(index).ravel()
             return np.stack([self[int(k)] for k in rows]) if len(rows) else np.empty((0, *self.shape[1:]), np.float32)
         item, channel = divmod(int(index), self.n_channels)
-        image = np.asarray(self.images[item][channel : channel + 1], dtype=np.float32)
+        image = np.nan_to_num(np.asarray(self.images[item][channel : channel + 1], dtype=np.float32))  # NaN as 0, as embed reads it
         return image if self.mean is None else (image - self.mean[channel]) / self.std[channel]
 
 

@@ -56,16 +56,18 @@ def embedding_job(
     device: str,
     precision: Precision,
     seed: int,
+    channel_map: Mapping[str, str] | None = None,
 ) -> EmbeddingJob:
     """The job embedding every item with the run's last checkpoint; its fingerprint holds what the
-    features depend on (checkpoint files, store generation, the effective feature settings, device,
-    precision)."""
+    features depend on (checkpoint files, store generation, the effective feature settings, the
+    channel map, device, precision)."""
     resolved = pick_device(device)
     signature = {
         "checkpoints": [file_identity(p) for p in series.files(-1)],
         "store": items.generation,
         "random_init": random_init,
         "features": dataclasses.asdict(features),
+        "channel_map": dict(channel_map or {}),
         "unit": items.unit,
         "seed": seed,
         "device": str(resolved),

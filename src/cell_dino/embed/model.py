@@ -51,7 +51,10 @@ def block_indices(layers: Sequence[int], depth: int) -> list[int]:
     outside = [i for i in layers if not -depth <= i < depth]
     if outside:
         raise ValueError(f"embed.features.layers {list(layers)}: block(s) {outside} outside a network of {depth} blocks")
-    return sorted({i % depth for i in layers})
+    blocks = [i % depth for i in layers]
+    if len(set(blocks)) != len(blocks):
+        raise ValueError(f"embed.features.layers {list(layers)} names a block twice in a network of {depth} blocks (blocks {blocks})")
+    return sorted(blocks)
 
 
 def layer_major(parts: Sequence[torch.Tensor], n_layers: int) -> torch.Tensor:
@@ -145,8 +148,8 @@ class FeatureExtractor(nn.Module):
 
 class ConcatenatedExtractors(nn.Module):
     """Models that each see one channel: their features concatenated, then L2-normalised (per-channel
-    models, WS-DINO) or not (``unit_norm`` False: one bag-of-channels network fed each channel, as
-    MorphEm's features are)."""
+    models, WS-DINO; with several layers, each layer's block on its own) or not (``unit_norm`` False:
+    one bag-of-channels network fed each channel, as MorphEm's features are)."""
 
     def __init__(self, extractors: Sequence[FeatureExtractor], unit_norm: bool = True) -> None:
         super().__init__()
@@ -159,8 +162,9 @@ class ConcatenatedExtractors(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = layer_major([e(x) for e in self.extractors], max(1, len(self.layer_names)))  # each layer one block of columns
-        return F.normalize(features, dim=1) if self.unit_norm else features
+        n_layers = max(1, len(self.layer_names))
+        features = layer_major([e(x) for e in self.extractors], n_layers)  # each layer one block of columns
+        return torch.cat([F.normalize(layer, dim=1) for layer in features.chunk(n_layers, dim=1)], dim=1) if self.unit_norm else features
 
 
 def bag_extractor(
@@ -175,6 +179,9 @@ def bag_extractor(
     meta = encoder.meta
     if meta.normalise == "dataset" and data_stats is None:
         raise ValueError("a bag-of-channels network trained with normalise: dataset needs the data set's channel statistics")
+    lacking = [c for c in data_channels if meta.normalise == "dataset" and c not in data_stats.channels]
+    if lacking:
+        raise ValueError(f"the data set's channel statistics (channels {list(data_stats.channels)}) lack {lacking}: ingest them again")
     named = {data: model for model, data in (channel_map or {}).items()}
     extractors = []
     for name in sorted(data_channels, key=lambda data: named.get(data, data)):

@@ -52,6 +52,9 @@ def models_report(summaries: dict[str, dict]) -> tuple[dict, pd.DataFrame]:
     shares = pd.DataFrame(
         [{"model": m, "factor": f, "share": s} for m, summary in summaries.items() for f, s in summary["factor_shares"].items()]
     )
+    clashing = [m for m in summaries if LAYER in m]
+    if clashing:
+        raise ValueError(f"model name(s) {clashing} contain {LAYER!r}, which names a model's layer (dino{LAYER}block2)")
     headline = {}
     for m, s in summaries.items():
         headline[m] = {k: s.get(k) for k in HEADLINE}

@@ -22,8 +22,10 @@ def ladder_order(models: Iterable[str]) -> list[str]:
     """``models`` as the ladder shows them: measured features, random-init networks, trained
     networks, each in registry order, a model's layers (``<model>@<layer>``) after it in the order
     given; models the registry does not know last."""
+    models = list(models)
     rank = {spec.name: (spec.trained, spec.learned, i) for i, spec in enumerate(MODELS)}
-    return sorted(models, key=lambda m: (*rank.get(model_of(m), (True, True, len(rank))), m != model_of(m)))
+    seen = {base: len(rank) + i for i, base in enumerate(dict.fromkeys(model_of(m) for m in models))}  # unknown: as first given
+    return sorted(models, key=lambda m: (*rank.get(model_of(m), (True, True, seen[model_of(m)])), m != model_of(m)))
 
 
 def model_ladder(evaluate_report: dict, profile_report: dict | None = None) -> pd.DataFrame:

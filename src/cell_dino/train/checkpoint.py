@@ -223,10 +223,10 @@ def latest_loadable(directory: Path, map_location: str | torch.device = "cpu") -
     return None
 
 
-def clear_checkpoints(directory: Path) -> None:
-    """Remove every checkpoint in ``directory`` (``runtime.resume: never``), with a log line."""
+def clear_checkpoints(directory: Path, why: str) -> None:
+    """Remove every checkpoint in ``directory``, with a log line saying ``why``."""
     old = checkpoints_in(directory)
     if old:
-        log.warning("runtime.resume is 'never': removing %d checkpoint(s) of an earlier run in %s", len(old), directory)
+        log.warning("%s: removing %d checkpoint(s) of an earlier run in %s", why, len(old), directory)
     for path in old:
         path.unlink()

@@ -169,9 +169,11 @@ def resume(run_dir: Path, state: Training, data: TrainingData, config: TrainConf
     clear the folder (``never``, or checkpoints of other data); returns the epoch to start from and
     the history so far."""
     found = latest_loadable(run_dir, state.device) if config.runtime.resume == "auto" else None
-    found = found if found is None or same_data(found[1], data.generation, run_dir) else None
+    why = "runtime.resume is 'never'" if config.runtime.resume == "never" else "no checkpoint to resume from"
+    if found is not None and not same_data(found[1], data.generation, run_dir):
+        found, why = None, "trained on other data"
     if found is None and state.context.is_main:
-        clear_checkpoints(run_dir)
+        clear_checkpoints(run_dir, why)
     barrier(state.context)
     if found is None:
         return 0, []

@@ -56,20 +56,29 @@ class TrainingJob:
         for data in self.trained_data():
             self.config.check(data.channels)
 
+    def _other_single_model(self, path: Path) -> bool:
+        """Does ``path`` hold the checkpoints of a single-model run of another mode (multichannel vs
+        bag of channels; any, for a per-channel run)?"""
+        saved = checkpoints_in(path)
+        if not saved or self.mode == "per_channel":
+            return bool(saved)
+        return bool(load_checkpoint(saved[-1])["meta"].get("bag_of_channels")) != (self.mode == "bag_of_channels")
+
     def run(self, path: Path) -> None:
         """Train (or resume) into ``path``: the job protocol. ``resume: never`` clears the folder of
         either layout; a folder holding the other layout is refused, naming it."""
         path = Path(path)
+        self.check()
         per_channel = sorted(path.glob(CHANNEL_FOLDER.format(name="*")))
         if self.config.runtime.resume == "never":
             for folder in per_channel:
                 shutil.rmtree(folder)
-        elif (self.mode != "per_channel" and per_channel) or (self.mode == "per_channel" and checkpoints_in(path)):
+        elif (self.mode != "per_channel" and per_channel) or self._other_single_model(path):
             raise ValueError(f"{path} holds a run of the other mode than mode: {self.mode}; use runtime.resume: never to replace it")
         if self.mode != "per_channel":
             train(self.trained_data()[0], self.config, path)
             return
-        clear_checkpoints(path)
+        clear_checkpoints(path, "mode: per_channel keeps its models in channel folders")
         for data in self.trained_data():
             train(data, self.config, path / CHANNEL_FOLDER.format(name=data.channels.names[0]))
 
@@ -141,7 +150,7 @@ def run_summary(series: CheckpointSeries) -> dict:
         meta.n_items,
         len(series.paths),
         sum(h["seconds"] for h in history),
-        unit=meta.unit,
+        unit="channel_image" if meta.bag_of_channels else meta.unit,  # a bag of channels: n_inputs, speed in channel images
         n_items_skipped=meta.n_items_skipped,
         epochs=len(history),
         images_per_second=history[-1]["images_per_second"],

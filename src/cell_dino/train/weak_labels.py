@@ -51,8 +51,9 @@ class WeakLabelIndex:
 
     @property
     def singletons(self) -> int:
-        """Items alone with their label or without one: their partner is themselves."""
-        return int(self.unlabelled.sum() + (self.counts[self.codes[~self.unlabelled]] == 1).sum())
+        """Items alone with their label or without one: their partner is themselves (a bag of
+        channels: items, not channel images)."""
+        return int(self.unlabelled.sum() + (self.counts[self.codes[~self.unlabelled]] == 1).sum()) // self.n_channels
 
     def partner(self, index: int, rng: np.random.Generator) -> int:
         """A random other item with the same label (the item itself when it is alone or unlabelled)."""

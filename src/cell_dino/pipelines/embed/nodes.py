@@ -38,7 +38,9 @@ def plan_embedding(
     ``runtime.executor: dask``)."""
     p, features = params, effective_features(items.unit, params.features, params.test_time_crops_for_fields)
     extractor = extractor_for(checkpoints, features, random_init, p.seed, items.channels.names, p.channel_map, data_stats=items.stats)
-    job = embedding_job(checkpoints, items, extractor, random_init, features, p.batch_size, p.shard_size, p.device, p.precision, p.seed)
+    job = embedding_job(
+        checkpoints, items, extractor, random_init, features, p.batch_size, p.shard_size, p.device, p.precision, p.seed, p.channel_map
+    )
     return dataclasses.replace(job, runtime=runtime)
 
 
