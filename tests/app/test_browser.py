@@ -164,7 +164,7 @@ def test_the_ladder_chart_and_the_health_curves_are_drawn(served: str, browser) 
     _rendered(browser, f"{served}/training", PAGES["training"])
     titles = browser.execute_script(CHART_TITLES)
     for curve in ("teacher_entropy", "kl_teacher_student", "effective_rank", "feature_spread"):
-        assert titles.count(curve) == 3, (curve, titles)  # dino, wsdino and wsdino_cells
+        assert titles.count(curve) == 4, (curve, titles)  # dino, wsdino, wsdino_cells and dino_bag
 
 
 def test_a_lasso_and_a_box_on_the_umap_fill_the_gallery_and_a_click_picks_the_item(served: str, browser) -> None:
