@@ -61,8 +61,6 @@ def layer_major(parts: Sequence[torch.Tensor], n_layers: int) -> torch.Tensor:
     """Features of several models (or channels), each ``B x L D_i`` (``L`` = ``n_layers`` blocks of
     ``D_i``), as ``B x L sum(D_i)``: layer by layer, each layer's models side by side, so that
     every layer is one consecutive block of columns."""
-    if n_layers == 1:
-        return torch.cat(list(parts), dim=1)
     return torch.cat([chunk for layer in zip(*(p.chunk(n_layers, dim=1) for p in parts), strict=True) for chunk in layer], dim=1)
 
 

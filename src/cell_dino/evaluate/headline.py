@@ -19,6 +19,18 @@ def record(row: dict) -> dict:
     return {k: json.loads(v) if k == "undefined" else finite_or_none(v) for k, v in row.items()}
 
 
+def normalisation_row(records: list[dict], normalisation: str, why_missing: str) -> dict:
+    """The record (:func:`record`) of ``normalisation`` among a metrics table's ``records``, or every
+    metric null with ``why_missing`` when it was not made (never another normalisation's figures)."""
+    made = {r["normalisation"]: r for r in records}
+    return made.get(normalisation, {**dict.fromkeys(METRICS), "undefined": dict.fromkeys(METRICS, why_missing)})
+
+
+def model_of(name: str) -> str:
+    """The model a headline or ladder name belongs to (itself, or the model of a layer: ``dino@block2``)."""
+    return name.split(LAYER, 1)[0]
+
+
 def model_summary(
     metrics: pd.DataFrame,
     classifier: dict,
@@ -32,9 +44,8 @@ def model_summary(
     of one model; ``undefined``: why each missing figure is missing (``factors_undefined``: the
     factor analysis's)."""
     records = [record(row) for row in metrics.to_dict(orient="records")]
-    by_method = {r["normalisation"]: r for r in records}
     missing = f"normalisation {headline_normalisation} was not made (the integrate report's undefined gives why)"
-    headline = by_method.get(headline_normalisation, {**dict.fromkeys(METRICS), "undefined": dict.fromkeys(METRICS, missing)})
+    headline = normalisation_row(records, headline_normalisation, missing)
     return {
         "headline_normalisation": headline_normalisation,
         **{k: v for k, v in headline.items() if k != "undefined"},

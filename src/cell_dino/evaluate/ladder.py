@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from cell_dino.evaluate.headline import HEADLINE
-from cell_dino.evaluate.layers import model_of
+from cell_dino.evaluate.headline import HEADLINE, model_of
 from cell_dino.registry import MODELS, TRAINING_RUNS, random_twin
 
 COLUMNS = (*HEADLINE, "mantel_r")

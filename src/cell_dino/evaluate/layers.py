@@ -10,15 +10,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cell_dino.evaluate.headline import HEADLINE, LAYER, record
-from cell_dino.evaluate.scorecard import METRICS, score_normalisations
+from cell_dino.evaluate.headline import HEADLINE, normalisation_row, record
+from cell_dino.evaluate.scorecard import score_normalisations
 from cell_dino.integrate.integration import IntegrationSettings, integrate
 from cell_dino.integrate.table import feature_columns
-
-
-def model_of(name: str) -> str:
-    """The model a ladder name belongs to (itself, or the model of a layer)."""
-    return name.split(LAYER, 1)[0]
 
 
 def layer_tables(embeddings: pd.DataFrame, layers: Sequence[str]) -> dict[str, pd.DataFrame]:
@@ -44,9 +39,8 @@ def score_layers(
     for name, table in layer_tables(embeddings, layers).items():
         profiles, integration = integrate(table, settings)
         metrics, _, _ = score_normalisations(profiles, spec, nonfinite)
-        rows = {row["normalisation"]: record(row) for row in metrics.to_dict(orient="records")}
         missing = integration["undefined"].get(normalisation, f"normalisation {normalisation} was not made")
-        row = rows.get(normalisation, {**dict.fromkeys(METRICS), "undefined": dict.fromkeys(METRICS, missing)})
+        row = normalisation_row([record(r) for r in metrics.to_dict(orient="records")], normalisation, missing)
         figures = {k: row.get(k) for k in HEADLINE}
         scored[name] = figures | {"undefined": {**row["undefined"], "macro_f1": "scored on the whole model, not per layer"}}
     return scored

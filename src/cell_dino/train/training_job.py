@@ -18,12 +18,13 @@ from typing import Literal
 import pandas as pd
 
 from cell_dino.core.reporting import run_report
+from cell_dino.data.channels import ChannelSpec
 from cell_dino.encoders.encoder import ENTRY, EncoderMeta
 from cell_dino.train.checkpoint import CheckpointMeta, checkpoints_in, clear_checkpoints, load_checkpoint
 from cell_dino.train.health import health_summary
 from cell_dino.train.train_config import TrainConfig
 from cell_dino.train.trainer import train
-from cell_dino.train.training_data import TrainingData
+from cell_dino.train.training_data import BAG_CHANNEL, TrainingData
 
 Mode = Literal["multichannel", "per_channel", "bag_of_channels"]
 CHANNEL_FOLDER = "channel-{name}"
@@ -53,8 +54,10 @@ class TrainingJob:
                 "augment.rescale_channel and augment.droppable_channels name channels: a bag-of-channels run sees one "
                 "channel at a time (set them to null, or train with mode: multichannel)"
             )
-        for data in self.trained_data():
-            self.config.check(data.channels)
+        names = self.data.channels.names
+        seen = {"per_channel": [(n,) for n in names], "bag_of_channels": [(BAG_CHANNEL,)]}.get(self.mode, [names])
+        for channels in seen:  # what each model sees, without building its data
+            self.config.check(ChannelSpec(tuple(channels)))
 
     def _other_single_model(self, path: Path) -> bool:
         """Does ``path`` hold the checkpoints of a single-model run of another mode (multichannel vs

@@ -41,8 +41,9 @@ class WeakLabelIndex:
             codes = np.where(per_image >= 0, per_image * n_channels + np.tile(np.arange(n_channels), len(codes)), -1)
         self.codes = codes
         groups = self.n_labels * n_channels
-        self.members = [np.flatnonzero(codes == k) for k in range(groups)]
         self.counts = np.bincount(codes[codes >= 0], minlength=groups)
+        order = np.argsort(codes, kind="stable")  # each label's members in one sort, not one scan per label
+        self.members = np.split(order[(codes < 0).sum() :], np.cumsum(self.counts)[:-1])
         self.unlabelled = codes < 0
 
     def within_channels(self, n_channels: int) -> WeakLabelIndex:
